@@ -1,0 +1,286 @@
+/**
+ * The orchestrator: filter an incoming message, route it, queue it per
+ * (room, user) thread, and run its command with a placeholder and typing
+ * notice when it talks to the model. Transport-agnostic: it only knows the
+ * {@link ChatPort}.
+ *
+ * @module
+ */
+import type { ChatPort, IncomingMessage } from "./chat_port.ts";
+import type { Config } from "./config.ts";
+import { type Command, COMMAND_NAMES, COMMAND_TABLE, type Context, route } from "./handlers/mod.ts";
+import { withHeader } from "./handlers/converse.ts";
+import type { History, PersonalModels, Settings } from "./history.ts";
+import type { Llm } from "./llm.ts";
+import { getLogger } from "./log.ts";
+import { KeyedQueue } from "./queue.ts";
+import type { ToolImage, ToolRegistry } from "./tools/registry.ts";
+
+const log = getLogger("bot");
+
+/** Frames of the placeholder animation, after the initial "Thinking.". */
+const FRAMES = ["..", "...", "..", "."];
+
+/** Options for {@link Bot}. */
+export interface BotOptions {
+  config: Config;
+  port: ChatPort;
+  history: History;
+  models: PersonalModels;
+  settings: Settings;
+  llm: Llm;
+  tools: ToolRegistry;
+  help: string;
+  /** Show the "Thinking…" placeholder when `.thinking` is on (default true). */
+  placeholders?: boolean;
+  /** Rooms to answer in (room IDs); all rooms when absent. */
+  allowedRooms?: ReadonlySet<string>;
+  /** Delay between placeholder edits (default 1200 ms, the floor). */
+  animationMs?: number;
+  /** Placeholder edits before the animation rests (default 25). */
+  maxAnimationEdits?: number;
+  /** Interval to renew the typing notice (default 20 s). */
+  typingRenewMs?: number;
+}
+
+/**
+ * Sends the replies of one command: the first replaces the placeholder,
+ * later ones are new messages. Never throws: transport failures are logged.
+ */
+class Responder {
+  readonly #port: ChatPort;
+  readonly #msg: IncomingMessage;
+  readonly #options: BotOptions;
+  #placeholder?: string;
+  #resolved = false;
+  #count = 0;
+  #images = 0;
+  #stopped = false;
+  #timer?: ReturnType<typeof setTimeout>;
+  #pending: Promise<void> = Promise.resolve();
+  #typingTimer?: ReturnType<typeof setInterval>;
+
+  constructor(port: ChatPort, msg: IncomingMessage, options: BotOptions) {
+    this.#port = port;
+    this.#msg = msg;
+    this.#options = options;
+  }
+
+  #txn(suffix: string): string | undefined {
+    return this.#msg.eventId ? `${this.#msg.eventId}:${suffix}` : undefined;
+  }
+
+  async start(senderName: string, placeholder: boolean): Promise<void> {
+    const room = this.#msg.room;
+    const renew = () => this.#port.setTyping(room, true).catch(() => {});
+    await renew();
+    this.#typingTimer = setInterval(renew, this.#options.typingRenewMs ?? 20_000);
+    if (!placeholder) return;
+    try {
+      this.#placeholder = await this.#port.send(room, {
+        body: withHeader(senderName, "Thinking."),
+        threadId: this.#msg.threadId,
+        txnId: this.#txn("placeholder"),
+      });
+    } catch (error) {
+      log.warn(`Could not send the placeholder in ${room}: ${(error as Error).message}`);
+      return;
+    }
+    if (this.#placeholder) this.#animate(senderName, 0);
+  }
+
+  #animate(senderName: string, frame: number): void {
+    const max = this.#options.maxAnimationEdits ?? 25;
+    if (this.#stopped || frame >= max) return;
+    this.#timer = setTimeout(() => {
+      if (this.#stopped) return;
+      const body = withHeader(senderName, `Thinking${FRAMES[frame % FRAMES.length]}`);
+      this.#pending = this.#port.edit(this.#msg.room, this.#placeholder!, {
+        body,
+        threadId: this.#msg.threadId,
+      }).catch((error) => log.debug(`Placeholder edit failed: ${(error as Error).message}`))
+        .then(() => this.#animate(senderName, frame + 1));
+    }, this.#options.animationMs ?? 1200);
+  }
+
+  async #stopAnimation(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    // The last animation edit must land before the final one, or clients
+    // would show "Thinking..." as the latest version.
+    await this.#pending;
+  }
+
+  async reply(body: string): Promise<void> {
+    const n = this.#count++;
+    const room = this.#msg.room;
+    const message = { body, threadId: this.#msg.threadId, txnId: this.#txn(`reply${n}`) };
+    if (this.#placeholder && !this.#resolved) {
+      await this.#stopAnimation();
+      try {
+        await this.#port.edit(room, this.#placeholder, message);
+        this.#resolved = true;
+        return;
+      } catch (error) {
+        log.warn(
+          `Could not edit the placeholder in ${room}, sending anew: ${(error as Error).message}`,
+        );
+        this.#resolved = true;
+      }
+    }
+    try {
+      await this.#port.send(room, message);
+    } catch (error) {
+      log.error(`Could not send a reply in ${room}: ${(error as Error).message}`);
+    }
+  }
+
+  async image(image: ToolImage): Promise<void> {
+    const n = this.#images++;
+    try {
+      await this.#port.sendImage(this.#msg.room, image, {
+        threadId: this.#msg.threadId,
+        txnId: this.#txn(`image${n}`),
+      });
+    } catch (error) {
+      log.error(
+        `Could not post image ${image.name} in ${this.#msg.room}: ${(error as Error).message}`,
+      );
+      await this.reply(`Sorry, the image could not be posted (${(error as Error).message})`);
+    }
+  }
+
+  /** Stops animation and typing; a placeholder nobody replaced is removed. */
+  async finish(): Promise<void> {
+    clearInterval(this.#typingTimer);
+    await this.#stopAnimation();
+    if (this.#placeholder && !this.#resolved) {
+      await this.#port.redact(this.#msg.room, this.#placeholder).catch((error) =>
+        log.warn(`Could not remove the placeholder: ${(error as Error).message}`)
+      );
+    }
+    if (this.#typingTimer !== undefined) {
+      await this.#port.setTyping(this.#msg.room, false).catch(() => {});
+    }
+  }
+}
+
+/** The bot: give it messages, it answers through the port. */
+export class Bot {
+  readonly #options: BotOptions;
+  readonly #queue = new KeyedQueue();
+  readonly #abort = new AbortController();
+  #closing = false;
+
+  constructor(options: BotOptions) {
+    this.#options = options;
+  }
+
+  /** True once {@link stop} was called. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Decides whether and how to answer; resolves when the answer was sent. */
+  handle(msg: IncomingMessage): Promise<void> {
+    const { config, port, allowedRooms } = this.#options;
+    if (this.#closing || msg.sender === port.userId) return Promise.resolve();
+    if (typeof msg.body !== "string" || typeof msg.room !== "string") return Promise.resolve();
+    if (allowedRooms && !allowedRooms.has(msg.room)) return Promise.resolve();
+    const isAdmin = config.matrix.admins.includes(msg.sender);
+    const allowedUsers = config.matrix.allowed_users;
+    if (allowedUsers && !isAdmin && !allowedUsers.includes(msg.sender)) return Promise.resolve();
+    const routed = route({
+      body: msg.body,
+      botName: port.botName(),
+      botUserId: port.userId,
+      mentions: msg.mentions,
+    }, COMMAND_NAMES);
+    if (!routed) return Promise.resolve();
+    const command = COMMAND_TABLE.get(routed.command)!;
+    if (command.admin && !isAdmin) {
+      log.info(`${msg.sender} is not an admin; ${command.name} in ${msg.room} ignored`);
+      return Promise.resolve();
+    }
+    return this.#queue.push(
+      `${msg.room}\n${msg.sender}`,
+      () => this.#run(msg, command, routed.args, isAdmin),
+    );
+  }
+
+  async #run(
+    msg: IncomingMessage,
+    command: Command,
+    args: string,
+    isAdmin: boolean,
+  ): Promise<void> {
+    const o = this.#options;
+    const senderName = await o.port.displayName(msg.room, msg.sender).catch(() => msg.sender) ||
+      msg.sender;
+    log.info(`${senderName} (${msg.sender}) sent ${command.name} in ${msg.room}`);
+    log.debug(`${senderName} (${msg.sender}) sent in ${msg.room}: ${msg.body}`);
+    const responder = new Responder(o.port, msg, o);
+    const ctx: Context = {
+      room: msg.room,
+      sender: msg.sender,
+      senderName,
+      isAdmin,
+      command: command.name,
+      args,
+      eventId: msg.eventId,
+      botName: o.port.botName(),
+      config: o.config,
+      history: o.history,
+      models: o.models,
+      settings: o.settings,
+      llm: o.llm,
+      tools: o.tools,
+      help: o.help,
+      log: getLogger("handlers", command.name.slice(1)),
+      signal: this.#abort.signal,
+      reply: (text) => responder.reply(text),
+      replyImage: (image) => responder.image(image),
+      displayName: (userId) =>
+        o.port.displayName(msg.room, userId).catch(() => userId).then((n) => n || userId),
+    };
+    try {
+      if (command.usesModel) {
+        await responder.start(senderName, (o.placeholders ?? true) && o.settings.get("thinking"));
+      }
+      await command.run(ctx);
+    } catch (error) {
+      log.error(
+        `${command.name} from ${msg.sender} in ${msg.room} failed: ${
+          (error as Error).stack ?? error
+        }`,
+      );
+      await responder.reply("Something went wrong (an internal error)");
+    } finally {
+      await responder.finish();
+    }
+  }
+
+  /** Resolves when every accepted message has been answered. */
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  /**
+   * Stops accepting messages and waits up to `graceMs` for answers in
+   * progress; then cancels what is left (decision 2).
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.#closing = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+    });
+    const finished = await Promise.race([this.idle().then(() => true), expired]);
+    clearTimeout(timer);
+    if (!finished) {
+      log.warn(`Answers still running after ${graceMs} ms; cancelling them`);
+      this.#abort.abort(new Error("shutting down"));
+      await this.idle();
+    }
+  }
+}

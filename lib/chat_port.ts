@@ -1,0 +1,64 @@
+/**
+ * The one interface the core uses to talk to a chat network. The Matrix
+ * adapter, the terminal console and the tests' in-memory port implement it.
+ *
+ * @module
+ */
+import type { ToolImage } from "./tools/registry.ts";
+
+/** A text message addressed to the bot, as the core sees it. */
+export interface IncomingMessage {
+  /** Room ID. */
+  room: string;
+  /** Sender's user ID. */
+  sender: string;
+  /** Plain-text body. */
+  body: string;
+  /** The event's ID, when the network has one. */
+  eventId?: string;
+  /** Root event of the thread the message was sent in. */
+  threadId?: string;
+  /** User IDs the message mentions (`m.mentions.user_ids`). */
+  mentions?: readonly string[];
+  /** Server timestamp in ms. */
+  ts?: number;
+}
+
+/** A Markdown message the core sends. */
+export interface OutgoingMessage {
+  /** Markdown source; the port renders it if the network supports HTML. */
+  body: string;
+  /** Keep the reply in this thread. */
+  threadId?: string;
+  /**
+   * A key derived from the triggering event, stable across re-handling, so
+   * the network can drop a resend after a crash.
+   */
+  txnId?: string;
+}
+
+/** Options for sending an image. */
+export interface ImageOptions {
+  threadId?: string;
+  txnId?: string;
+}
+
+/** What the core needs from a chat network. */
+export interface ChatPort {
+  /** The bot's own user ID. */
+  readonly userId: string;
+  /** The bot's display name (mention form, `.reset` reply). */
+  botName(): string;
+  /** Sends a message; returns its event ID when known. */
+  send(room: string, message: OutgoingMessage): Promise<string | undefined>;
+  /** Replaces an earlier message of the bot. */
+  edit(room: string, eventId: string, message: OutgoingMessage): Promise<void>;
+  /** Removes an earlier message of the bot. */
+  redact(room: string, eventId: string): Promise<void>;
+  /** Posts an image. */
+  sendImage(room: string, image: ToolImage, options?: ImageOptions): Promise<void>;
+  /** Shows or clears the typing notice. */
+  setTyping(room: string, typing: boolean): Promise<void>;
+  /** A user's display name in the room; the user ID when there is none. */
+  displayName(room: string, userId: string): Promise<string>;
+}

@@ -1,0 +1,107 @@
+/**
+ * The redacted summary `check-config` prints, and the warnings about
+ * providers that cannot work as configured. No secret is ever included.
+ *
+ * @module
+ */
+import type { Config, McpServerSpec } from "./config.ts";
+import type { Env } from "./env.ts";
+import { BUILTIN_PROVIDERS, envKeyNames, routeProvider } from "./providers.ts";
+
+/** Removes `user:password@` from a URL. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = "";
+      u.password = "";
+    }
+    u.search = u.search ? "?…" : "";
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** Warnings about providers: a missing key, an unknown provider without a base URL. */
+export function providerWarnings(config: Config, env: Env): string[] {
+  const warnings: string[] = [];
+  for (const [provider, models] of Object.entries(config.llm.models)) {
+    if (!models.length) continue;
+    const route = routeProvider(provider, config, env);
+    if (route.fallback) {
+      warnings.push(
+        `Provider "${provider}" is not built in and has no llm.base_urls.${provider}; its models go to OpenAI with the OpenAI key`,
+      );
+    } else if (route.keySource === "missing") {
+      const vars = envKeyNames(provider).join(" or ");
+      warnings.push(
+        `No API key for provider "${provider}" (set ${vars} or llm.api_keys.${provider})`,
+      );
+    }
+  }
+  return warnings;
+}
+
+function describeMcp(spec: McpServerSpec): string {
+  if (spec.kind === "disabled") return "disabled";
+  const allowed = spec.allowed_tools ? `, only ${spec.allowed_tools.join(", ")}` : "";
+  if (spec.kind === "stdio") {
+    const env = spec.env ? `, env ${Object.keys(spec.env).join(", ")}` : "";
+    return `stdio: ${spec.command} (${spec.args.length} args${env})${allowed}`;
+  }
+  const headers = spec.headers ? `, headers ${Object.keys(spec.headers).join(", ")}` : "";
+  return `${spec.transport === "auto" ? "http" : spec.transport}: ${
+    redactUrl(spec.url)
+  }${headers}${allowed}`;
+}
+
+/** A multi-line, secret-free description of a valid config. */
+export function summarizeConfig(config: Config, env: Env, path: string): string {
+  const lines: string[] = [`Config OK: ${path}`];
+  const m = config.matrix;
+  lines.push(`Default model: ${config.llm.default_model}`);
+  lines.push("Providers:");
+  const order = [
+    ...BUILTIN_PROVIDERS.map((p) => p.name).filter((n) => n in config.llm.models),
+    ...Object.keys(config.llm.models).filter((n) => !BUILTIN_PROVIDERS.some((p) => p.name === n)),
+  ];
+  for (const provider of order) {
+    const models = config.llm.models[provider];
+    const route = routeProvider(provider, config, env);
+    lines.push(
+      `  ${provider}: ${models.length} model(s), ${
+        redactUrl(route.baseURL)
+      }, key: ${route.keySource}`,
+    );
+  }
+  const auth = m.access_token ? "access token set" : "password set";
+  lines.push(
+    `Matrix: ${redactUrl(m.server)} as ${m.username} (${auth}), E2EE ${m.e2e ? "on" : "off"}`,
+  );
+  lines.push(`  device: ${m.device_id || "(assigned at first login)"}`);
+  lines.push(
+    `  rooms to join: ${m.channels.length ? m.channels.join(", ") : "(none; invites from admins)"}`,
+  );
+  lines.push(`  admins: ${m.admins.length ? m.admins.join(", ") : "(none)"}`);
+  if (m.allowed_rooms) lines.push(`  allowed rooms: ${m.allowed_rooms.join(", ")}`);
+  if (m.allowed_users) lines.push(`  allowed users: ${m.allowed_users.join(", ")}`);
+  lines.push(`  verification accepted from: ${m.verification.accept_from}`);
+  lines.push(`Store: ${m.store_path}`);
+  const servers = Object.entries(config.llm.mcp_servers);
+  lines.push(`MCP servers: ${servers.length ? "" : "(none)"}`.trimEnd());
+  for (const [name, spec] of servers) lines.push(`  ${name}: ${describeMcp(spec)}`);
+  lines.push(
+    `Tools: ${
+      config.tools.enabled ? "on" : "off"
+    }, timeout ${config.llm.tool_timeout} s, at most ${config.llm.max_tool_rounds} rounds, private URLs ${
+      config.tools.allow_private_urls ? "allowed" : "refused"
+    }`,
+  );
+  lines.push(
+    `History: ${config.llm.history_size} messages; LLM timeout ${config.llm.timeout} s; ${config.llm.max_concurrency} calls at once; markdown ${
+      config.markdown ? "on" : "off"
+    }`,
+  );
+  return lines.join("\n");
+}

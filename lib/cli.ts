@@ -1,0 +1,264 @@
+/**
+ * The command line: flags, subcommands and exit codes. `main.ts` only calls
+ * {@link runCli}; tests call it too.
+ *
+ * Exit codes: 0 ok, 1 runtime failure, 2 bad config, usage or locked store.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import denoJson from "../deno.json" with { type: "json" };
+import { createBot } from "./app.ts";
+import { providerWarnings, summarizeConfig } from "./check_config.ts";
+import { ConfigError, type ConfigOverrides, loadConfig, type LoadedConfig } from "./config.ts";
+import { ConsolePort, runConsoleLoop } from "./console.ts";
+import { type Env, processEnv } from "./env.ts";
+import { getLogger, type LogLevel, parseLevel, registerSecret, setupLogging } from "./log.ts";
+import { Store, StoreError } from "./store.ts";
+import { join } from "node:path";
+
+/** The program version (from `deno.json`). */
+export const VERSION: string = denoJson.version;
+
+/** The usage text of `--help`. */
+export const USAGE = `InfiniGPT ${VERSION}: a Matrix chat bot for many LLM providers
+
+Usage: infinigpt [command] [options]
+
+Commands:
+  run             start the Matrix bot (the default)
+  console         chat with the bot in this terminal (same commands, same store)
+  check-config    validate the config, print a summary without secrets
+  init            write a starter config.json and create the store directory
+  version         print the version
+
+Options:
+  -c, --config PATH        config file (default: $INFINIGPT_CONFIG or ./config.json)
+  -L, --log-level LEVEL    DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)
+  -m, --model ID           start with this global model
+  -s, --store-path DIR     store directory (matrix.store_path)
+  -E, --e2e                force end-to-end encryption on
+  -N, --no-e2e             force end-to-end encryption off (wins over --e2e)
+  -u, --ollama-url H:P     Ollama server (llm.ollama_url)
+      --lmstudio-url H:P   LM Studio server (llm.lmstudio_url)
+  -v, --verbose            start in verbose mode (no brevity clause)
+  -S, --server-models      accepted for compatibility; no effect
+      --check-config       same as the check-config command
+      --version            same as the version command
+  -h, --help               this text
+
+Console options:
+      --user @NAME:SERVER  who you are in the console (default @you:console)
+      --admin              make that user an admin
+      --bot-name NAME      the bot's name in the console (default InfiniGPT)
+
+Exit codes: 0 ok, 1 failure while running, 2 bad config, bad usage or store in use.`;
+
+/** Streams the CLI writes to; tests capture them. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  stdin: ReadableStream<Uint8Array>;
+  isTerminal: boolean;
+  env: Env;
+}
+
+const encoder = new TextEncoder();
+
+/** The real process streams. */
+export const processIo: CliIo = {
+  stdout: (text) => void Deno.stdout.writeSync(encoder.encode(text)),
+  stderr: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
+  get stdin() {
+    return Deno.stdin.readable;
+  },
+  get isTerminal() {
+    return Deno.stdin.isTerminal();
+  },
+  env: processEnv,
+};
+
+const COMMANDS = new Set(["run", "console", "check-config", "init", "version"]);
+
+type Flags = ReturnType<typeof parse>["values"];
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: "string", short: "c" },
+      "log-level": { type: "string", short: "L" },
+      e2e: { type: "boolean", short: "E" },
+      "no-e2e": { type: "boolean", short: "N" },
+      model: { type: "string", short: "m" },
+      "store-path": { type: "string", short: "s" },
+      "ollama-url": { type: "string", short: "u" },
+      "lmstudio-url": { type: "string" },
+      "server-models": { type: "boolean", short: "S" },
+      verbose: { type: "boolean", short: "v" },
+      help: { type: "boolean", short: "h" },
+      "check-config": { type: "boolean" },
+      version: { type: "boolean" },
+      user: { type: "string" },
+      admin: { type: "boolean" },
+      "bot-name": { type: "string" },
+      force: { type: "boolean" },
+    },
+  });
+}
+
+function overridesOf(flags: Flags): ConfigOverrides {
+  return {
+    model: flags.model,
+    storePath: flags["store-path"],
+    ollamaUrl: flags["ollama-url"],
+    lmstudioUrl: flags["lmstudio-url"],
+    verbose: flags.verbose ? true : undefined,
+    e2e: flags["no-e2e"] ? false : flags.e2e ? true : undefined,
+  };
+}
+
+async function load(flags: Flags, io: CliIo): Promise<LoadedConfig> {
+  const loaded = await loadConfig({
+    path: flags.config,
+    env: io.env,
+    overrides: overridesOf(flags),
+  });
+  const c = loaded.config;
+  for (
+    const secret of [c.matrix.password, c.matrix.access_token, ...Object.values(c.llm.api_keys)]
+  ) {
+    registerSecret(secret);
+  }
+  return loaded;
+}
+
+/** Runs the CLI; resolves with the exit code. */
+export async function runCli(args: string[], io: CliIo = processIo): Promise<number> {
+  let flags: Flags;
+  let positionals: string[];
+  try {
+    ({ values: flags, positionals } = parse(args));
+  } catch (error) {
+    io.stderr(`${(error as Error).message}\nRun 'infinigpt --help' for usage.\n`);
+    return 2;
+  }
+  if (flags.help) {
+    io.stdout(USAGE + "\n");
+    return 0;
+  }
+  const command = flags.version
+    ? "version"
+    : flags["check-config"]
+    ? "check-config"
+    : positionals[0] ?? "run";
+  if (!COMMANDS.has(command) || positionals.length > 1) {
+    io.stderr(`Unknown command: ${positionals.join(" ")}\nRun 'infinigpt --help' for usage.\n`);
+    return 2;
+  }
+  if (command === "version") {
+    io.stdout(`infinigpt ${VERSION}\n`);
+    return 0;
+  }
+  const level: LogLevel | undefined = parseLevel(flags["log-level"] ?? io.env.INFINIGPT_LOG_LEVEL);
+  if ((flags["log-level"] ?? io.env.INFINIGPT_LOG_LEVEL) && !level) {
+    io.stderr(`Unknown log level: ${flags["log-level"] ?? io.env.INFINIGPT_LOG_LEVEL}\n`);
+    return 2;
+  }
+  setupLogging({ level: level ?? "info", output: { write: (line) => io.stderr(line + "\n") } });
+  const log = getLogger("cli");
+
+  if (command === "init") {
+    const { runInit } = await import("./init.ts");
+    return runInit({ path: flags.config ?? "config.json", force: !!flags.force, io });
+  }
+
+  let loaded: LoadedConfig;
+  try {
+    loaded = await load(flags, io);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr(error.message + "\n");
+      return 2;
+    }
+    throw error;
+  }
+  const warnings = [...loaded.warnings, ...providerWarnings(loaded.config, io.env)];
+
+  if (command === "check-config") {
+    io.stdout(summarizeConfig(loaded.config, io.env, loaded.path) + "\n");
+    if (warnings.length) io.stdout(`Warnings:\n${warnings.map((w) => `- ${w}`).join("\n")}\n`);
+    return 0;
+  }
+  for (const warning of warnings) log.warn(warning);
+  if (flags["server-models"]) {
+    log.info("--server-models has no effect; models come from llm.models");
+  }
+  const providers = Object.entries(loaded.config.llm.models).filter(([, m]) => m.length).map((
+    [p],
+  ) => p);
+  log.info(
+    `Loaded config. Providers: ${
+      providers.join(", ")
+    }; Default model: ${loaded.config.llm.default_model}`,
+  );
+
+  if (command === "console") return await runConsoleCommand(loaded, flags, io);
+  const { runMatrix } = await import("./run.ts");
+  return await runMatrix({ loaded, io, verbose: !!flags.verbose });
+}
+
+async function runConsoleCommand(loaded: LoadedConfig, flags: Flags, io: CliIo): Promise<number> {
+  const config = loaded.config;
+  const userId = flags.user ?? "@you:console";
+  if (!/^@[^:\s]+:\S+$/.test(userId)) {
+    io.stderr(`--user must be a Matrix ID like @name:server, got "${userId}"\n`);
+    return 2;
+  }
+  if (flags.admin && !config.matrix.admins.includes(userId)) config.matrix.admins.push(userId);
+  let store: Store;
+  try {
+    store = Store.open(config.matrix.store_path);
+  } catch (error) {
+    if (error instanceof StoreError) {
+      io.stderr(error.message + "\n");
+      return error.exitCode;
+    }
+    throw error;
+  }
+  try {
+    const port = new ConsolePort({
+      userId,
+      botName: flags["bot-name"] ?? "InfiniGPT",
+      output: { write: io.stdout },
+      imagesDir: config.tools.images_dir ?? join(config.matrix.store_path, "images"),
+    });
+    const app = await createBot({
+      config,
+      store,
+      port,
+      env: io.env,
+      placeholders: false,
+      verbose: !!flags.verbose,
+    });
+    if (io.isTerminal) {
+      io.stdout(
+        `InfiniGPT console. You are ${userId}${flags.admin ? " (admin)" : ""}. ` +
+          `Type .help for commands, Ctrl-D to quit.\n`,
+      );
+    }
+    await runConsoleLoop({
+      input: io.stdin,
+      output: { write: io.stdout },
+      userId,
+      prompt: io.isTerminal,
+      handle: (msg) => app.bot.handle(msg),
+    });
+    await app.close();
+    return 0;
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * `.persona <text>`: start a new thread with a persona, then let the model
+ * introduce itself. `.custom <prompt>`: the same with a verbatim system prompt.
+ * Both use the sender's personal model and never tools (decision 5).
+ *
+ * @module
+ */
+import type { Command, Context } from "./context.ts";
+import { converse, modelFor } from "./converse.ts";
+
+const INTRODUCE = "introduce yourself";
+
+async function restart(ctx: Context, prompt: string): Promise<void> {
+  ctx.history.set(ctx.room, ctx.sender, [{ role: "system", content: prompt }]);
+  ctx.log.info(`System prompt for ${ctx.senderName} (${ctx.sender}) set`);
+  ctx.log.debug(`System prompt for ${ctx.senderName} (${ctx.sender}): '${prompt}'`);
+  await converse(ctx, {
+    owner: ctx.sender,
+    userText: INTRODUCE,
+    model: modelFor(ctx, ctx.sender),
+    useTools: false,
+  });
+}
+
+/** `.persona`. */
+export const persona: Command = {
+  name: ".persona",
+  admin: false,
+  usesModel: true,
+  async run(ctx) {
+    await restart(ctx, ctx.history.defaultPrompt(ctx.args.trim()));
+  },
+};
+
+/** `.custom`. */
+export const custom: Command = {
+  name: ".custom",
+  admin: false,
+  usesModel: true,
+  async run(ctx) {
+    const prompt = ctx.args.trim();
+    if (!prompt) return;
+    await restart(ctx, prompt);
+  },
+};

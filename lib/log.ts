@@ -1,0 +1,117 @@
+/**
+ * Logging: LogTape with one category per module, written to stderr, with every
+ * registered secret replaced by `***` before a line leaves the process.
+ *
+ * @module
+ */
+import {
+  configureSync,
+  getLogger as getLogTapeLogger,
+  type Logger,
+  type LogLevel,
+  type LogRecord,
+  resetSync,
+} from "@logtape/logtape";
+
+export type { Logger, LogLevel };
+
+const ROOT = "infinigpt";
+const secrets = new Set<string>();
+
+/**
+ * Registers a value that must never appear in logs (password, token, API key).
+ * Values shorter than 4 characters are ignored: masking them would garble
+ * ordinary text and they are not real secrets.
+ */
+export function registerSecret(value: string | undefined | null): void {
+  if (value && value.length >= 4) secrets.add(value);
+}
+
+/** Replaces every registered secret in `text` with `***`. */
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (out.includes(secret)) out = out.replaceAll(secret, "***");
+  }
+  return out;
+}
+
+/** Returns the logger for a module, e.g. `getLogger("llm")`. */
+export function getLogger(...category: string[]): Logger {
+  return getLogTapeLogger([ROOT, ...category]);
+}
+
+/** Level names accepted by `--log-level` (the reference's Python names included). */
+export const LOG_LEVELS: Record<string, LogLevel> = {
+  TRACE: "trace",
+  DEBUG: "debug",
+  INFO: "info",
+  WARNING: "warning",
+  WARN: "warning",
+  ERROR: "error",
+  CRITICAL: "fatal",
+  FATAL: "fatal",
+};
+
+/** Parses a level name case-insensitively; `undefined` when unknown. */
+export function parseLevel(name: string | undefined): LogLevel | undefined {
+  return name ? LOG_LEVELS[name.trim().toUpperCase()] : undefined;
+}
+
+function renderValue(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value instanceof Error) return value.message;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Formats a record as `2026-11-21T14:22:01.123Z INFO  bot: message`. */
+export function formatRecord(record: LogRecord): string {
+  const text = record.message.map((part, i) => i % 2 === 0 ? part : renderValue(part)).join("");
+  const level = record.level.toUpperCase().padEnd(7);
+  const category = record.category.slice(1).join(".") || ROOT;
+  const time = new Date(record.timestamp).toISOString();
+  return redact(`${time} ${level} ${category}: ${text}`);
+}
+
+/** Where formatted lines go; tests replace it to capture output. */
+export interface LogOutput {
+  write(line: string): void;
+}
+
+const encoder = new TextEncoder();
+const stderrOutput: LogOutput = {
+  write(line) {
+    try {
+      Deno.stderr.writeSync(encoder.encode(line + "\n"));
+    } catch {
+      // stderr closed (daemonised with a closed fd): nothing useful left to do.
+    }
+  },
+};
+
+/** Options for {@link setupLogging}. */
+export interface LoggingOptions {
+  level?: LogLevel;
+  output?: LogOutput;
+}
+
+/**
+ * Configures LogTape for the process. Third-party libraries do not log
+ * through LogTape, so only our categories reach the sink.
+ */
+export function setupLogging(options: LoggingOptions = {}): void {
+  const output = options.output ?? stderrOutput;
+  resetSync();
+  configureSync({
+    reset: true,
+    sinks: { main: (record: LogRecord) => output.write(formatRecord(record)) },
+    loggers: [
+      { category: [ROOT], lowestLevel: options.level ?? "info", sinks: ["main"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["main"] },
+    ],
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * InfiniGPT as a library: build the bot behind any {@link ChatPort}, load
+ * and validate configs, and the types the pieces exchange.
+ *
+ * @example
+ * ```ts
+ * import { createBot, loadConfig, Store } from "./mod.ts";
+ * const { config } = await loadConfig({ path: "config.json", env: {} });
+ * const store = Store.open(config.matrix.store_path);
+ * const app = await createBot({ config, store, port: myPort });
+ * await app.bot.handle({ room: "!r:hs", sender: "@a:hs", body: ".ai hello" });
+ * ```
+ *
+ * @module
+ */
+export { type BotApp, createBot, type CreateBotOptions } from "./lib/app.ts";
+export { Bot, type BotOptions } from "./lib/bot.ts";
+export type { ChatPort, IncomingMessage, OutgoingMessage } from "./lib/chat_port.ts";
+export {
+  type Config,
+  ConfigError,
+  type ConfigOverrides,
+  loadConfig,
+  type LoadedConfig,
+  validateConfig,
+} from "./lib/config.ts";
+export { COMMANDS, route } from "./lib/handlers/mod.ts";
+export type { Command, Context } from "./lib/handlers/mod.ts";
+export { type Message, systemPrompt, trimThread } from "./lib/history.ts";
+export { failureReason, stripReasoning } from "./lib/llm.ts";
+export { renderMarkdown, sanitizeHtml } from "./lib/markdown.ts";
+export { Store, StoreError } from "./lib/store.ts";
+export { type Tool, ToolOutput, ToolRegistry } from "./lib/tools/registry.ts";
+export { VERSION } from "./lib/cli.ts";
