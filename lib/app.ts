@@ -5,7 +5,7 @@
  * @module
  */
 import { readHelp } from "./assets.ts";
-import { Bot } from "./bot.ts";
+import { Bot, type BotOptions } from "./bot.ts";
 import type { ChatPort } from "./chat_port.ts";
 import { allModels, type Config } from "./config.ts";
 import { type Env, processEnv } from "./env.ts";
@@ -37,6 +37,8 @@ export interface CreateBotOptions {
   verbose?: boolean;
   /** Help text; `help.md` when absent. */
   help?: string;
+  /** Placeholder animation and typing-renewal timings (tests; defaults otherwise). */
+  timing?: Pick<BotOptions, "animationMs" | "maxAnimationEdits" | "typingRenewMs">;
 }
 
 /** A running core and its parts. */
@@ -98,6 +100,7 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     help: options.help ?? await readHelp(),
     placeholders: options.placeholders,
     allowedRooms: options.allowedRooms,
+    ...options.timing,
   });
   return {
     bot,

@@ -169,6 +169,8 @@ class Responder {
 export class Bot {
   readonly #options: BotOptions;
   readonly #queue = new KeyedQueue();
+  /** Exclusive use of a thread while it is read, answered and written. */
+  readonly #threads = new KeyedQueue();
   readonly #abort = new AbortController();
   #closing = false;
 
@@ -242,6 +244,7 @@ export class Bot {
       replyImage: (image) => responder.image(image),
       displayName: (userId) =>
         o.port.displayName(msg.room, userId).catch(() => userId).then((n) => n || userId),
+      withThread: (user, task) => this.#threads.push(`${msg.room}\n${user}`, task),
     };
     try {
       if (command.usesModel) {

@@ -8,7 +8,7 @@ import type { Config, McpServerSpec } from "./config.ts";
 import type { Env } from "./env.ts";
 import { BUILTIN_PROVIDERS, envKeyNames, routeProvider } from "./providers.ts";
 
-/** Removes `user:password@` from a URL. */
+/** Removes `user:password@` from a URL and replaces its query string with `?…`. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -16,11 +16,21 @@ export function redactUrl(url: string): string {
       u.username = "";
       u.password = "";
     }
-    u.search = u.search ? "?…" : "";
-    return u.toString();
+    // Set as a string afterwards: `u.search = "?…"` would percent-encode the ellipsis.
+    const hadQuery = u.search !== "";
+    u.search = "";
+    const hash = u.hash;
+    u.hash = "";
+    return u.toString() + (hadQuery ? "?…" : "") + hash;
   } catch {
     return url;
   }
+}
+
+// A provider added through llm.base_urls may be a local server that needs no
+// key (vLLM, llama.cpp); the summary still shows "key: missing" for it.
+function isCustomWithBaseUrl(provider: string, config: Config): boolean {
+  return !BUILTIN_PROVIDERS.some((p) => p.name === provider) && !!config.llm.base_urls[provider];
 }
 
 /** Warnings about providers: a missing key, an unknown provider without a base URL. */
@@ -33,7 +43,7 @@ export function providerWarnings(config: Config, env: Env): string[] {
       warnings.push(
         `Provider "${provider}" is not built in and has no llm.base_urls.${provider}; its models go to OpenAI with the OpenAI key`,
       );
-    } else if (route.keySource === "missing") {
+    } else if (route.keySource === "missing" && !isCustomWithBaseUrl(provider, config)) {
       const vars = envKeyNames(provider).join(" or ");
       warnings.push(
         `No API key for provider "${provider}" (set ${vars} or llm.api_keys.${provider})`,

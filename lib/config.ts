@@ -58,7 +58,10 @@ const roomRef = z.string().regex(
 );
 
 // `host:port` as the reference wants, or a full URL, which we also accept.
-const hostPort = z.string().trim().min(1).regex(/^\S+$/, "must be host:port without spaces");
+const hostPort = z.string().trim().min(1, { abort: true }).regex(
+  /^\S+$/,
+  "must be host:port without spaces",
+);
 
 const stringMap = z.record(z.string(), z.string());
 
@@ -106,9 +109,9 @@ const mcpSpec = z.unknown().transform((value, ctx): McpServerSpec => {
     return { kind: "disabled" };
   }
   const pick = <T extends z.ZodType>(schema: T, input: unknown): z.output<T> | undefined => {
-    const result = schema.safeParse(input);
+    const result = schema.safeParse(input, { error: issueMessage });
     if (result.success) return result.data;
-    for (const issue of result.error.issues) {
+    for (const issue of withoutShadowed(result.error.issues)) {
       ctx.addIssue({ code: "custom", message: issue.message, path: issue.path as PropertyKey[] });
     }
     return undefined;
@@ -342,6 +345,15 @@ function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
   return undefined;
 }
 
+// zod still runs length checks on a value of the wrong type (a string given
+// for an array, an array for a string); the type error alone says what is wrong.
+function withoutShadowed(issues: z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const wrongType = new Set(
+    issues.filter((i) => i.code === "invalid_type").map((i) => formatPath(i.path)),
+  );
+  return issues.filter((i) => i.code === "invalid_type" || !wrongType.has(formatPath(i.path)));
+}
+
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return path.map((p, i) =>
     typeof p === "number" ? `[${p}]` : (i === 0 ? String(p) : `.${String(p)}`)
@@ -351,6 +363,13 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
 // Unknown keys are warnings, not errors, so that a typo is visible without
 // refusing configs written for other versions.
 function unknownKeys(schema: z.ZodType, value: unknown, path: string[], out: string[]): void {
+  if (schema === mcpSpec) {
+    // The hand-written union: check the keys of the form that was picked.
+    if (!isObject(value)) return;
+    const form = "command" in value ? mcpStdio : "url" in value ? mcpHttp : undefined;
+    if (form) unknownKeys(form, value, path, out);
+    return;
+  }
   let node = schema;
   for (;;) {
     const def = node.def as { type: string; innerType?: z.ZodType; in?: z.ZodType };
@@ -360,7 +379,13 @@ function unknownKeys(schema: z.ZodType, value: unknown, path: string[], out: str
     else break;
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) return;
-  const def = node.def as { type: string; catchall?: z.ZodType };
+  const def = node.def as { type: string; catchall?: z.ZodType; valueType?: z.ZodType };
+  if (def.type === "record" && def.valueType) {
+    for (const [key, child] of Object.entries(value)) {
+      unknownKeys(def.valueType, child, [...path, key], out);
+    }
+    return;
+  }
   if (def.type !== "object" || def.catchall) return;
   const shape = (node as z.ZodObject).shape as Record<string, z.ZodType>;
   for (const [key, child] of Object.entries(value)) {
@@ -380,7 +405,10 @@ function crossChecks(raw: Record<string, unknown>): string[] {
   const errors: string[] = [];
   const llm = isObject(raw.llm) ? raw.llm : undefined;
   const models = llm && isObject(llm.models) ? llm.models : undefined;
-  if (models && typeof llm?.default_model === "string" && llm.default_model.trim()) {
+  // A list that is not an array is reported by the schema; "not in any list"
+  // would only add a misleading second error for the same mistake.
+  const listsValid = models && Object.values(models).every(Array.isArray);
+  if (models && listsValid && typeof llm?.default_model === "string" && llm.default_model.trim()) {
     const all = Object.values(models).flatMap((list) =>
       Array.isArray(list) ? list.filter((m): m is string => typeof m === "string") : []
     );
@@ -410,10 +438,9 @@ export function validateConfig(raw: unknown, path = "config.json"): LoadedConfig
     throw new ConfigError(path, ["(root): must be a JSON object"]);
   }
   const result = configSchema.safeParse(raw, { error: issueMessage });
+  const issues = result.success ? [] : withoutShadowed(result.error.issues);
   const errors = [
-    ...(result.success
-      ? []
-      : result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`)),
+    ...issues.map((i) => `${formatPath(i.path)}: ${i.message}`),
     ...crossChecks(raw as Record<string, unknown>),
   ];
   if (errors.length || !result.success) throw new ConfigError(path, [...new Set(errors)]);

@@ -16,15 +16,19 @@ import {
 export type { Logger, LogLevel };
 
 const ROOT = "infinigpt";
-const secrets = new Set<string>();
+/** Secrets, longest first, so one that contains another is masked whole. */
+let secrets: string[] = [];
 
 /**
  * Registers a value that must never appear in logs (password, token, API key).
  * Values shorter than 4 characters are ignored: masking them would garble
- * ordinary text and they are not real secrets.
+ * ordinary text and they are not real secrets. The value's JSON-escaped form
+ * (quotes, backslashes) is masked too, for secrets inside logged objects.
  */
 export function registerSecret(value: string | undefined | null): void {
-  if (value && value.length >= 4) secrets.add(value);
+  if (!value || value.length < 4) return;
+  const forms = new Set([value, JSON.stringify(value).slice(1, -1)]);
+  secrets = [...new Set([...secrets, ...forms])].sort((a, b) => b.length - a.length);
 }
 
 /** Replaces every registered secret in `text` with `***`. */
@@ -70,7 +74,11 @@ function renderValue(value: unknown): string {
 
 /** Formats a record as `2026-11-21T14:22:01.123Z INFO  bot: message`. */
 export function formatRecord(record: LogRecord): string {
-  const text = record.message.map((part, i) => i % 2 === 0 ? part : renderValue(part)).join("");
+  // Our modules log finished strings, not LogTape templates: show those as
+  // written, so braces in JSON or code are not read as `{placeholders}`.
+  const text = typeof record.rawMessage === "string" && Object.keys(record.properties).length === 0
+    ? record.rawMessage
+    : record.message.map((part, i) => i % 2 === 0 ? part : renderValue(part)).join("");
   const level = record.level.toUpperCase().padEnd(7);
   const category = record.category.slice(1).join(".") || ROOT;
   const time = new Date(record.timestamp).toISOString();

@@ -269,5 +269,7 @@ export function escapeMarkdownInline(text: string, max = 100): string {
   const flat = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, " ").replace(/\s+/g, " ").trim();
   const cut = flat.length > max ? flat.slice(0, max) + "…" : flat;
   // Only characters with meaning mid-line: the name never starts a line.
-  return cut.replace(/[\\`*_\[\]<>|~&]/g, "\\$&");
+  // So are the characters GFM would autolink on (`://`, `x@`, `www.`), so a
+  // name never becomes a link; a Matrix ID (`@alice:example.org`) stays as is.
+  return cut.replace(/[\\`*_\[\]<>|~&]|:(?=\/\/)|(?<=[\w.+-])@|(?<=www)\./gi, "\\$&");
 }

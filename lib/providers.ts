@@ -214,6 +214,9 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
   if (!value) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  // Every HTTP-date form starts with a day name; Date.parse alone accepts
+  // garbage such as "-5" or "wait 12" as dates in the past.
+  if (!/^(mon|tue|wed|thu|fri|sat|sun)/i.test(value.trim())) return undefined;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
@@ -232,6 +235,10 @@ function causeText(error: unknown): string {
   }
   return parts.join(" / ");
 }
+
+// Deno: "error reading a body from connection"; Node/undici: "terminated" (other side closed).
+const BODY_READ_FAILURE =
+  /body from connection|connection (reset|closed|aborted)|econnreset|terminated|other side closed|unexpected eof/i;
 
 /** Turns whatever the openai client threw into a {@link ProviderError}. */
 export function classify(error: unknown): ProviderError {
@@ -271,6 +278,16 @@ export function classify(error: unknown): ProviderError {
   }
   if (error instanceof DOMException && error.name === "AbortError") {
     return new ProviderError("aborted", "request aborted", undefined, { cause: error });
+  }
+  // The connection dropped while the body was read (after the headers): the
+  // client throws fetch's own TypeError, not an APIConnectionError.
+  if (error instanceof TypeError && BODY_READ_FAILURE.test(causeText(error))) {
+    return new ProviderError(
+      "unreachable",
+      `connection lost: ${causeText(error)}`,
+      undefined,
+      { cause: error },
+    );
   }
   return new ProviderError("invalid_response", causeText(error), undefined, { cause: error });
 }

@@ -13,11 +13,12 @@ export const ai: Command = {
   admin: false,
   usesModel: true,
   async run(ctx) {
-    await converse(ctx, {
-      owner: ctx.sender,
-      userText: ctx.args || undefined,
-      model: modelFor(ctx, ctx.sender),
-      useTools: ctx.settings.get("tools"),
-    });
+    await ctx.withThread(ctx.sender, () =>
+      converse(ctx, {
+        owner: ctx.sender,
+        userText: ctx.args || undefined,
+        model: modelFor(ctx, ctx.sender),
+        useTools: ctx.settings.get("tools"),
+      }));
   },
 };

@@ -40,6 +40,12 @@ export interface Context {
   replyImage(image: ToolImage): Promise<void>;
   /** A user's display name in this room. */
   displayName(userId: string): Promise<string>;
+  /**
+   * Runs `task` with exclusive use of `user`'s thread in this room, after
+   * earlier tasks on that thread: `.x` into someone's thread and their own
+   * `.ai` must not interleave (decision 17). Not reentrant for one thread.
+   */
+  withThread<T>(user: string, task: () => Promise<T>): Promise<T>;
 }
 
 /** One chat command. */

@@ -10,15 +10,17 @@ import { converse, modelFor } from "./converse.ts";
 
 const INTRODUCE = "introduce yourself";
 
-async function restart(ctx: Context, prompt: string): Promise<void> {
-  ctx.history.set(ctx.room, ctx.sender, [{ role: "system", content: prompt }]);
-  ctx.log.info(`System prompt for ${ctx.senderName} (${ctx.sender}) set`);
-  ctx.log.debug(`System prompt for ${ctx.senderName} (${ctx.sender}): '${prompt}'`);
-  await converse(ctx, {
-    owner: ctx.sender,
-    userText: INTRODUCE,
-    model: modelFor(ctx, ctx.sender),
-    useTools: false,
+function restart(ctx: Context, prompt: string): Promise<void> {
+  return ctx.withThread(ctx.sender, async () => {
+    ctx.history.set(ctx.room, ctx.sender, [{ role: "system", content: prompt }]);
+    ctx.log.info(`System prompt for ${ctx.senderName} (${ctx.sender}) set`);
+    ctx.log.debug(`System prompt for ${ctx.senderName} (${ctx.sender}): '${prompt}'`);
+    await converse(ctx, {
+      owner: ctx.sender,
+      userText: INTRODUCE,
+      model: modelFor(ctx, ctx.sender),
+      useTools: false,
+    });
   });
 }
 

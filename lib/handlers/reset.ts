@@ -12,7 +12,10 @@ export const stock: Command = {
   name: ".stock",
   admin: false,
   async run(ctx) {
-    ctx.history.set(ctx.room, ctx.sender, []);
+    await ctx.withThread(ctx.sender, () => {
+      ctx.history.set(ctx.room, ctx.sender, []);
+      return Promise.resolve();
+    });
     ctx.log.info(`Stock settings applied for ${ctx.senderName} in ${ctx.room}`);
     await ctx.reply(`Stock settings applied for ${ctx.senderName}`);
   },
@@ -24,10 +27,13 @@ export const reset: Command = {
   admin: false,
   async run(ctx) {
     if (ctx.args.trim().toLowerCase() === "stock") return stock.run(ctx);
-    ctx.history.set(ctx.room, ctx.sender, [{
-      role: "system",
-      content: ctx.history.defaultPrompt(),
-    }]);
+    await ctx.withThread(ctx.sender, () => {
+      ctx.history.set(ctx.room, ctx.sender, [{
+        role: "system",
+        content: ctx.history.defaultPrompt(),
+      }]);
+      return Promise.resolve();
+    });
     const text = `${ctx.botName} reset to default for ${ctx.senderName}`;
     ctx.log.info(`${text} in ${ctx.room}`);
     await ctx.reply(text);

@@ -58,11 +58,12 @@ export const x: Command = {
       ctx.log.info(`.x from ${ctx.sender} in ${ctx.room} ignored: no known target or no message`);
       return;
     }
-    await converse(ctx, {
-      owner: parsed.target,
-      userText: parsed.message,
-      model: modelFor(ctx, parsed.target),
-      useTools: ctx.settings.get("tools"),
-    });
+    await ctx.withThread(parsed.target, () =>
+      converse(ctx, {
+        owner: parsed.target,
+        userText: parsed.message,
+        model: modelFor(ctx, parsed.target),
+        useTools: ctx.settings.get("tools"),
+      }));
   },
 };

@@ -6,7 +6,8 @@
  * @module
  */
 
-const INVALID = JSON.stringify({ error: "Invalid arithmetic expression." });
+// Written as Python's json.dumps does (a space after the colon), like the result.
+const INVALID = '{"error": "Invalid arithmetic expression."}';
 const MAX_LENGTH = 1000;
 const MAX_DEPTH = 64;
 
@@ -52,7 +53,8 @@ function tokenize(text: string): Token[] {
 export function pyMod(a: number, b: number): number {
   if (b === 0) throw new CalcError("modulo by zero");
   const r = a % b;
-  return r !== 0 && (r < 0) !== (b < 0) ? r + b : r;
+  if (r === 0) return b < 0 ? -0 : 0; // Python: a zero remainder takes the divisor's sign too
+  return (r < 0) !== (b < 0) ? r + b : r;
 }
 
 /** Python's float floor division. */
@@ -65,6 +67,8 @@ function pyPow(a: number, b: number): number {
   if (a === 0 && b < 0) throw new CalcError("zero to a negative power");
   const r = a ** b;
   if (Number.isNaN(r)) throw new CalcError("complex result");
+  // Python raises OverflowError here; do not let a later `1 / inf` turn it into 0.
+  if (!Number.isFinite(r)) throw new CalcError("power overflows a float");
   return r;
 }
 
