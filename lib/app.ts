@@ -13,6 +13,7 @@ import { History, PersonalModels, Settings } from "./history.ts";
 import { Llm } from "./llm.ts";
 import { getLogger } from "./log.ts";
 import { Providers } from "./providers.ts";
+import { TokenBudget } from "./rate_limit.ts";
 import type { Store } from "./store.ts";
 import { builtinTools } from "./tools/builtins.ts";
 import { type Tool, ToolRegistry } from "./tools/registry.ts";
@@ -100,6 +101,7 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     help: options.help ?? await readHelp(),
     placeholders: options.placeholders,
     allowedRooms: options.allowedRooms,
+    budget: new TokenBudget(store.db, config.llm.rate_limit.daily_tokens),
     ...options.timing,
   });
   return {

@@ -14,6 +14,7 @@ import type { History, PersonalModels, Settings } from "./history.ts";
 import type { Llm } from "./llm.ts";
 import { getLogger } from "./log.ts";
 import { KeyedQueue } from "./queue.ts";
+import { RateLimiter, type TokenBudget } from "./rate_limit.ts";
 import type { ToolImage, ToolRegistry } from "./tools/registry.ts";
 
 const log = getLogger("bot");
@@ -41,7 +42,17 @@ export interface BotOptions {
   maxAnimationEdits?: number;
   /** Interval to renew the typing notice (default 20 s). */
   typingRenewMs?: number;
+  /** Daily token budget per user (`llm.rate_limit.daily_tokens`); usage is counted always. */
+  budget?: TokenBudget;
 }
+
+/** Refusals of the per-user limits (`llm.rate_limit`). */
+export const LIMIT_MESSAGES = {
+  rate: (name: string, perMinute: number, seconds: number) =>
+    `Slow down, ${name}: at most ${perMinute} requests per minute. Try again in ${seconds} s.`,
+  budget: (name: string, tokens: number) =>
+    `Sorry ${name}, you have used today's budget of ${tokens} tokens. It renews at midnight UTC.`,
+};
 
 /**
  * Sends the replies of one command: the first replaces the placeholder,
@@ -172,10 +183,30 @@ export class Bot {
   /** Exclusive use of a thread while it is read, answered and written. */
   readonly #threads = new KeyedQueue();
   readonly #abort = new AbortController();
+  readonly #limiter: RateLimiter;
   #closing = false;
 
   constructor(options: BotOptions) {
     this.#options = options;
+    this.#limiter = new RateLimiter(options.config.llm.rate_limit.requests_per_minute);
+  }
+
+  /** A refusal when the sender is over a limit; admins have none. */
+  #overLimit(sender: string, senderName: string, isAdmin: boolean): string | undefined {
+    if (isAdmin) return undefined;
+    const { rate_limit } = this.#options.config.llm;
+    const wait = this.#limiter.take(sender);
+    if (wait > 0) {
+      return LIMIT_MESSAGES.rate(
+        senderName,
+        rate_limit.requests_per_minute,
+        Math.ceil(wait / 1000),
+      );
+    }
+    if (this.#options.budget?.exhausted(sender)) {
+      return LIMIT_MESSAGES.budget(senderName, this.#options.budget.daily);
+    }
+    return undefined;
   }
 
   /** True once {@link stop} was called. */
@@ -245,9 +276,16 @@ export class Bot {
       displayName: (userId) =>
         o.port.displayName(msg.room, userId).catch(() => userId).then((n) => n || userId),
       withThread: (user, task) => this.#threads.push(`${msg.room}\n${user}`, task),
+      recordUsage: (tokens) => o.budget?.add(msg.sender, tokens),
     };
     try {
       if (command.usesModel) {
+        const refusal = this.#overLimit(msg.sender, senderName, isAdmin);
+        if (refusal) {
+          log.info(`${msg.sender} is over a limit; ${command.name} in ${msg.room} refused`);
+          await responder.reply(refusal);
+          return;
+        }
         await responder.start(senderName, (o.placeholders ?? true) && o.settings.get("thinking"));
       }
       await command.run(ctx);

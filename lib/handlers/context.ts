@@ -46,6 +46,8 @@ export interface Context {
    * `.ai` must not interleave (decision 17). Not reentrant for one thread.
    */
   withThread<T>(user: string, task: () => Promise<T>): Promise<T>;
+  /** Counts tokens against the sender's daily budget. */
+  recordUsage(tokens: number): void;
 }
 
 /** One chat command. */

@@ -71,6 +71,7 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
     ctx.log.debug(`Model thinking for ${ctx.senderName} (${ctx.sender}): ${thought}`);
   }
   ctx.history.append(room, owner, { role: "assistant", content: answer.text, id: answerId });
+  ctx.recordUsage(answer.usage.prompt + answer.usage.completion);
   const ms = Math.round(performance.now() - started);
   ctx.log.info(
     `Sending response to ${ctx.senderName} in ${room}: model ${model}, ${ms} ms, ` +

@@ -1,0 +1,102 @@
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { RateLimiter, TokenBudget, utcDay } from "../lib/rate_limit.ts";
+import { Store } from "../lib/store.ts";
+import { FakeOpenAI } from "./fixtures/fake_openai.ts";
+import { startTestBot } from "./fixtures/harness.ts";
+
+Deno.test("RateLimiter allows N requests per window, then says how long to wait", () => {
+  const limiter = new RateLimiter(2, 60_000);
+  strictEqual(limiter.take("@a:t", 1_000), 0);
+  strictEqual(limiter.take("@a:t", 2_000), 0);
+  strictEqual(limiter.take("@a:t", 3_000), 58_000);
+  strictEqual(limiter.take("@b:t", 3_000), 0, "another user has their own window");
+  strictEqual(limiter.take("@a:t", 61_001), 0, "the oldest request left the window");
+});
+
+Deno.test("RateLimiter with 0 per minute never limits", () => {
+  const limiter = new RateLimiter(0);
+  for (let i = 0; i < 100; i++) strictEqual(limiter.take("@a:t"), 0);
+});
+
+Deno.test("RateLimiter.prune forgets users without recent requests", () => {
+  const limiter = new RateLimiter(1, 1000);
+  limiter.take("@a:t", 0);
+  limiter.prune(5000);
+  strictEqual(limiter.take("@a:t", 5001), 0);
+});
+
+Deno.test("utcDay is the UTC date of a timestamp", () => {
+  strictEqual(utcDay(Date.UTC(2026, 10, 21, 23, 59)), "2026-11-21");
+  strictEqual(utcDay(Date.UTC(2026, 10, 22, 0, 0)), "2026-11-22");
+});
+
+Deno.test("TokenBudget counts per user per day, survives reopening, and renews the next day", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const day1 = Date.UTC(2026, 10, 21, 12);
+    let store = Store.open(dir);
+    let budget = new TokenBudget(store.db, 100);
+    budget.add("@a:t", 60, day1);
+    ok(!budget.exhausted("@a:t", day1));
+    budget.add("@a:t", 40, day1);
+    store.close();
+    store = Store.open(dir);
+    budget = new TokenBudget(store.db, 100);
+    strictEqual(budget.used("@a:t", day1), 100);
+    ok(budget.exhausted("@a:t", day1));
+    ok(!budget.exhausted("@b:t", day1));
+    ok(!budget.exhausted("@a:t", day1 + 86_400_000), "a new UTC day starts empty");
+    deepStrictEqual(new TokenBudget(store.db, 0).exhausted("@a:t", day1), false, "0 = no budget");
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a user over llm.rate_limit.requests_per_minute gets a polite refusal and no model call", async () => {
+  await using fake = FakeOpenAI.start();
+  await using bot = await startTestBot({
+    providerUrl: fake.url,
+    config: { llm: { rate_limit: { requests_per_minute: 2 } } },
+    port: { names: { "@u:test": "Uma" } },
+  });
+  await bot.say("@u:test", ".ai one");
+  await bot.say("@u:test", ".ai two");
+  await bot.say("@u:test", ".ai three");
+  strictEqual(fake.chats.length, 2);
+  const last = bot.port.visible().at(-1)!;
+  ok(last.startsWith("Slow down, Uma: at most 2 requests per minute. Try again in "), last);
+  await bot.say("@u:test", ".help");
+  ok(
+    bot.port.visible().at(-1)!.includes("InfiniGPT"),
+    "commands without the model are not limited",
+  );
+});
+
+Deno.test("admins are exempt from the rate limit", async () => {
+  await using fake = FakeOpenAI.start();
+  await using bot = await startTestBot({
+    providerUrl: fake.url,
+    config: { llm: { rate_limit: { requests_per_minute: 1 } } },
+  });
+  await bot.say("@admin:test", ".ai one");
+  await bot.say("@admin:test", ".ai two");
+  strictEqual(fake.chats.length, 2);
+});
+
+Deno.test("a user past the daily token budget is refused until the next UTC day", async () => {
+  await using fake = FakeOpenAI.start();
+  fake.enqueue({ content: "long answer", usage: { prompt_tokens: 80, completion_tokens: 30 } });
+  await using bot = await startTestBot({
+    providerUrl: fake.url,
+    config: { llm: { rate_limit: { daily_tokens: 100 } } },
+    port: { names: { "@u:test": "Uma" } },
+  });
+  await bot.say("@u:test", ".ai first");
+  await bot.say("@u:test", ".ai second");
+  strictEqual(fake.chats.length, 1);
+  strictEqual(
+    bot.port.visible().at(-1),
+    "Sorry Uma, you have used today's budget of 100 tokens. It renews at midnight UTC.",
+  );
+});
