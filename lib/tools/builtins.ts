@@ -7,22 +7,29 @@
 import schema from "../../schema.json" with { type: "json" };
 import type { ToolDefinition } from "../providers.ts";
 import { calculateExpression } from "./calculator.ts";
-import type { Tool, ToolCallOptions } from "./registry.ts";
+import { cryptoPrices } from "./crypto_prices.ts";
+import { fetchUrl } from "./fetch_url.ts";
+import { geminiImage, grokImage, openaiImage } from "./images.ts";
+import type { BuiltinImplementation, BuiltinOptions } from "./options.ts";
+import type { Tool } from "./registry.ts";
+import { openaiSearch } from "./search.ts";
+import { textStats } from "./text_stats.ts";
+import { getTime } from "./time.ts";
+import { getWeather } from "./weather.ts";
 
-/** Everything built-in tools may need; tests point these at local servers. */
-export interface BuiltinOptions {
-  /** fetch used for remote APIs (tests substitute a local server). */
-  fetch?: typeof fetch;
-}
+export type { BuiltinImplementation, BuiltinOptions } from "./options.ts";
 
-type Implementation = (
-  args: Record<string, unknown>,
-  call: ToolCallOptions,
-  options: BuiltinOptions,
-) => Promise<unknown>;
-
-const IMPLEMENTATIONS: Record<string, Implementation> = {
-  calculate_expression: (args) => Promise.resolve(calculateExpression(args.expression)),
+const IMPLEMENTATIONS: Record<string, BuiltinImplementation> = {
+  calculate_expression: { run: (args) => Promise.resolve(calculateExpression(args.expression)) },
+  get_weather: getWeather,
+  get_time: getTime,
+  text_stats: textStats,
+  fetch_url: fetchUrl,
+  crypto_prices: cryptoPrices,
+  openai_image: openaiImage,
+  grok_image: grokImage,
+  gemini_image: geminiImage,
+  openai_search: openaiSearch,
 };
 
 /** The definitions in `schema.json`. */
@@ -37,7 +44,8 @@ export function builtinTools(options: BuiltinOptions = {}): Tool[] {
       definition,
       source: "builtin" as const,
       validate: true,
-      call: (args, call) => impl(args, call, options),
+      timeoutMs: impl.timeoutMs,
+      call: (args, call) => impl.run(args, call, options),
     }];
   });
 }

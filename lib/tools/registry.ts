@@ -53,6 +53,8 @@ export interface Tool {
   server?: string;
   /** Validate arguments against the schema before calling (built-ins). */
   validate?: boolean;
+  /** This tool's own timeout (image generation is slow); the registry default otherwise. */
+  timeoutMs?: number;
   /** Returns a value to normalise, or a {@link ToolOutput}. */
   call(args: Record<string, unknown>, options: ToolCallOptions): Promise<unknown>;
 }
@@ -273,7 +275,7 @@ export class ToolRegistry {
     log.info(
       `Tool (${tool.source === "mcp" ? "MCP" : "builtin"}): ${name} args=${logArgs(rawArgs)}`,
     );
-    const timeoutMs = this.#options.timeoutMs ?? 60_000;
+    const timeoutMs = tool.timeoutMs ?? this.#options.timeoutMs ?? 60_000;
     const timeout = new AbortController();
     const signal = options.signal
       ? AbortSignal.any([options.signal, timeout.signal])
