@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { readHelp } from "./assets.ts";
 import { Bot, type BotOptions } from "./bot.ts";
 import type { ChatPort } from "./chat_port.ts";
@@ -12,11 +13,13 @@ import { type Env, processEnv } from "./env.ts";
 import { History, PersonalModels, Settings } from "./history.ts";
 import { Llm } from "./llm.ts";
 import { getLogger } from "./log.ts";
-import { Providers } from "./providers.ts";
+import { McpManager } from "./mcp.ts";
+import { Providers, routeProvider } from "./providers.ts";
 import { TokenBudget } from "./rate_limit.ts";
 import type { Store } from "./store.ts";
 import { builtinTools } from "./tools/builtins.ts";
-import { type Tool, ToolRegistry } from "./tools/registry.ts";
+import type { BuiltinOptions, Endpoints, KeyName } from "./tools/options.ts";
+import { mergeTools, type Tool, ToolRegistry } from "./tools/registry.ts";
 
 const log = getLogger("app");
 
@@ -30,6 +33,8 @@ export interface CreateBotOptions {
   fetch?: typeof fetch;
   /** Replaces the built-in tools (tests). */
   tools?: Tool[];
+  /** Connect the configured MCP servers (default true). */
+  mcp?: boolean;
   /** Show the "Thinking…" placeholder (default true). */
   placeholders?: boolean;
   /** Room IDs to answer in; all when absent. */
@@ -51,7 +56,11 @@ export interface BotApp {
   tools: ToolRegistry;
   providers: Providers;
   llm: Llm;
-  /** Stops the bot (waits for answers in progress, bounded). */
+  /** The MCP servers, when any are configured. */
+  mcp?: McpManager;
+  /** Where images from tools are written. */
+  imagesDir: string;
+  /** Stops the bot (waits for answers in progress, bounded), then the MCP servers. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -59,10 +68,38 @@ export interface BotApp {
 export async function createBot(options: CreateBotOptions): Promise<BotApp> {
   const { config, store } = options;
   const env = options.env ?? processEnv;
-  const tools = new ToolRegistry(options.tools ?? builtinTools({ fetch: options.fetch }), {
+  const imagesDir = config.tools.images_dir ?? join(store.dir, "images");
+  const builtins = options.tools ??
+    builtinTools(builtinOptions(config, env, imagesDir, options.fetch));
+  const tools = new ToolRegistry([], {
     timeoutMs: config.llm.tool_timeout * 1000,
     maxResultChars: config.tools.result_max_chars,
+    imagesDir,
   });
+  const reported = new Set<string>();
+  let mcp: McpManager | undefined;
+  const merge = () => {
+    const merged = mergeTools(mcp?.tools() ?? [], builtins);
+    for (const loser of merged.dropped) {
+      if (!reported.has(loser)) log.warn(loser);
+      reported.add(loser);
+    }
+    tools.setTools(merged.tools);
+  };
+  if (options.mcp !== false && Object.keys(config.llm.mcp_servers).length) {
+    mcp = new McpManager(config.llm.mcp_servers, {
+      env,
+      connectTimeoutMs: Math.min(config.llm.tool_timeout, 10) * 1000,
+      callTimeoutMs: config.llm.tool_timeout * 1000,
+      onToolsChanged: () => {
+        merge();
+        const { mcp: m, builtin } = tools.counts();
+        log.info(`Tools now: ${tools.size} (${m} MCP, ${builtin} builtin)`);
+      },
+    });
+    await mcp.start();
+  }
+  merge();
   const known = new Set(allModels(config));
   const settings = new Settings(store.db, {
     model: config.llm.default_model,
@@ -81,12 +118,12 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
   const models = new PersonalModels(store.db);
   const providers = new Providers({ config, env, fetch: options.fetch });
   const llm = new Llm({ providers, maxToolRounds: config.llm.max_tool_rounds });
-  const { mcp, builtin } = tools.counts();
+  const counts = tools.counts();
   log.info(
     tools.size
       ? `Tool calling ${
         settings.get("tools") ? "enabled" : "disabled"
-      } with ${tools.size} tools (${mcp} MCP, ${builtin} builtin)`
+      } with ${tools.size} tools (${counts.mcp} MCP, ${counts.builtin} builtin)`
       : "Tool calling disabled: no tools available",
   );
   log.info(`Model set to ${settings.get("model")}`);
@@ -112,6 +149,41 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     tools,
     providers,
     llm,
-    close: (graceMs) => bot.stop(graceMs),
+    mcp,
+    imagesDir,
+    close: async (graceMs) => {
+      await bot.stop(graceMs);
+      await mcp?.close();
+    },
+  };
+}
+
+/** The options of the built-in tools for this config (keys env-first, decision 10). */
+export function builtinOptions(
+  config: Config,
+  env: Env,
+  imagesDir: string,
+  fetchFn?: typeof fetch,
+): BuiltinOptions {
+  const configured = config.tools.endpoints;
+  const base = config.llm.base_urls;
+  const endpoints: Partial<Endpoints> = {
+    // Image and search tools follow a provider's base URL (a proxy) unless told otherwise.
+    ...(base.openai ? { openai: base.openai } : {}),
+    ...(base.xai ? { xai: base.xai } : {}),
+    ...Object.fromEntries(Object.entries(configured).filter(([, v]) => v)),
+  };
+  return {
+    fetch: fetchFn,
+    key: (name: KeyName) => {
+      const route = routeProvider(name, config, env);
+      return route.keySource === "missing" || route.keySource === "none needed"
+        ? undefined
+        : route.apiKey;
+    },
+    imagesDir,
+    allowPrivateUrls: config.tools.allow_private_urls,
+    fetchMaxBytes: config.tools.fetch_max_bytes,
+    endpoints,
   };
 }

@@ -192,6 +192,14 @@ const tools = z.object({
   allow_private_urls: flag.default(false),
   images_dir: z.string().min(1).nullish(),
   fetch_max_bytes: z.int().positive().max(50_000_000).default(2_000_000),
+  endpoints: z.object({
+    geocoding: httpUrl.optional(),
+    forecast: httpUrl.optional(),
+    coinbase: httpUrl.optional(),
+    openai: httpUrl.optional(),
+    xai: httpUrl.optional(),
+    gemini: httpUrl.optional(),
+  }).default({}),
   result_max_chars: z.int().min(1000).max(10_000_000).default(100_000),
 });
 
@@ -205,6 +213,7 @@ export const configSchema = z.object({
     allow_private_urls: false,
     fetch_max_bytes: 2_000_000,
     result_max_chars: 100_000,
+    endpoints: {},
   }),
   // ollamarama-matrix kept mcp_servers at the top level; it still works there.
   mcp_servers: z.record(z.string().min(1), mcpSpec).optional(),

@@ -62,7 +62,10 @@ export class ConsolePort implements ChatPort {
   async sendImage(_room: string, image: ToolImage): Promise<void> {
     await Deno.mkdir(this.#options.imagesDir, { recursive: true });
     const path = join(this.#options.imagesDir, image.name);
-    await Deno.writeFile(path, image.bytes);
+    // Image tools already saved theirs there; MCP images exist only as bytes.
+    await Deno.writeFile(path, image.bytes, { createNew: true }).catch((error) => {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    });
     this.#print(
       `[image ${image.name}: ${image.mimetype}, ${image.bytes.length} bytes, saved to ${path}]`,
     );

@@ -6,7 +6,13 @@
  * @module
  */
 import { basename, join, resolve, sep } from "node:path";
-import type { ToolImage } from "./registry.ts";
+
+/** An image a tool produced, handed to the chat port as bytes. */
+export interface ToolImage {
+  bytes: Uint8Array;
+  mimetype: string;
+  name: string;
+}
 
 /** Image types we post, by extension. */
 export const IMAGE_TYPES: Readonly<Record<string, string>> = {

@@ -7,16 +7,12 @@
  */
 import { z } from "zod";
 import { getLogger } from "../log.ts";
+import { readImageFrom, type ToolImage } from "./image_files.ts";
+
+export type { ToolImage } from "./image_files.ts";
 import type { ToolDefinition } from "../providers.ts";
 
 const log = getLogger("tools");
-
-/** An image a tool produced, handed to the chat port as bytes. */
-export interface ToolImage {
-  bytes: Uint8Array;
-  mimetype: string;
-  name: string;
-}
 
 /**
  * A result that is already in its final form (MCP tools, image tools):
@@ -72,6 +68,12 @@ export interface RegistryOptions {
   timeoutMs?: number;
   /** Longest result handed to the model (`tools.result_max_chars`). */
   maxResultChars?: number;
+  /**
+   * The images directory: a result naming an image file by path
+   * (`{"result": "x.png"}` or `{"path": ...}`) is posted only when the file
+   * lives here (decision 13).
+   */
+  imagesDir?: string;
 }
 
 /** The JSON text of a value, with non-ASCII kept as is. */
@@ -223,6 +225,13 @@ export class ToolRegistry {
 
   constructor(tools: readonly Tool[] = [], options: RegistryOptions = {}) {
     this.#options = options;
+    this.setTools(tools);
+  }
+
+  /** Replaces the tool set (an MCP server connected late, a tool list changed). */
+  setTools(tools: readonly Tool[]): void {
+    this.#tools.clear();
+    this.#validators.clear();
     for (const tool of tools) this.#tools.set(tool.definition.function.name, tool);
   }
 
@@ -294,7 +303,10 @@ export class ToolRegistry {
       });
       const value = await Promise.race([tool.call(args, { signal }), expired]);
       const output = value instanceof ToolOutput ? value : new ToolOutput(normaliseResult(value));
-      return { content: this.#cap(output.content), images: output.images, ok: true };
+      const images = output.images.length
+        ? output.images
+        : await this.#imageByPath(name, output.content);
+      return { content: this.#cap(output.content), images, ok: true };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log.warn(`Tool ${name} failed: ${message}`);
@@ -305,6 +317,35 @@ export class ToolRegistry {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  // The original posted any local .png a result named; we only post files
+  // from the images directory, so a tool (or a prompt injection) cannot
+  // exfiltrate arbitrary files.
+  async #imageByPath(name: string, content: string): Promise<ToolImage[]> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(content);
+    } catch {
+      return [];
+    }
+    if (!parsed || typeof parsed !== "object") return [];
+    const record = parsed as Record<string, unknown>;
+    const path = typeof record.result === "string" && record.result ? record.result : record.path;
+    if (typeof path !== "string" || !/\.(png|jpe?g|webp|gif)$/i.test(path)) return [];
+    const dir = this.#options.imagesDir;
+    if (!dir) {
+      log.warn(`Tool ${name} named image ${path}; not posted (no images directory)`);
+      return [];
+    }
+    try {
+      const found = await readImageFrom(dir, path);
+      if ("image" in found) return [found.image];
+      log.warn(`Tool ${name} named image ${path}; not posted: ${found.refused}`);
+    } catch (error) {
+      log.warn(`Tool ${name} named image ${path}; not posted: ${(error as Error).message}`);
+    }
+    return [];
   }
 
   #cap(content: string): string {

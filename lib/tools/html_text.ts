@@ -1,0 +1,377 @@
+/**
+ * HTML to readable text for `fetch_url` (decision 19): drops scripts, styles
+ * and the head, turns block elements into line breaks, decodes entities,
+ * collapses whitespace, keeps link text, and puts the title first.
+ *
+ * A single linear scan, not a parser: it is meant for a model to read a page,
+ * not to render it faithfully.
+ *
+ * @module
+ */
+
+/** Elements whose content is never shown. */
+const HIDDEN = new Set([
+  "script",
+  "style",
+  "noscript",
+  "template",
+  "svg",
+  "iframe",
+  "canvas",
+  "select",
+]);
+
+/** Elements that may stay in the head; any other start tag ends an unclosed head. */
+const HEAD_CONTENT = new Set([
+  "title",
+  "meta",
+  "link",
+  "base",
+  "style",
+  "script",
+  "noscript",
+  "template",
+]);
+
+/** Elements that start and end a paragraph (a blank line around them). */
+const PARAGRAPHS = new Set([
+  "p",
+  "h1",
+  "h2",
+  "h3",
+  "h4",
+  "h5",
+  "h6",
+  "blockquote",
+  "pre",
+  "table",
+  "ul",
+  "ol",
+  "dl",
+  "figure",
+]);
+
+/** Elements that start and end a line. */
+const BLOCKS = new Set([
+  "address",
+  "article",
+  "aside",
+  "body",
+  "caption",
+  "center",
+  "dd",
+  "details",
+  "dialog",
+  "div",
+  "dt",
+  "fieldset",
+  "figcaption",
+  "footer",
+  "form",
+  "header",
+  "hgroup",
+  "hr",
+  "html",
+  "legend",
+  "li",
+  "main",
+  "menu",
+  "nav",
+  "section",
+  "summary",
+  "tbody",
+  "tfoot",
+  "thead",
+  "tr",
+]);
+
+/** Table cells: separated by a space within their row. */
+const CELLS = new Set(["td", "th"]);
+
+/** Named character references a web page commonly uses. */
+const ENTITIES: Record<string, string> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: "\u00a0",
+  ensp: "\u2002",
+  emsp: "\u2003",
+  thinsp: "\u2009",
+  zwnj: "\u200c",
+  zwj: "\u200d",
+  shy: "\u00ad",
+  copy: "©",
+  reg: "®",
+  trade: "™",
+  hellip: "…",
+  mdash: "—",
+  ndash: "–",
+  minus: "−",
+  lsquo: "‘",
+  rsquo: "’",
+  sbquo: "‚",
+  ldquo: "“",
+  rdquo: "”",
+  bdquo: "„",
+  laquo: "«",
+  raquo: "»",
+  lsaquo: "‹",
+  rsaquo: "›",
+  bull: "•",
+  middot: "·",
+  dagger: "†",
+  Dagger: "‡",
+  prime: "′",
+  Prime: "″",
+  deg: "°",
+  plusmn: "±",
+  times: "×",
+  divide: "÷",
+  frac12: "½",
+  frac14: "¼",
+  frac34: "¾",
+  sup1: "¹",
+  sup2: "²",
+  sup3: "³",
+  micro: "µ",
+  para: "¶",
+  sect: "§",
+  cent: "¢",
+  pound: "£",
+  yen: "¥",
+  euro: "€",
+  curren: "¤",
+  iexcl: "¡",
+  iquest: "¿",
+  ordf: "ª",
+  ordm: "º",
+  not: "¬",
+  macr: "¯",
+  acute: "´",
+  cedil: "¸",
+  uml: "¨",
+  larr: "←",
+  uarr: "↑",
+  rarr: "→",
+  darr: "↓",
+  harr: "↔",
+  rArr: "⇒",
+  lArr: "⇐",
+  hArr: "⇔",
+  le: "≤",
+  ge: "≥",
+  ne: "≠",
+  asymp: "≈",
+  equiv: "≡",
+  infin: "∞",
+  sum: "∑",
+  prod: "∏",
+  radic: "√",
+  part: "∂",
+  isin: "∈",
+  cap: "∩",
+  cup: "∪",
+  and: "∧",
+  or: "∨",
+  alpha: "α",
+  beta: "β",
+  gamma: "γ",
+  delta: "δ",
+  epsilon: "ε",
+  theta: "θ",
+  lambda: "λ",
+  mu: "μ",
+  pi: "π",
+  sigma: "σ",
+  tau: "τ",
+  phi: "φ",
+  omega: "ω",
+  Delta: "Δ",
+  Sigma: "Σ",
+  Omega: "Ω",
+  hearts: "♥",
+  check: "✓",
+  star: "☆",
+  szlig: "ß",
+  oslash: "ø",
+  Oslash: "Ø",
+  aelig: "æ",
+  AElig: "Æ",
+  eth: "ð",
+  thorn: "þ",
+  yuml: "ÿ",
+};
+
+// Latin-1 letters with accents: &eacute; &Uuml; &ntilde; …
+for (
+  const [accent, mark, letters] of [
+    ["acute", "\u0301", "aeiouyAEIOUY"],
+    ["grave", "\u0300", "aeiouAEIOU"],
+    ["circ", "\u0302", "aeiouAEIOU"],
+    ["uml", "\u0308", "aeiouAEIOU"],
+    ["tilde", "\u0303", "anoANO"],
+    ["ring", "\u030a", "aA"],
+    ["cedil", "\u0327", "cC"],
+  ]
+) {
+  for (const letter of letters) {
+    ENTITIES[letter + accent] = (letter + mark).normalize("NFC");
+  }
+}
+
+/** References browsers accept without the closing semicolon. */
+const LEGACY = new Set(["amp", "lt", "gt", "quot", "nbsp", "copy", "reg"]);
+
+/** What browsers show for the C1 code points &#128;–&#159; (windows-1252). */
+const WINDOWS_1252 = "€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ";
+
+function codePoint(n: number): string {
+  if (n >= 0x80 && n <= 0x9f) return WINDOWS_1252[n - 0x80];
+  if (n === 0 || n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff)) return "\ufffd";
+  return String.fromCodePoint(n);
+}
+
+/** Decodes named (common ones) and numeric character references. */
+export function decodeEntities(text: string): string {
+  if (!text.includes("&")) return text;
+  return text.replace(
+    /&(?:#(\d{1,8})|#[xX]([0-9a-fA-F]{1,8})|([a-zA-Z][a-zA-Z0-9]{1,31}))(;?)/g,
+    (whole, dec: string, hex: string, name: string, semi: string) => {
+      if (dec !== undefined) return codePoint(parseInt(dec, 10));
+      if (hex !== undefined) return codePoint(parseInt(hex, 16));
+      const value = ENTITIES[name];
+      if (value === undefined || (!semi && !LEGACY.has(name))) return whole;
+      return value;
+    },
+  );
+}
+
+/** Stands in for a space inside `<pre>` so that collapsing leaves it alone. */
+const PRE_SPACE = "\ue000";
+
+/** Where the next `</name` end tag starts at or after `from`, or -1. */
+function findEndTag(html: string, name: string, from: number): number {
+  const re = new RegExp(`</${name}(?=[\\s/>]|$)`, "ig");
+  re.lastIndex = from;
+  return re.exec(html)?.index ?? -1;
+}
+
+/** The index just past the `>` that closes a tag starting at `from`, or -1 (quotes respected). */
+function tagEnd(html: string, from: number): number {
+  let quote = "";
+  for (let i = from; i < html.length; i++) {
+    const c = html[i];
+    if (quote) {
+      if (c === quote) quote = "";
+    } else if (c === '"' || c === "'") {
+      // Only a quote that opens an attribute value counts.
+      if (html[i - 1] === "=" || /\s/.test(html[i - 1]) && html[i - 2] === "=") quote = c;
+    } else if (c === ">") {
+      return i + 1;
+    }
+  }
+  return -1;
+}
+
+function collapse(text: string): string {
+  return text.replace(/[\s\u00a0]+/g, " ");
+}
+
+/**
+ * Readable text of an HTML document: `Title: …` first when there is a title,
+ * then the body text with block elements on their own lines.
+ */
+export function htmlToText(html: string): string {
+  const out: string[] = [];
+  let title = "";
+  let pre = 0;
+  let inHead = false;
+  let i = 0;
+  /** Line breaks at the end of the output so far (spaces ignored). */
+  let trailing = 2;
+  const text = (raw: string) => {
+    if (inHead) return;
+    const decoded = decodeEntities(raw);
+    const piece = pre > 0
+      ? decoded.replace(/\r\n?/g, "\n").replace(/[ \t\u00a0]/g, PRE_SPACE)
+      : collapse(decoded);
+    out.push(piece);
+    if (piece.trim() !== "") trailing = piece.length - piece.replace(/\n+$/, "").length;
+  };
+  /** Ends the current line (`lines` 1) or paragraph (2), unless already ended. */
+  const lineBreak = (lines: number) => {
+    if (trailing < lines) out.push("\n".repeat(lines - trailing));
+    trailing = Math.max(trailing, lines);
+  };
+  while (i < html.length) {
+    const lt = html.indexOf("<", i);
+    if (lt < 0) {
+      text(html.slice(i));
+      break;
+    }
+    if (lt > i) text(html.slice(i, lt));
+    i = lt;
+    if (html.startsWith("<!--", i)) {
+      const end = html.indexOf("-->", i + 4);
+      i = end < 0 ? html.length : end + 3;
+      continue;
+    }
+    const next = html[i + 1] ?? "";
+    if (next === "!" || next === "?") {
+      const end = html.indexOf(">", i + 2);
+      i = end < 0 ? html.length : end + 1;
+      continue;
+    }
+    const closing = next === "/";
+    const match = /^[a-zA-Z][a-zA-Z0-9:-]*/.exec(html.slice(i + (closing ? 2 : 1), i + 66));
+    if (!match) {
+      // A "<" that does not start a tag is text.
+      text("<");
+      i += 1;
+      continue;
+    }
+    const name = match[0].toLowerCase();
+    const end = tagEnd(html, i + (closing ? 2 : 1) + match[0].length);
+    if (end < 0) break; // An unterminated tag at the end: browsers drop it.
+    i = end;
+    if (name === "head") {
+      inHead = !closing;
+      continue;
+    }
+    if (inHead && !closing && (name === "body" || !HEAD_CONTENT.has(name))) inHead = false;
+    if (!closing && (name === "title" || HIDDEN.has(name))) {
+      const close = findEndTag(html, name, i);
+      if (name === "title" && !title) {
+        title = collapse(decodeEntities(close < 0 ? html.slice(i) : html.slice(i, close))).trim();
+      }
+      if (close < 0) {
+        i = html.length;
+      } else {
+        const after = tagEnd(html, close + 2 + name.length);
+        i = after < 0 ? html.length : after;
+      }
+      continue;
+    }
+    if (name === "br") {
+      out.push("\n");
+      trailing += 1;
+    } else if (PARAGRAPHS.has(name)) {
+      lineBreak(2);
+      if (name === "pre") pre = Math.max(0, pre + (closing ? -1 : 1));
+    } else if (BLOCKS.has(name)) {
+      lineBreak(1);
+    } else if (CELLS.has(name)) {
+      out.push(" ");
+    }
+  }
+  const body = out.join("")
+    .split("\n")
+    .map((line) => line.replace(/ {2,}/g, " ").trim().replaceAll(PRE_SPACE, " ").trimEnd())
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+  if (!title) return body;
+  return body ? `Title: ${title}\n\n${body}` : `Title: ${title}`;
+}
