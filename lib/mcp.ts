@@ -82,7 +82,12 @@ export function toOpenAITool(tool: McpTool, exposedName = tool.name): ToolDefini
  * text blocks joined; image blocks become images for the chat;
  * `isError` becomes `{"error": "Tool execution error for <name>: ..."}`.
  */
-export function formatCallResult(toolName: string, result: CallToolResult): ToolOutput {
+export function formatCallResult(
+  toolName: string,
+  result: CallToolResult,
+  /** Makes image names unique across calls (default: a random tag). */
+  tag: string = crypto.randomUUID().slice(0, 8),
+): ToolOutput {
   const texts: string[] = [];
   const images: ToolImage[] = [];
   for (const block of result.content ?? []) {
@@ -93,7 +98,7 @@ export function formatCallResult(toolName: string, result: CallToolResult): Tool
       case "image": {
         try {
           const bytes = decodeBase64(block.data);
-          const name = `${toolName}_${images.length + 1}.${extensionOf(block.mimeType)}`;
+          const name = `${toolName}_${tag}-${images.length + 1}.${extensionOf(block.mimeType)}`;
           images.push({ bytes, mimetype: block.mimeType, name });
         } catch {
           texts.push("[an image that could not be decoded]");
@@ -149,6 +154,8 @@ class McpServer {
   readonly #options: McpOptions;
   #client?: Client;
   #connecting?: Promise<Client>;
+  /** The client of the connection attempt in progress (closed by close()). */
+  #pending?: Client;
   #tools: McpTool[] = [];
   #closed = false;
   /** Why the last connection attempt failed. */
@@ -214,9 +221,18 @@ class McpServer {
   async #connect(timeoutMs: number): Promise<Client> {
     if (this.#closed) throw new Error("closed");
     const errors: string[] = [];
-    const transports = this.#transports();
+    let transports: Transport[];
+    try {
+      transports = this.#transports();
+    } catch (error) {
+      // A spec error (missing ${env:NAME}) is a failure, not "not ready yet".
+      this.lastError = (error as Error).message;
+      throw error;
+    }
     for (const transport of transports) {
+      if (this.#closed) throw new Error("closed");
       const client = new Client({ name: "infinigpt", version: "1" }, { capabilities: {} });
+      this.#pending = client;
       try {
         await client.connect(transport, { timeout: timeoutMs });
         const tools: McpTool[] = [];
@@ -263,6 +279,8 @@ class McpServer {
         errors.push(label + (error instanceof Error ? error.message : String(error)));
         await client.close().catch(() => {});
         if (error instanceof McpSpecError) throw error;
+      } finally {
+        if (this.#pending === client) this.#pending = undefined;
       }
     }
     this.lastError = errors.join("; ");
@@ -287,6 +305,8 @@ class McpServer {
     this.#closed = true;
     const client = this.#client;
     this.#client = undefined;
+    // A server still connecting (slow, or never answering) is ended now.
+    await this.#pending?.close().catch(() => {});
     await this.#connecting?.catch(() => {});
     await client?.close().catch(() => {});
   }
@@ -302,6 +322,8 @@ export class McpManager {
   readonly #options: McpOptions;
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #closed = false;
+  /** start() has returned: a server connecting now is announced by onToolsChanged. */
+  #started = false;
 
   constructor(specs: Record<string, McpServerSpec>, options: McpOptions) {
     this.#options = options;
@@ -319,19 +341,22 @@ export class McpManager {
   /**
    * Connects every server in parallel and returns after all of them answered
    * or `connectTimeoutMs` passed, whichever is first. Late servers keep
-   * connecting; failed ones are retried in the background.
+   * connecting (up to the call timeout); failed ones are retried in the
+   * background.
    */
   async start(): Promise<void> {
     if (!this.#servers.length) return;
     log.info(`MCP servers configured: [${this.names.join(", ")}]`);
     const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
-    const attempts = this.#servers.map((server) => this.#attempt(server, timeoutMs, 0, false));
+    const connectMs = Math.max(timeoutMs, this.#options.callTimeoutMs ?? 60_000);
+    const attempts = this.#servers.map((server) => this.#attempt(server, connectMs, 0, false));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutMs);
     });
     await Promise.race([Promise.allSettled(attempts), expired]);
     clearTimeout(timer);
+    this.#started = true;
     for (const server of this.#servers) {
       if (!server.connected && !server.lastError) {
         log.warn(
@@ -355,7 +380,7 @@ export class McpManager {
       if (n === 0) {
         log.warn(`MCP server '${server.name}' returned 0 tools (${describeSpec(server.spec)})`);
       } else log.info(`MCP server '${server.name}' returned ${n} tool(s)`);
-      if (late) this.#options.onToolsChanged?.();
+      if (late || this.#started) this.#options.onToolsChanged?.();
     } catch (error) {
       if (this.#closed) return;
       const reason = error instanceof McpSpecError ? error.message : (error as Error).message;
@@ -382,6 +407,9 @@ export class McpManager {
     const callTimeoutMs = this.#options.callTimeoutMs ?? 60_000;
     const taken = new Set(this.#servers.flatMap((s) => s.tools.map((t) => t.name)));
     for (const server of this.#servers) {
+      // A server's own `timeout` (seconds) overrides `llm.tool_timeout` for its calls.
+      const own = server.spec.timeout;
+      const timeoutMs = own !== undefined ? own * 1000 : callTimeoutMs;
       for (const tool of server.tools) {
         const exposed = safeToolName(tool.name, taken);
         taken.add(exposed);
@@ -389,9 +417,10 @@ export class McpManager {
           definition: toOpenAITool(tool, exposed),
           source: "mcp",
           server: server.name,
+          ...(own !== undefined ? { timeoutMs } : {}),
           call: async (args, { signal }) => {
             try {
-              const result = await server.call(tool.name, args, signal, callTimeoutMs);
+              const result = await server.call(tool.name, args, signal, timeoutMs);
               return formatCallResult(tool.name, result);
             } catch (error) {
               return new ToolOutput(

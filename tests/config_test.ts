@@ -704,10 +704,12 @@ const ACCEPTED: Array<{ name: string; set: Record<string, unknown>; check: (c: C
           images_dir: "/tmp/img",
           fetch_max_bytes: 1000,
           result_max_chars: 5000,
+          endpoints: { coinbase: "http://127.0.0.1:9/products" },
         },
       },
       check: (c) =>
         deepStrictEqual(c.tools, {
+          endpoints: { coinbase: "http://127.0.0.1:9/products" },
           enabled: false,
           allow_private_urls: true,
           images_dir: "/tmp/img",
@@ -809,6 +811,7 @@ Deno.test("fills in the documented defaults", () => {
     allow_private_urls: false,
     fetch_max_bytes: 2_000_000,
     result_max_chars: 100_000,
+    endpoints: {},
   });
 });
 

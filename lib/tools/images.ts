@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { decodeBase64 as fromBase64 } from "../base64.ts";
 import { request } from "./http.ts";
 import { saveImage, sniffImageType } from "./image_files.ts";
 import {
@@ -53,7 +54,7 @@ export function errorBody(text: string, key: string | undefined): string {
 
 /** The message of a thrown value with the key removed. */
 function messageOf(error: unknown, key: string | undefined): string {
-  return error instanceof Error ? error.message : String(error);
+  return redact(error instanceof Error ? error.message : String(error), key);
 }
 
 function promptOf(args: Record<string, unknown>): string {
@@ -66,7 +67,7 @@ function promptOf(args: Record<string, unknown>): string {
 
 function decodeBase64(data: string): Uint8Array | undefined {
   try {
-    return Uint8Array.fromBase64(data.replace(/\s+/g, ""));
+    return fromBase64(data);
   } catch {
     return undefined;
   }
@@ -155,7 +156,7 @@ async function download(
   } catch {
     throw new Error("not a valid URL");
   }
-  if (false) {
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new Error(`unsupported URL scheme ${parsed.protocol}`);
   }
   const timeout = AbortSignal.timeout(60_000);
@@ -176,7 +177,7 @@ async function download(
     if (response.body) {
       for await (const chunk of response.body) {
         size += chunk.length;
-        if (size > 1e12) throw new Error("image larger than 20 MB");
+        if (size > MAX_DOWNLOAD_BYTES) throw new Error("image larger than 20 MB");
         chunks.push(chunk);
       }
     }

@@ -373,6 +373,7 @@ Deno.test("grok_image refuses a download larger than 20 MB", async () => {
     return new Response(body);
   }));
   const value = await grokImage.run({ prompt: "p" }, call(), env.options);
+  ok(!(value instanceof ToolOutput), "the image was accepted");
   deepStrictEqual(value, { error: "Image download failed: image larger than 20 MB" });
   deepStrictEqual(await files(env.dir), []);
 });
@@ -386,6 +387,7 @@ Deno.test("grok_image refuses a download that declares more than 20 MB", async (
     ),
   );
   const value = await grokImage.run({ prompt: "p" }, call(), env.options);
+  ok(!(value instanceof ToolOutput), "the image was accepted");
   deepStrictEqual(value, { error: "Image download failed: image larger than 20 MB" });
 });
 
@@ -503,8 +505,25 @@ Deno.test("gemini_image does not leak the key in the URL when the provider canno
     (e: Error) => e,
   );
   ok(error instanceof Error, "a transport failure is thrown for the registry to report");
-  ok(!error.message.includes(KEYS.google), error.message);
-  ok(!error.message.includes(encodeURIComponent(KEYS.google)), error.message);
+  // Deno's fetch error keeps the URL (with the key) in its cause; none of it may travel on.
+  const everything = `${error.message} ${error.stack} ${String(error.cause ?? "")}`;
+  ok(!everything.includes(KEYS.google), everything);
+  ok(!everything.includes(encodeURIComponent(KEYS.google)), everything);
+});
+
+Deno.test("gemini_image removes the key from a transport error message that quotes the URL", async () => {
+  await using env = await setup();
+  const failing: typeof fetch = (input) =>
+    Promise.reject(new TypeError(`error sending request for url (${input}): connection reset`));
+  await rejects(
+    geminiImage.run({ prompt: "p" }, call(), { ...env.options, fetch: failing }),
+    (e: Error) => {
+      ok(!e.message.includes(encodeURIComponent(KEYS.google)), e.message);
+      ok(!e.message.includes(KEYS.google), e.message);
+      match(e.message, /generateContent\?key=\*\*\*\): connection reset/);
+      return true;
+    },
+  );
 });
 
 Deno.test("gemini_image through the registry: an unreachable provider's error hides the key", async () => {
