@@ -125,7 +125,12 @@ class Responder {
   async reply(body: string): Promise<void> {
     const n = this.#count++;
     const room = this.#msg.room;
-    const message = { body, threadId: this.#msg.threadId, txnId: this.#txn(`reply${n}`) };
+    const message = {
+      body,
+      threadId: this.#msg.threadId,
+      replyTo: this.#msg.threadId ? this.#msg.eventId : undefined,
+      txnId: this.#txn(`reply${n}`),
+    };
     if (this.#placeholder && !this.#resolved) {
       await this.#stopAnimation();
       try {
@@ -161,11 +166,14 @@ class Responder {
     }
   }
 
-  /** Stops animation and typing; a placeholder nobody replaced is removed. */
-  async finish(): Promise<void> {
+  /**
+   * Stops animation and typing; a placeholder nobody replaced is removed,
+   * unless the answer was interrupted by shutdown and will come later.
+   */
+  async finish(interrupted = false): Promise<void> {
     clearInterval(this.#typingTimer);
     await this.#stopAnimation();
-    if (this.#placeholder && !this.#resolved) {
+    if (this.#placeholder && !this.#resolved && !interrupted) {
       await this.#port.redact(this.#msg.room, this.#placeholder).catch((error) =>
         log.warn(`Could not remove the placeholder: ${(error as Error).message}`)
       );
@@ -214,26 +222,32 @@ export class Bot {
     return this.#closing;
   }
 
-  /** Decides whether and how to answer; resolves when the answer was sent. */
-  handle(msg: IncomingMessage): Promise<void> {
+  /**
+   * Decides whether and how to answer; resolves when the answer was sent.
+   * Resolves `false` only when shutdown kept the message from being
+   * answered (so a transport can keep it for after the restart).
+   */
+  handle(msg: IncomingMessage): Promise<boolean> {
     const { config, port, allowedRooms } = this.#options;
-    if (this.#closing || msg.sender === port.userId) return Promise.resolve();
-    if (typeof msg.body !== "string" || typeof msg.room !== "string") return Promise.resolve();
-    if (allowedRooms && !allowedRooms.has(msg.room)) return Promise.resolve();
+    const ignore = Promise.resolve(true);
+    if (this.#closing) return Promise.resolve(false);
+    if (msg.sender === port.userId) return ignore;
+    if (typeof msg.body !== "string" || typeof msg.room !== "string") return ignore;
+    if (allowedRooms && !allowedRooms.has(msg.room)) return ignore;
     const isAdmin = config.matrix.admins.includes(msg.sender);
     const allowedUsers = config.matrix.allowed_users;
-    if (allowedUsers && !isAdmin && !allowedUsers.includes(msg.sender)) return Promise.resolve();
+    if (allowedUsers && !isAdmin && !allowedUsers.includes(msg.sender)) return ignore;
     const routed = route({
       body: msg.body,
       botName: port.botName(),
       botUserId: port.userId,
       mentions: msg.mentions,
     }, COMMAND_NAMES);
-    if (!routed) return Promise.resolve();
+    if (!routed) return ignore;
     const command = COMMAND_TABLE.get(routed.command)!;
     if (command.admin && !isAdmin) {
       log.info(`${msg.sender} is not an admin; ${command.name} in ${msg.room} ignored`);
-      return Promise.resolve();
+      return ignore;
     }
     return this.#queue.push(
       `${msg.room}\n${msg.sender}`,
@@ -246,7 +260,7 @@ export class Bot {
     command: Command,
     args: string,
     isAdmin: boolean,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const o = this.#options;
     const senderName = await o.port.displayName(msg.room, msg.sender).catch(() => msg.sender) ||
       msg.sender;
@@ -284,20 +298,28 @@ export class Bot {
         if (refusal) {
           log.info(`${msg.sender} is over a limit; ${command.name} in ${msg.room} refused`);
           await responder.reply(refusal);
-          return;
+          return true;
         }
         await responder.start(senderName, (o.placeholders ?? true) && o.settings.get("thinking"));
       }
       await command.run(ctx);
+      return true;
     } catch (error) {
+      if (this.#abort.signal.aborted) {
+        // Not answered: a transport keeps the message and it is answered
+        // after the restart (the placeholder is reused through its txn id).
+        log.info(`${command.name} from ${msg.sender} in ${msg.room} interrupted by shutdown`);
+        return false;
+      }
       log.error(
         `${command.name} from ${msg.sender} in ${msg.room} failed: ${
           (error as Error).stack ?? error
         }`,
       );
       await responder.reply("Something went wrong (an internal error)");
+      return true;
     } finally {
-      await responder.finish();
+      await responder.finish(this.#abort.signal.aborted);
     }
   }
 

@@ -30,6 +30,8 @@ export interface OutgoingMessage {
   body: string;
   /** Keep the reply in this thread. */
   threadId?: string;
+  /** The message answered (a thread reply's fallback for clients without threads). */
+  replyTo?: string;
   /**
    * A key derived from the triggering event, stable across re-handling, so
    * the network can drop a resend after a crash.

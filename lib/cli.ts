@@ -207,7 +207,12 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
 
   if (command === "console") return await runConsoleCommand(loaded, flags, io);
   const { runMatrix } = await import("./run.ts");
-  return await runMatrix({ loaded, io, verbose: !!flags.verbose });
+  return await runMatrix({
+    loaded,
+    io,
+    verbose: !!flags.verbose,
+    debug: level === "debug" || level === "trace",
+  });
 }
 
 async function runConsoleCommand(loaded: LoadedConfig, flags: Flags, io: CliIo): Promise<number> {
@@ -254,7 +259,7 @@ async function runConsoleCommand(loaded: LoadedConfig, flags: Flags, io: CliIo):
       output: { write: io.stdout },
       userId,
       prompt: io.isTerminal,
-      handle: (msg) => app.bot.handle(msg),
+      handle: async (msg) => void await app.bot.handle(msg),
     });
     await app.close();
     return 0;

@@ -1,22 +1,177 @@
 /**
- * `infinigpt run`: the Matrix bot.
+ * `infinigpt run`: the Matrix bot, from start to a clean stop.
+ *
+ * Start: lock the store, restore the encryption journal, reuse or create the
+ * session, build the client, connect MCP servers, sync, join rooms, then
+ * answer. Stop (SIGINT/SIGTERM, decision 2): take no new work, let answers in
+ * progress finish (at most 10 s), save the sync position, close MCP servers
+ * and the store, exit 0. The session is never logged out.
  *
  * @module
  */
+import { createBot } from "./app.ts";
 import type { CliIo } from "./cli.ts";
 import type { LoadedConfig } from "./config.ts";
+import { IdbJournal } from "./crypto_store.ts";
+import { getLogger, registerSecret } from "./log.ts";
+import { MatrixTransport } from "./matrix.ts";
+import { ensureSession, SessionError } from "./session.ts";
+import { Store, StoreError } from "./store.ts";
+import { loadStoreKey, StoreKeyError } from "./store_key.ts";
+
+const log = getLogger("run");
 
 /** Options for {@link runMatrix}. */
 export interface RunOptions {
   loaded: LoadedConfig;
   io: CliIo;
   verbose: boolean;
+  /** Debug logging (SDK logs too). */
+  debug?: boolean;
+  /** Stops the bot (tests); SIGINT/SIGTERM do the same. */
+  signal?: AbortSignal;
+  /** Called once the bot is ready (tests, benchmarks). */
+  onReady?: (info: { ms: number }) => void;
 }
 
-/** Runs the Matrix bot until SIGINT/SIGTERM; resolves with the exit code. */
-export function runMatrix(options: RunOptions): Promise<number> {
-  options.io.stderr(
-    "The Matrix transport is not available in this build yet; use 'infinigpt console'.\n",
-  );
-  return Promise.resolve(1);
+function onSignals(handler: () => void): () => void {
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT", "SIGBREAK"]
+    : ["SIGINT", "SIGTERM"];
+  const added: Deno.Signal[] = [];
+  for (const signal of signals) {
+    try {
+      Deno.addSignalListener(signal, handler);
+      added.push(signal);
+    } catch {
+      // Not supported on this platform.
+    }
+  }
+  return () => added.forEach((s) => Deno.removeSignalListener(s, handler));
+}
+
+/** Runs the Matrix bot until it is told to stop; resolves with the exit code. */
+export async function runMatrix(options: RunOptions): Promise<number> {
+  const started = performance.now();
+  const { config } = options.loaded;
+  const stop = new AbortController();
+  options.signal?.addEventListener("abort", () => stop.abort(), { once: true });
+  const removeSignals = onSignals(() => {
+    if (stop.signal.aborted) {
+      log.warn("Second signal: exiting now");
+      Deno.exit(1);
+    }
+    log.info("Stopping (signal received)");
+    stop.abort();
+  });
+
+  let store: Store;
+  try {
+    store = Store.open(config.matrix.store_path);
+  } catch (error) {
+    removeSignals();
+    if (error instanceof StoreError) {
+      options.io.stderr(error.message + "\n");
+      return error.exitCode;
+    }
+    throw error;
+  }
+
+  let journal: IdbJournal | undefined;
+  let transport: MatrixTransport | undefined;
+  let closeApp: (() => Promise<void>) | undefined;
+  try {
+    const storageKey = config.matrix.e2e
+      ? await loadStoreKey(options.io.env.INFINIGPT_STORE_KEY, config.matrix.store_key_file)
+      : undefined;
+    if (config.matrix.e2e && !storageKey) {
+      log.warn(
+        `No store key: the encryption keys in ${
+          store.path("crypto.db")
+        } are not encrypted at rest. ` +
+          "Set INFINIGPT_STORE_KEY or matrix.store_key_file (32 bytes, e.g. openssl rand -hex 32) before the first start.",
+      );
+    }
+    if (options.io.env.INFINIGPT_STORE_KEY) registerSecret(options.io.env.INFINIGPT_STORE_KEY);
+    journal = IdbJournal.open(store.path("crypto.db"));
+    const restored = await journal.restore();
+    journal.install();
+    log.debug(
+      `Encryption store restored: ${restored.databases} databases, ${restored.records} records`,
+    );
+
+    const session = await ensureSession({ config, store, signal: stop.signal });
+    transport = await MatrixTransport.create({
+      config,
+      store,
+      session,
+      storageKey,
+      debug: options.debug,
+    });
+    const allowedRooms = config.matrix.allowed_rooms
+      ? await transport.resolveRooms(config.matrix.allowed_rooms)
+      : undefined;
+    const app = await createBot({
+      config,
+      store,
+      port: transport,
+      env: options.io.env,
+      verbose: options.verbose,
+      allowedRooms,
+    });
+    closeApp = () => app.close(10_000);
+    if (stop.signal.aborted) return 0;
+    const joins = await transport.start((message) => app.bot.handle(message));
+    const ms = Math.round(performance.now() - started);
+    const rooms = joins.map((j) => (j.error ? `${j.room} (failed: ${j.error})` : j.room)).join(
+      ", ",
+    );
+    const { mcp, builtin } = app.tools.counts();
+    log.info(
+      `Ready in ${ms} ms: ${session.user_id} (device ${session.device_id}), E2EE ${
+        config.matrix.e2e ? "on" : "off"
+      }, model ${
+        app.settings.get("model")
+      }, ${app.tools.size} tools (${mcp} MCP, ${builtin} builtin)` +
+        `, tools ${app.settings.get("tools") ? "on" : "off"}, rooms joined: ${
+          rooms || "(none configured)"
+        }`,
+    );
+    options.onReady?.({ ms });
+    await new Promise<void>((resolve) => {
+      if (stop.signal.aborted) resolve();
+      stop.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    return 0;
+  } catch (error) {
+    if (stop.signal.aborted && !(error instanceof SessionError)) return 0;
+    if (error instanceof SessionError || error instanceof StoreKeyError) {
+      options.io.stderr(error.message + "\n");
+      log.error(error.message);
+      return 1;
+    }
+    log.error(`Could not start: ${(error as Error).stack ?? error}`);
+    options.io.stderr(`Could not start: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    removeSignals();
+    await closeApp?.().catch((e) => log.warn(`Stopping the bot: ${(e as Error).message}`));
+    await transport?.stop();
+    if (journal && options.io.env.INFINIGPT_JOURNAL_CHECK === "1") {
+      // The tests' proof that the SQLite mirror equals the live IndexedDB.
+      const problems = await journal.verify().catch((
+        e,
+      ) => [`verify failed: ${(e as Error).message}`]);
+      if (problems.length) {
+        log.error(
+          `Journal self-check: ${problems.length} difference(s): ${
+            problems.slice(0, 5).join("; ")
+          }`,
+        );
+      } else log.info(`Journal self-check: identical (${journal.recordCount} records)`);
+    }
+    journal?.close();
+    store.close();
+    log.info("Stopped");
+  }
 }

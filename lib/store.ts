@@ -2,7 +2,8 @@
  * The store directory: its layout, the single-instance lock, and `state.db`
  * (SQLite through `node:sqlite`, WAL, schema migrations).
  *
- * Layout: `lock`, `state.db`, `session.json`, `crypto.db`, `images/`.
+ * Layout: `lock`, `state.db`, `session.json`, `crypto.db` (the encryption
+ * and sync state, see crypto_store.ts), `images/`.
  *
  * @module
  */
@@ -34,6 +35,12 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE usage (
      user TEXT NOT NULL, day TEXT NOT NULL, tokens INTEGER NOT NULL,
      PRIMARY KEY (user, day)) WITHOUT ROWID;`,
+  `CREATE TABLE inbox (
+     event_id TEXT PRIMARY KEY, room TEXT NOT NULL, event TEXT NOT NULL,
+     received_at INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE TABLE verifications (
+     txn_id TEXT PRIMARY KEY, handled_at INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX handled_events_at ON handled_events (handled_at);`,
 ];
 
 function describeError(error: unknown): string {

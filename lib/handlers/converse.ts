@@ -58,6 +58,8 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
       onImage: (image) => ctx.replyImage(image),
     });
   } catch (error) {
+    // Shutdown: no reply now, the message is answered after the restart.
+    if (ctx.signal.aborted) throw error;
     const cause = (error as Error).cause as Error | undefined;
     ctx.log.warn(
       `Answer for ${ctx.senderName} (${ctx.sender}) with ${model} failed: ${

@@ -1,0 +1,125 @@
+/**
+ * Media for Matrix: encrypted attachments (AES-256-CTR, SHA-256, as the
+ * spec's `EncryptedFile`) and image dimensions read from the file header.
+ *
+ * @module
+ */
+import { decodeBase64, encodeBase64 } from "./base64.ts";
+
+/** The `file` object of an encrypted media event, without `url`. */
+export interface EncryptedFileInfo {
+  key: { kty: "oct"; key_ops: ["encrypt", "decrypt"]; alg: "A256CTR"; k: string; ext: true };
+  iv: string;
+  hashes: { sha256: string };
+  v: "v2";
+}
+
+function unpadded(bytes: Uint8Array): string {
+  return encodeBase64(bytes).replace(/=+$/, "");
+}
+
+/** Encrypts media for an encrypted room: the ciphertext to upload and the `file` info. */
+export async function encryptAttachment(
+  data: Uint8Array,
+): Promise<{ data: Uint8Array; info: EncryptedFileInfo }> {
+  const rawKey = crypto.getRandomValues(new Uint8Array(32));
+  // 64-bit random nonce, 64-bit counter starting at zero (spec: the counter must not wrap).
+  const iv = new Uint8Array(16);
+  crypto.getRandomValues(iv.subarray(0, 8));
+  const key = await crypto.subtle.importKey("raw", rawKey, "AES-CTR", true, ["encrypt"]);
+  const cipher = new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: "AES-CTR", counter: iv, length: 64 },
+      key,
+      data as BufferSource,
+    ),
+  );
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", cipher));
+  return {
+    data: cipher,
+    info: {
+      key: {
+        kty: "oct",
+        key_ops: ["encrypt", "decrypt"],
+        alg: "A256CTR",
+        k: encodeBase64(rawKey, true),
+        ext: true,
+      },
+      iv: unpadded(iv),
+      hashes: { sha256: unpadded(hash) },
+      v: "v2",
+    },
+  };
+}
+
+/** Decrypts an encrypted attachment, checking its hash first. */
+export async function decryptAttachment(
+  data: Uint8Array,
+  info: Pick<EncryptedFileInfo, "key" | "iv" | "hashes">,
+): Promise<Uint8Array> {
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", data as BufferSource));
+  if (unpadded(hash) !== info.hashes.sha256.replace(/=+$/, "")) {
+    throw new Error("attachment hash mismatch");
+  }
+  const key = await crypto.subtle.importKey(
+    "raw",
+    decodeBase64(info.key.k) as BufferSource,
+    "AES-CTR",
+    false,
+    [
+      "decrypt",
+    ],
+  );
+  return new Uint8Array(
+    await crypto.subtle.decrypt(
+      { name: "AES-CTR", counter: decodeBase64(info.iv) as BufferSource, length: 64 },
+      key,
+      data as BufferSource,
+    ),
+  );
+}
+
+/** Width and height of a PNG, JPEG, GIF or WebP image, when the header tells. */
+export function imageSize(bytes: Uint8Array): { w: number; h: number } | undefined {
+  const b = bytes;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (b.length >= 24 && b[0] === 0x89 && b[1] === 0x50 && b[12] === 0x49 && b[13] === 0x48) {
+    return { w: view.getUint32(16), h: view.getUint32(20) };
+  }
+  if (b.length >= 10 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) {
+    return { w: view.getUint16(6, true), h: view.getUint16(8, true) };
+  }
+  if (b.length >= 30 && b[0] === 0x52 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42) {
+    const chunk = String.fromCharCode(b[12], b[13], b[14], b[15]);
+    if (chunk === "VP8 ") {
+      return { w: view.getUint16(26, true) & 0x3fff, h: view.getUint16(28, true) & 0x3fff };
+    }
+    if (chunk === "VP8L") {
+      const bits = view.getUint32(21, true);
+      return { w: (bits & 0x3fff) + 1, h: ((bits >> 14) & 0x3fff) + 1 };
+    }
+    if (chunk === "VP8X") {
+      const w = 1 + (b[24] | (b[25] << 8) | (b[26] << 16));
+      const h = 1 + (b[27] | (b[28] << 8) | (b[29] << 16));
+      return { w, h };
+    }
+  }
+  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8) {
+    let i = 2;
+    while (i + 9 < b.length) {
+      if (b[i] !== 0xff) {
+        i++;
+        continue;
+      }
+      const marker = b[i + 1];
+      const length = view.getUint16(i + 2);
+      // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC), carry the size.
+      if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+        return { h: view.getUint16(i + 5), w: view.getUint16(i + 7) };
+      }
+      if (marker === 0xd9 || marker === 0xda) break;
+      i += 2 + length;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,277 @@
+/**
+ * The bot's Matrix session: one device for the bot's whole life. The first
+ * start logs in (password, or a configured access token) and keeps the
+ * session in `<store>/session.json` (0600); every later start reuses it and
+ * checks it with `whoami`. A revoked token is an error that tells the
+ * operator what to do — never a silent new device. No logout, ever.
+ *
+ * @module
+ */
+import type { Config } from "./config.ts";
+import { getLogger, registerSecret } from "./log.ts";
+import { type Store, writeFileAtomic } from "./store.ts";
+
+const log = getLogger("session");
+
+/** What is kept in `session.json`. */
+export interface Session {
+  homeserver: string;
+  user_id: string;
+  device_id: string;
+  access_token: string;
+}
+
+/** The session cannot be used; `message` tells the operator what to do. */
+export class SessionError extends Error {}
+
+/** A Matrix error answer. */
+export class MatrixHttpError extends Error {
+  readonly status: number;
+  readonly errcode?: string;
+  readonly retryAfterMs?: number;
+  constructor(status: number, errcode: string | undefined, message: string, retryAfterMs?: number) {
+    super(message);
+    this.status = status;
+    this.errcode = errcode;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** Options for {@link ensureSession}. */
+export interface SessionOptions {
+  config: Config;
+  store: Store;
+  fetch?: typeof fetch;
+  /** Stops the retries (shutdown while the homeserver is down). */
+  signal?: AbortSignal;
+  /** Backoff delays while the homeserver is unreachable (ms); the last repeats. */
+  backoffMs?: readonly number[];
+}
+
+function baseUrl(server: string): string {
+  return server.replace(/\/+$/, "");
+}
+
+async function call(
+  options: SessionOptions,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<Record<string, unknown>> {
+  const response = await (options.fetch ?? fetch)(
+    `${baseUrl(options.config.matrix.server)}${path}`,
+    {
+      method,
+      headers: {
+        ...(body ? { "content-type": "application/json" } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+      signal: options.signal,
+    },
+  );
+  const json = await response.json().catch(() => ({})) as Record<string, unknown>;
+  if (!response.ok) {
+    const errcode = typeof json.errcode === "string" ? json.errcode : undefined;
+    const retry = typeof json.retry_after_ms === "number" ? json.retry_after_ms : undefined;
+    throw new MatrixHttpError(
+      response.status,
+      errcode,
+      `${errcode ?? `HTTP ${response.status}`}: ${typeof json.error === "string" ? json.error : ""}`
+        .trim(),
+      retry,
+    );
+  }
+  return json;
+}
+
+/** Runs `task`, retrying while the homeserver is unreachable, 5xx or rate limiting. */
+async function withRetry<T>(
+  options: SessionOptions,
+  what: string,
+  task: () => Promise<T>,
+): Promise<T> {
+  const delays = options.backoffMs ?? [1000, 2000, 4000, 8000, 15_000, 30_000, 60_000];
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await task();
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      const transient = !(error instanceof MatrixHttpError) || error.status >= 500 ||
+        error.errcode === "M_LIMIT_EXCEEDED";
+      if (!transient) throw error;
+      const delay = error instanceof MatrixHttpError && error.retryAfterMs
+        ? error.retryAfterMs
+        : delays[Math.min(attempt, delays.length - 1)];
+      log.warn(
+        `${what}: homeserver ${options.config.matrix.server} not available (${
+          (error as Error).message
+        }); retrying in ${Math.round(delay / 1000)} s`,
+      );
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, delay);
+        options.signal?.addEventListener("abort", () => {
+          clearTimeout(timer);
+          reject(options.signal!.reason);
+        }, { once: true });
+      });
+    }
+  }
+}
+
+/** Reads `session.json`, if there is one. */
+export function readSession(store: Store): Session | undefined {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(store.path("session.json"));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw new SessionError(
+      `Cannot read ${store.path("session.json")}: ${(error as Error).message}`,
+    );
+  }
+  try {
+    const s = JSON.parse(text) as Session;
+    if (
+      [s.homeserver, s.user_id, s.device_id, s.access_token].every((v) =>
+        typeof v === "string" && v
+      )
+    ) {
+      return s;
+    }
+  } catch {
+    // Reported below.
+  }
+  throw new SessionError(
+    `${store.path("session.json")} is damaged. Restore it from a backup of the store directory; ` +
+      `deleting it makes the bot log in as a new device (encrypted history sent to the old one is lost).`,
+  );
+}
+
+function writeSession(store: Store, session: Session): void {
+  writeFileAtomic(store.path("session.json"), JSON.stringify(session, null, 2) + "\n", 0o600);
+}
+
+const REVOKED =
+  "The saved Matrix session is no longer valid (the access token was revoked or the device was deleted, " +
+  "for example by logging it out in another client). The bot does not create a new device on its own: " +
+  "to start over as a new device, stop the bot and remove session.json and crypto.db from the store " +
+  "directory (users will have to verify the new device), or restore the store from a backup.";
+
+/**
+ * Returns a usable session: the saved one after checking it, or a new one
+ * from login. Waits (with backoff) while the homeserver is down.
+ */
+export async function ensureSession(options: SessionOptions): Promise<Session> {
+  const { config, store } = options;
+  const m = config.matrix;
+  const saved = readSession(store);
+  if (saved) {
+    registerSecret(saved.access_token);
+    if (saved.user_id !== m.username) {
+      throw new SessionError(
+        `The store ${store.dir} belongs to ${saved.user_id}, but matrix.username is ${m.username}. ` +
+          `Use another matrix.store_path for another account.`,
+      );
+    }
+    if (baseUrl(saved.homeserver) !== baseUrl(m.server)) {
+      log.warn(
+        `Homeserver URL changed from ${saved.homeserver} to ${m.server}; keeping the session`,
+      );
+      saved.homeserver = m.server;
+      writeSession(store, saved);
+    }
+    try {
+      const who = await withRetry(
+        options,
+        "Checking the session",
+        () =>
+          call(options, "GET", "/_matrix/client/v3/account/whoami", undefined, saved.access_token),
+      );
+      if (who.device_id && who.device_id !== saved.device_id) {
+        throw new SessionError(
+          `The access token belongs to device ${who.device_id}, not ${saved.device_id}`,
+        );
+      }
+    } catch (error) {
+      if (
+        error instanceof MatrixHttpError &&
+        (error.errcode === "M_UNKNOWN_TOKEN" || error.status === 401)
+      ) {
+        throw new SessionError(REVOKED);
+      }
+      throw error;
+    }
+    log.info(`Using the saved session: ${saved.user_id}, device ${saved.device_id}`);
+    return saved;
+  }
+
+  if (m.access_token) {
+    registerSecret(m.access_token);
+    const who = await withRetry(
+      options,
+      "Checking matrix.access_token",
+      () => call(options, "GET", "/_matrix/client/v3/account/whoami", undefined, m.access_token!),
+    ).catch(
+      (error) => {
+        if (error instanceof MatrixHttpError && error.status === 401) {
+          throw new SessionError(
+            "matrix.access_token is not valid (the homeserver answered M_UNKNOWN_TOKEN)",
+          );
+        }
+        throw error;
+      },
+    );
+    const device = (typeof who.device_id === "string" && who.device_id) || m.device_id;
+    if (!device) {
+      throw new SessionError(
+        "matrix.device_id is required with matrix.access_token (the homeserver did not say)",
+      );
+    }
+    const session = {
+      homeserver: m.server,
+      user_id: String(who.user_id),
+      device_id: device,
+      access_token: m.access_token,
+    };
+    writeSession(store, session);
+    log.info(
+      `Saved the session of ${session.user_id}, device ${session.device_id} (from matrix.access_token)`,
+    );
+    return session;
+  }
+
+  let login: Record<string, unknown>;
+  try {
+    login = await withRetry(
+      options,
+      "Logging in",
+      () =>
+        call(options, "POST", "/_matrix/client/v3/login", {
+          type: "m.login.password",
+          identifier: { type: "m.id.user", user: m.username },
+          password: m.password,
+          ...(m.device_id ? { device_id: m.device_id } : {}),
+          initial_device_display_name: m.device_name,
+        }),
+    );
+  } catch (error) {
+    if (error instanceof MatrixHttpError && error.status === 403) {
+      throw new SessionError(
+        `Login as ${m.username} failed: wrong user name or password (${error.errcode})`,
+      );
+    }
+    throw error;
+  }
+  const session: Session = {
+    homeserver: m.server,
+    user_id: String(login.user_id),
+    device_id: String(login.device_id),
+    access_token: String(login.access_token),
+  };
+  registerSecret(session.access_token);
+  writeSession(store, session);
+  log.info(`Logged in as ${session.user_id}, new device ${session.device_id}; session saved`);
+  return session;
+}

@@ -1,0 +1,177 @@
+/**
+ * SAS (emoji) verification, the bot as responder (decision 23): accept a
+ * request from whoever `matrix.verification.accept_from` allows, log the
+ * emojis, confirm, and say "successful" only when the flow really is done.
+ * Works for to-device and in-room requests.
+ *
+ * Gotchas from E2EE-NOTES §5, all handled here: the SDK holds requests and
+ * verifiers only weakly (we keep strong references until the end), in-room
+ * requests are replayed from history after a restart (guarded by age and by
+ * a persisted list), and nothing may throw out of an SDK callback.
+ *
+ * @module
+ */
+import type { MatrixClient } from "matrix-js-sdk";
+import {
+  CryptoEvent,
+  type ShowSasCallbacks,
+  VerificationPhase,
+  type VerificationRequest,
+  VerificationRequestEvent,
+  type Verifier,
+  VerifierEvent,
+} from "matrix-js-sdk/lib/crypto-api/index.js";
+import { getLogger } from "./log.ts";
+
+const log = getLogger("verification");
+
+/** Whose verification requests are accepted. */
+export type AcceptFrom = "anyone" | "admins" | "nobody";
+
+/** Options for {@link setupVerification}. */
+export interface VerificationOptions {
+  client: MatrixClient;
+  acceptFrom: AcceptFrom;
+  admins: readonly string[];
+  /** When the process started (ms); older in-room requests are replays. */
+  startedAt: number;
+  /** Persisted guard against answering a request twice. */
+  seen(txnId: string): boolean;
+  markSeen(txnId: string): void;
+  /** Reports finished verifications (tests, metrics). */
+  onDone?(result: { userId: string; deviceId?: string; emoji: string[]; ok: boolean }): void;
+}
+
+/** Decides whether a request from `userId` is accepted. Pure. */
+export function acceptsFrom(
+  policy: AcceptFrom,
+  admins: readonly string[],
+  userId: string,
+): boolean {
+  if (policy === "anyone") return true;
+  if (policy === "admins") return admins.includes(userId);
+  return false;
+}
+
+function phaseOf(request: VerificationRequest): VerificationPhase | undefined {
+  try {
+    return request.phase;
+  } catch {
+    // Requests rebuilt from history can throw here (E2EE-NOTES §5).
+    return undefined;
+  }
+}
+
+/**
+ * Listens for verification requests. Returns a function that stops
+ * listening and cancels nothing (flows in progress finish on their own).
+ */
+export function setupVerification(options: VerificationOptions): () => void {
+  const { client } = options;
+  // Strong references: without them the SDK's weak references let the
+  // request be collected and SAS silently stalls.
+  const active = new Set<VerificationRequest>();
+  const verifiers = new Set<Verifier>();
+
+  const onRequest = (request: VerificationRequest) => {
+    try {
+      handle(request);
+    } catch (error) {
+      log.warn(`Verification request could not be handled: ${(error as Error).message}`);
+    }
+  };
+
+  const handle = (request: VerificationRequest) => {
+    if (request.initiatedByMe) return;
+    const userId = request.otherUserId;
+    const txnId = request.transactionId ?? "";
+    const where = request.roomId ? `in room ${request.roomId}` : "to-device";
+    if (request.roomId) {
+      const ts = client.getRoom(request.roomId)?.findEventById(txnId)?.getTs();
+      if (ts !== undefined && ts < options.startedAt - 30_000) {
+        log.debug(`Ignoring a replayed verification request ${txnId} from ${userId}`);
+        return;
+      }
+    }
+    if (txnId && options.seen(txnId)) {
+      log.debug(`Ignoring verification request ${txnId} from ${userId}: already answered`);
+      return;
+    }
+    if (phaseOf(request) !== VerificationPhase.Requested) return;
+    if (!acceptsFrom(options.acceptFrom, options.admins, userId)) {
+      log.info(
+        `Verification request from ${userId} (${where}) declined: matrix.verification.accept_from is ${options.acceptFrom}`,
+      );
+      request.cancel({ reason: "Not accepted by this bot", code: "m.user" }).catch(() => {});
+      return;
+    }
+    if (txnId) options.markSeen(txnId);
+    log.info(`Verification request from ${userId} (${where}); accepting`);
+    active.add(request);
+    let emoji: string[] = [];
+    let started = false;
+    const finish = (ok: boolean, why?: string) => {
+      if (!active.delete(request)) return;
+      request.off(VerificationRequestEvent.Change, onChange);
+      if (ok) {
+        log.info(
+          `Emoji verification was successful. (${userId}, device ${request.otherDeviceId ?? "?"})`,
+        );
+      } else log.info(`Verification cancelled (${why ?? "unknown reason"}) with ${userId}`);
+      options.onDone?.({ userId, deviceId: request.otherDeviceId, emoji, ok });
+    };
+    const runVerifier = (verifier: Verifier) => {
+      if (verifiers.has(verifier)) return;
+      verifiers.add(verifier);
+      const onSas = (sas: ShowSasCallbacks) => {
+        emoji = (sas.sas.emoji ?? []).map(([symbol, name]) => `${symbol} ${name}`);
+        log.info(`Emoji verification requested by ${userId}: ${emoji.join(", ")}`);
+        sas.confirm().catch((error) =>
+          log.warn(`Could not confirm the emojis: ${(error as Error).message}`)
+        );
+      };
+      verifier.on(VerifierEvent.ShowSas, onSas);
+      verifier.on(VerifierEvent.Cancel, (e) => {
+        log.debug(`Verifier cancelled: ${e instanceof Error ? e.message : e.getType()}`);
+      });
+      const already = verifier.getShowSasCallbacks();
+      if (already) onSas(already);
+      verifier.verify().catch((error) => log.debug(`verify() ended: ${(error as Error).message}`))
+        .finally(
+          () => {
+            verifiers.delete(verifier);
+            verifier.off(VerifierEvent.ShowSas, onSas);
+          },
+        );
+    };
+    const onChange = () => {
+      try {
+        const phase = phaseOf(request);
+        if (phase === VerificationPhase.Started && request.verifier && !started) {
+          started = true;
+          runVerifier(request.verifier);
+        } else if (phase === VerificationPhase.Done) finish(true);
+        else if (phase === VerificationPhase.Cancelled) {
+          finish(false, request.cancellationCode ?? undefined);
+        }
+      } catch (error) {
+        log.warn(`Verification with ${userId} failed: ${(error as Error).message}`);
+        finish(false, (error as Error).message);
+      }
+    };
+    request.on(VerificationRequestEvent.Change, onChange);
+    request.accept().catch((error) => {
+      log.warn(
+        `Could not accept the verification request from ${userId}: ${(error as Error).message}`,
+      );
+      finish(false, "accept failed");
+    });
+    // A request that never gets anywhere is dropped after its timeout.
+    setTimeout(() => {
+      if (active.has(request)) finish(false, "timed out");
+    }, 11 * 60_000);
+  };
+
+  client.on(CryptoEvent.VerificationRequestReceived, onRequest);
+  return () => client.off(CryptoEvent.VerificationRequestReceived, onRequest);
+}

@@ -1,0 +1,405 @@
+/**
+ * End-to-end helpers: users on a real Synapse (URL and shared secret from
+ * `SYNAPSE_URL` / `SYNAPSE_SHARED_SECRET`), a real matrix-js-sdk client with
+ * Rust crypto, and the real bot process started with the `start` task's
+ * exact command line.
+ *
+ * @module
+ */
+import "fake-indexeddb/auto";
+import { createHmac } from "node:crypto";
+import * as sdk from "matrix-js-sdk";
+import { decryptAttachment } from "../../lib/attachments.ts";
+import { routeSdkLogs } from "../../lib/matrix.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+import { rawConfig } from "../fixtures/harness.ts";
+
+routeSdkLogs(false);
+
+/** The homeserver under test. */
+export const SYNAPSE_URL = Deno.env.get("SYNAPSE_URL") ?? "http://127.0.0.1:8008";
+const SECRET = Deno.env.get("SYNAPSE_SHARED_SECRET") ?? "synapse-test-shared-secret";
+/** The repository root. */
+export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** A fresh, unique name. */
+export function unique(prefix: string): string {
+  return `${prefix}${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Registers a user with the shared-secret admin API. */
+export async function registerUser(
+  name: string,
+  password: string,
+  admin = false,
+): Promise<{ user_id: string; access_token: string; device_id: string }> {
+  const api = `${SYNAPSE_URL}/_synapse/admin/v1/register`;
+  const { nonce } = await (await fetch(api)).json();
+  const mac = createHmac("sha1", SECRET)
+    .update([nonce, name, password, admin ? "admin" : "notadmin"].join("\0"))
+    .digest("hex");
+  const response = await fetch(api, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ nonce, username: name, password, admin, mac }),
+  });
+  if (!response.ok) {
+    throw new Error(`register ${name}: ${response.status} ${await response.text()}`);
+  }
+  return await response.json();
+}
+
+/** Waits until `check` returns a value, polling. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A message as a test client saw it. */
+export interface Seen {
+  eventId: string;
+  room: string;
+  sender: string;
+  type: string;
+  content: Record<string, unknown>;
+  encrypted: boolean;
+  ts: number;
+  /** The latest replacement content, when edited. */
+  edited?: Record<string, unknown>;
+}
+
+/** A matrix-js-sdk client with Rust crypto (in memory), as a user of the bot. */
+export class TestClient {
+  readonly client: sdk.MatrixClient;
+  readonly userId: string;
+  readonly password: string;
+  /** Every decrypted timeline event from others, in arrival order. */
+  readonly seen: Seen[] = [];
+
+  private constructor(client: sdk.MatrixClient, userId: string, password: string) {
+    this.client = client;
+    this.userId = userId;
+    this.password = password;
+  }
+
+  /** Registers a user and logs in a client for it. */
+  static async create(prefix = "user", options: { admin?: boolean } = {}): Promise<TestClient> {
+    const name = unique(prefix);
+    const password = `pw-${name}`;
+    const reg = await registerUser(name, password, options.admin);
+    const store = new sdk.MemoryStore();
+    const client = sdk.createClient({
+      baseUrl: SYNAPSE_URL,
+      userId: reg.user_id,
+      deviceId: reg.device_id,
+      accessToken: reg.access_token,
+      store,
+      verificationMethods: ["m.sas.v1"],
+    });
+    await client.initRustCrypto({ useIndexedDB: false });
+    const me = new TestClient(client, reg.user_id, password);
+    client.on(sdk.RoomEvent.Timeline, (event, room, toStart) => {
+      if (toStart || !room) return;
+      void me.#record(event, room.roomId);
+    });
+    const prepared = new Promise<void>((resolve) => {
+      client.on(sdk.ClientEvent.Sync, (state) => state === "PREPARED" && resolve());
+    });
+    await client.startClient({ initialSyncLimit: 0 });
+    await prepared;
+    return me;
+  }
+
+  async #record(event: sdk.MatrixEvent, room: string): Promise<void> {
+    if (event.getSender() === this.userId) return;
+    await this.client.decryptEventIfNeeded(event);
+    if (event.isDecryptionFailure()) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 20_000);
+        event.once(sdk.MatrixEventEvent.Decrypted, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    const content = event.getContent();
+    const relates = content["m.relates_to"] as { rel_type?: string; event_id?: string } | undefined;
+    if (relates?.rel_type === "m.replace" && relates.event_id) {
+      const target = this.seen.find((s) => s.eventId === relates.event_id);
+      if (target) target.edited = content["m.new_content"] as Record<string, unknown>;
+      return;
+    }
+    this.seen.push({
+      eventId: event.getId()!,
+      room,
+      sender: event.getSender()!,
+      type: event.getType(),
+      content,
+      encrypted: event.isEncrypted(),
+      ts: event.getTs(),
+    });
+  }
+
+  /** Creates a room (encrypted by default) and invites users. */
+  async createRoom(
+    options: { encrypted?: boolean; invite?: string[]; name?: string } = {},
+  ): Promise<string> {
+    const { room_id } = await this.client.createRoom({
+      name: options.name,
+      invite: options.invite,
+      initial_state: options.encrypted === false ? [] : [{
+        type: "m.room.encryption",
+        state_key: "",
+        content: { algorithm: "m.megolm.v1.aes-sha2" },
+      }],
+    });
+    await waitFor("room in sync", () => this.client.getRoom(room_id) ?? undefined);
+    return room_id;
+  }
+
+  /** Waits until `userId` joined the room. */
+  async waitForJoin(room: string, userId: string, timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      `${userId} to join ${room}`,
+      () => this.client.getRoom(room)?.getMember(userId)?.membership === "join" || undefined,
+      timeoutMs,
+    );
+  }
+
+  /** Sends a text message; returns its event id. */
+  async send(room: string, body: string, extra: Record<string, unknown> = {}): Promise<string> {
+    const send = this.client.sendEvent.bind(this.client) as unknown as (
+      r: string,
+      t: string,
+      c: Record<string, unknown>,
+    ) => Promise<{ event_id: string }>;
+    return (await send(room, "m.room.message", { msgtype: "m.text", body, ...extra })).event_id;
+  }
+
+  /** The text a reply shows: the latest edit, else the body. */
+  static text(seen: Seen): string {
+    return String((seen.edited ?? seen.content).body ?? "");
+  }
+
+  /**
+   * Waits for a message from `sender` in `room` whose visible text matches,
+   * returning it. Placeholders ("Thinking") do not count until edited.
+   */
+  waitForMessage(
+    room: string,
+    sender: string,
+    match: (text: string, seen: Seen) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<Seen> {
+    return waitFor(
+      `a message from ${sender} in ${room}`,
+      () =>
+        this.seen.find((s) =>
+          s.room === room && s.sender === sender && s.type === "m.room.message" &&
+          match(TestClient.text(s), s)
+        ),
+      timeoutMs,
+    );
+  }
+
+  /** Downloads (and decrypts, for `file`) the media of an `m.image` event. */
+  async downloadImage(seen: Seen): Promise<Uint8Array> {
+    const file = seen.content.file as
+      | { url: string; key: { k: string }; iv: string; hashes: { sha256: string } }
+      | undefined;
+    const mxc = file?.url ?? String(seen.content.url);
+    const http = this.client.mxcUrlToHttp(mxc, undefined, undefined, undefined, false, true, true)!;
+    const response = await fetch(http, {
+      headers: { authorization: `Bearer ${this.client.getAccessToken()}` },
+    });
+    if (!response.ok) throw new Error(`download ${mxc}: ${response.status}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return file ? await decryptAttachment(bytes, file as never) : bytes;
+  }
+
+  /** Stops the client. */
+  stop(): void {
+    this.client.stopClient();
+  }
+}
+
+/** The `start` task's command line, split into the deno arguments. */
+export function startTaskArgs(): string[] {
+  const task = (denoJson.tasks as Record<string, string>).start;
+  const parts = task.split(/\s+/);
+  if (parts[0] !== "deno") throw new Error(`unexpected start task: ${task}`);
+  return parts.slice(1);
+}
+
+/** A running bot process. */
+export class BotProcess {
+  readonly child: Deno.ChildProcess;
+  readonly log: string[] = [];
+  #exit: Promise<Deno.CommandStatus>;
+  #waiters: Array<() => void> = [];
+
+  private constructor(child: Deno.ChildProcess) {
+    this.child = child;
+    this.#exit = child.status;
+    const pump = async (stream: ReadableStream<Uint8Array>) => {
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for await (const chunk of stream) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let at: number;
+        while ((at = buffer.indexOf("\n")) !== -1) {
+          this.log.push(buffer.slice(0, at));
+          buffer = buffer.slice(at + 1);
+          for (const w of this.#waiters.splice(0)) w();
+        }
+      }
+      if (buffer) this.log.push(buffer);
+      for (const w of this.#waiters.splice(0)) w();
+    };
+    void pump(child.stdout);
+    void pump(child.stderr);
+  }
+
+  /** Starts the bot the way the README says (`deno task start --config <file>`'s command). */
+  static start(
+    configPath: string,
+    env: Record<string, string> = {},
+    extraArgs: string[] = [],
+  ): BotProcess {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [...startTaskArgs(), "--config", configPath, ...extraArgs],
+      cwd: ROOT,
+      env: { NO_COLOR: "1", ...env },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    return new BotProcess(child);
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  /** Waits for a log line matching `pattern`. */
+  async waitForLog(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let from = 0;
+    for (;;) {
+      for (; from < this.log.length; from++) {
+        if (pattern.test(this.log[from])) return this.log[from];
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out waiting for log ${pattern}; last lines:\n${this.log.slice(-15).join("\n")}`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Waits until the bot says it is ready. */
+  ready(timeoutMs = 60_000): Promise<string> {
+    return this.waitForLog(/ Ready in \d+ ms/, timeoutMs);
+  }
+
+  /** Sends a signal and waits for the exit. */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+    try {
+      this.child.kill(signal);
+    } catch {
+      // Already gone.
+    }
+    return await this.#exit;
+  }
+
+  /** The exit status. */
+  get status(): Promise<Deno.CommandStatus> {
+    return this.#exit;
+  }
+}
+
+/** A bot account with its config file and store, ready to start. */
+export interface BotSetup {
+  userId: string;
+  password: string;
+  dir: string;
+  configPath: string;
+  storePath: string;
+  /** Starts the bot process (env: e.g. INFINIGPT_STORE_KEY). */
+  start(env?: Record<string, string>, args?: string[]): BotProcess;
+  /** Rewrites the config with more overrides. */
+  reconfigure(overrides: Record<string, unknown>): Promise<void>;
+  /** Removes the directory. */
+  remove(): Promise<void>;
+}
+
+/** Options for {@link setupBot}. */
+export interface BotSetupOptions {
+  /** The fake model's base URL. */
+  providerUrl: string;
+  admins?: string[];
+  /** Deep-merged into the config. */
+  config?: Record<string, unknown>;
+}
+
+/** Registers a bot account and writes its config (store in a temp dir). */
+export async function setupBot(options: BotSetupOptions): Promise<BotSetup> {
+  const name = unique("bot");
+  const password = `pw-${name}`;
+  const { user_id } = await registerUser(name, password);
+  const dir = await Deno.makeTempDir({ prefix: "infinigpt-e2e-" });
+  const configPath = `${dir}/config.json`;
+  const storePath = `${dir}/store`;
+  let overrides = options.config ?? {};
+  const write = () =>
+    Deno.writeTextFile(
+      configPath,
+      JSON.stringify(
+        rawConfig(options.providerUrl, {
+          ...overrides,
+          matrix: {
+            server: SYNAPSE_URL,
+            username: user_id,
+            password,
+            admins: options.admins ?? [],
+            store_path: storePath,
+            ...(overrides.matrix as Record<string, unknown> | undefined),
+          },
+        }),
+        null,
+        2,
+      ),
+    );
+  await write();
+  return {
+    userId: user_id,
+    password,
+    dir,
+    configPath,
+    storePath,
+    start: (env = {}, args = []) =>
+      BotProcess.start(configPath, { INFINIGPT_JOURNAL_CHECK: "1", ...env }, args),
+    async reconfigure(more) {
+      overrides = { ...overrides, ...more };
+      await write();
+    },
+    remove: () => Deno.remove(dir, { recursive: true }).catch(() => {}),
+  };
+}
