@@ -183,7 +183,8 @@ export class MatrixTransport implements ChatPort {
       dbName: "infinigpt-sync",
     });
     await syncStore.startup();
-    let transport!: MatrixTransport;
+    // The fetch wrapper needs the transport, which needs the client.
+    const ref: { transport?: MatrixTransport } = {};
     const baseFetch = options.fetch ?? fetch;
     const client = sdk.createClient({
       baseUrl: options.session.homeserver,
@@ -199,11 +200,14 @@ export class MatrixTransport implements ChatPort {
           : input instanceof URL
           ? input.href
           : input.url;
-        if (transport && /\/_matrix\/client\/v3\/sync\b/.test(url)) await transport.#beforeSync();
+        if (ref.transport && /\/_matrix\/client\/v3\/sync\b/.test(url)) {
+          await ref.transport.#beforeSync();
+        }
         return baseFetch(input, init);
       },
     });
-    transport = new MatrixTransport(options, client, syncStore);
+    const transport = new MatrixTransport(options, client, syncStore);
+    ref.transport = transport;
     syncStore.on("degraded", (error: unknown) => {
       log.fatal(
         `The sync store failed (${(error as Error)?.message}); stopping to avoid losing messages`,
