@@ -97,7 +97,8 @@ class Responder {
       log.warn(`Could not send the placeholder in ${room}: ${(error as Error).message}`);
       return;
     }
-    if (this.#placeholder) this.#animate(senderName, 0);
+    // A retried event may already have a newer edit than our frames would be.
+    if (this.#placeholder && !this.#msg.retry) this.#animate(senderName, 0);
   }
 
   #animate(senderName: string, frame: number): void {
@@ -130,6 +131,7 @@ class Responder {
       threadId: this.#msg.threadId,
       replyTo: this.#msg.threadId ? this.#msg.eventId : undefined,
       txnId: this.#txn(`reply${n}`),
+      retry: this.#msg.retry,
     };
     if (this.#placeholder && !this.#resolved) {
       await this.#stopAnimation();
@@ -142,6 +144,8 @@ class Responder {
           `Could not edit the placeholder in ${room}, sending anew: ${(error as Error).message}`,
         );
         this.#resolved = true;
+        // The failed edit used this key; a send with the same one is refused.
+        if (message.txnId) message.txnId = `${message.txnId}:fallback`;
       }
     }
     try {

@@ -22,6 +22,11 @@ export interface IncomingMessage {
   mentions?: readonly string[];
   /** Server timestamp in ms. */
   ts?: number;
+  /**
+   * Handled before (the process stopped before marking it done); replies
+   * may already exist in part and are sent idempotently.
+   */
+  retry?: boolean;
 }
 
 /** A Markdown message the core sends. */
@@ -32,6 +37,12 @@ export interface OutgoingMessage {
   threadId?: string;
   /** The message answered (a thread reply's fallback for clients without threads). */
   replyTo?: string;
+  /**
+   * Part of a retried handling: an edit must land even if an earlier
+   * attempt sent one with the same `txnId` (later placeholder frames may
+   * have followed it).
+   */
+  retry?: boolean;
   /**
    * A key derived from the triggering event, stable across re-handling, so
    * the network can drop a resend after a crash.

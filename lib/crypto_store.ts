@@ -32,7 +32,8 @@ type Key = IDBValidKey;
  */
 export function encodeKey(key: Key): string {
   if (typeof key === "number") return `n:${Object.is(key, -0) ? 0 : key}`;
-  if (typeof key === "string") return `s:${key}`;
+  // JSON escapes lone surrogates, which SQLite text would otherwise mangle.
+  if (typeof key === "string") return `s:${JSON.stringify(key)}`;
   if (key instanceof Date) return `d:${key.getTime()}`;
   if (Array.isArray(key)) return `a:${JSON.stringify(key.map((k) => encodeKey(k as Key)))}`;
   if (key instanceof ArrayBuffer) return `b:${encodeBase64(new Uint8Array(key))}`;
@@ -50,7 +51,7 @@ export function decodeKey(text: string): Key {
     case "n:":
       return Number(rest);
     case "s:":
-      return rest;
+      return JSON.parse(rest) as string;
     case "d:":
       return new Date(Number(rest));
     case "a:":
@@ -67,7 +68,7 @@ export function decodeKey(text: string): Key {
 }
 
 type Op =
-  | { kind: "put"; store: string; key?: Key; value: Uint8Array }
+  | { kind: "put"; store: string; key?: Key; value: Uint8Array; nextKey?: number }
   | { kind: "delete"; store: string; keys?: Key[] }
   | { kind: "clear"; store: string }
   | { kind: "createStore"; store: string; keyPath: unknown; autoIncrement: boolean }
@@ -87,7 +88,7 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS dbs (name TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS stores (
     db TEXT NOT NULL, name TEXT NOT NULL, key_path TEXT, auto_increment INTEGER NOT NULL,
-    PRIMARY KEY (db, name)) WITHOUT ROWID;
+    next_key INTEGER, PRIMARY KEY (db, name)) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS indexes (
     db TEXT NOT NULL, store TEXT NOT NULL, name TEXT NOT NULL, key_path TEXT NOT NULL,
     is_unique INTEGER NOT NULL, multi_entry INTEGER NOT NULL,
@@ -95,6 +96,20 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS records (
     db TEXT NOT NULL, store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
     PRIMARY KEY (db, store, key)) WITHOUT ROWID;`;
+
+/** A copy of `value` with `key` set at the dotted `keyPath`. */
+function withKey(value: unknown, keyPath: string, key: Key): unknown {
+  if (!value || typeof value !== "object") return value;
+  const copy = structuredClone(value) as Record<string, unknown>;
+  const parts = keyPath.split(".");
+  let node = copy;
+  for (const part of parts.slice(0, -1)) {
+    if (!node[part] || typeof node[part] !== "object") node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]] = key;
+  return copy;
+}
 
 function request<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -154,6 +169,11 @@ export class IdbJournal {
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = FULL");
       db.exec(SCHEMA);
+      // Journals written before the key generator was journaled lack next_key.
+      const columns = db.prepare("PRAGMA table_info(stores)").all() as Array<{ name: string }>;
+      if (!columns.some((c) => c.name === "next_key")) {
+        db.exec("ALTER TABLE stores ADD COLUMN next_key INTEGER");
+      }
     } catch (error) {
       db.close();
       throw new Error(`The encryption store ${path} is unusable (${(error as Error).message})`, {
@@ -189,8 +209,10 @@ export class IdbJournal {
     let records = 0;
     for (const { name, version } of dbs) {
       const stores = this.#db.prepare(
-        "SELECT name, key_path, auto_increment FROM stores WHERE db = ?",
-      ).all(name) as Array<{ name: string; key_path: string | null; auto_increment: number }>;
+        "SELECT name, key_path, auto_increment, next_key FROM stores WHERE db = ?",
+      ).all(name) as Array<
+        { name: string; key_path: string | null; auto_increment: number; next_key: number | null }
+      >;
       const indexes = this.#db.prepare(
         "SELECT store, name, key_path, is_unique, multi_entry FROM indexes WHERE db = ?",
       ).all(name) as Array<
@@ -218,13 +240,25 @@ export class IdbJournal {
         const rows = this.#db.prepare(
           "SELECT key, value FROM records WHERE db = ? AND store = ?",
         ).all(name, s.name) as Array<{ key: string; value: Uint8Array }>;
-        if (!rows.length) continue;
+        if (!rows.length && !s.next_key) continue;
         const tx = db.transaction(s.name, "readwrite");
         const store = tx.objectStore(s.name);
         for (const row of rows) {
           const value = deserialize(row.value);
           if (store.keyPath === null) store.put(value, decodeKey(row.key));
           else store.put(value);
+        }
+        // Restores the key generator: an explicit key moves it past that key.
+        if (s.auto_increment && s.next_key && s.next_key > 1) {
+          const key = s.next_key - 1;
+          const exists = await request(store.getKey(key));
+          if (exists === undefined) {
+            store.put(
+              typeof store.keyPath === "string" ? withKey({}, store.keyPath, key) : {},
+              store.keyPath === null ? key : undefined,
+            );
+            store.delete(key);
+          }
         }
         await done(tx);
         records += rows.length;
@@ -250,7 +284,7 @@ export class IdbJournal {
 
   #commit(tx: IDBTransaction, ops: Op[]): void {
     this.#pending.delete(tx);
-    if (this.#closed) return;
+    if (this.#closed || (!ops.length && tx.mode !== "versionchange")) return;
     const dbName = tx.db.name;
     const db = this.#db;
     const s = this.#stmts;
@@ -261,6 +295,11 @@ export class IdbJournal {
         switch (op.kind) {
           case "put":
             if (op.key !== undefined) s.put.run(dbName, op.store, encodeKey(op.key), op.value);
+            if (op.nextKey !== undefined) {
+              db.prepare(
+                "UPDATE stores SET next_key = max(coalesce(next_key, 1), ?) WHERE db = ? AND name = ?",
+              ).run(op.nextKey, dbName, op.store);
+            }
             break;
           case "delete":
             for (const key of op.keys ?? []) s.del.run(dbName, op.store, encodeKey(key));
@@ -365,10 +404,18 @@ export class IdbJournal {
     ) => {
       const bytes = new Uint8Array(serialize(value));
       const req = original.apply(store, args as unknown as [unknown, Key?]);
-      const op: Op = { kind: "put", store: store.name, value: bytes };
+      const op: Op & { kind: "put" } = { kind: "put", store: store.name, value: bytes };
       journal.#ops(store.transaction).push(op);
+      const { keyPath, autoIncrement } = store;
       req.addEventListener("success", () => {
         op.key = (req.result as Key) ?? key;
+        if (autoIncrement && typeof op.key === "number") {
+          op.nextKey = Math.floor(op.key) + 1;
+          // The store put the generated key into its copy of the value; so do we.
+          if (typeof keyPath === "string" && key === undefined) {
+            op.value = new Uint8Array(serialize(withKey(deserialize(bytes), keyPath, op.key)));
+          }
+        }
       });
       return req;
     };
@@ -457,7 +504,16 @@ export class IdbJournal {
       return req;
     };
 
-    const { createObjectStore, deleteObjectStore } = Database;
+    const { createObjectStore, deleteObjectStore, transaction } = Database;
+    Database.transaction = function (
+      this: IDBDatabase,
+      ...args: Parameters<IDBDatabase["transaction"]>
+    ) {
+      const tx = transaction.apply(this, args);
+      // Our "complete" listener must run before any the caller adds.
+      if (tx.mode !== "readonly") journal.#ops(tx);
+      return tx;
+    } as IDBDatabase["transaction"];
     Database.createObjectStore = function (
       this: IDBDatabase,
       name: string,

@@ -33,6 +33,15 @@ const sdkLog = getLogger("sdk");
 /** Largest Markdown part per event: body + HTML + encryption stay below the 64 KiB limit. */
 export const MAX_PART_BYTES = 16_000;
 
+/** An edit carries its text twice (fallback and `m.new_content`), so it gets half. */
+export const EDIT_PART_BYTES = MAX_PART_BYTES / 2;
+
+/**
+ * Timeline events per room per sync. Synapse's default (10) would skip the
+ * older messages of a burst, e.g. everything sent while the bot restarted.
+ */
+export const SYNC_TIMELINE_LIMIT = 200;
+
 /**
  * Sends the SDK's log lines (it logs through `loglevel`, the same instance)
  * to our logger at debug level, so they are formatted and redacted like ours
@@ -65,8 +74,12 @@ export async function txnIdFor(key: string): Promise<string> {
   return "ig" + [...digest.slice(0, 12)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Removes a reply fallback (`> <@user> ...` lines then a blank line) from a body. */
+/**
+ * Removes a reply fallback (`> <@user:hs> ...` quoted lines, then a blank
+ * line) from a body. A body that merely starts with a quote is kept.
+ */
 export function stripReplyFallback(body: string): string {
+  if (!/^> <[@*]?[^>\n]*> /.test(body)) return body;
   const lines = body.split("\n");
   let i = 0;
   while (i < lines.length && lines[i].startsWith(">")) i++;
@@ -182,7 +195,6 @@ export class MatrixTransport implements ChatPort {
       indexedDB: globalThis.indexedDB,
       dbName: "infinigpt-sync",
     });
-    await syncStore.startup();
     // The fetch wrapper needs the transport, which needs the client.
     const ref: { transport?: MatrixTransport } = {};
     const baseFetch = options.fetch ?? fetch;
@@ -206,6 +218,8 @@ export class MatrixTransport implements ChatPort {
         return baseFetch(input, init);
       },
     });
+    // The SDK wants the store attached to its client before it loads saved data.
+    await syncStore.startup();
     const transport = new MatrixTransport(options, client, syncStore);
     ref.transport = transport;
     syncStore.on("degraded", (error: unknown) => {
@@ -297,16 +311,33 @@ export class MatrixTransport implements ChatPort {
       };
       client.on(sdk.ClientEvent.Sync, onSync);
     });
-    await client.startClient({ initialSyncLimit: 1, lazyLoadMembers: false });
+    client.on(sdk.RoomEvent.TimelineReset, (room) => {
+      if (this.#prepared && room) {
+        log.warn(
+          `More than ${SYNC_TIMELINE_LIMIT} messages arrived in ${room.roomId} at once; the older ones are not answered`,
+        );
+      }
+    });
+    const filter = new sdk.Filter(this.userId);
+    filter.setDefinition({ room: { timeline: { limit: SYNC_TIMELINE_LIMIT } } });
+    // The initial sync (history, never answered) stays small.
+    await client.startClient({ initialSyncLimit: 1, lazyLoadMembers: false, filter });
     await prepared;
     this.#prepared = true;
     await this.#loadOwnName();
     if (config.matrix.e2e) await this.#bootstrapCrossSigning();
     const joins = await this.#joinChannels();
+    // Invites that arrived before the first sync (or while the bot was down).
+    for (const room of client.getRooms()) {
+      if (room.getMyMembership() === "invite") {
+        const inviter = room.getMember(this.userId)?.events.member?.getSender() ?? "";
+        void this.#onInvite(room.roomId, inviter);
+      }
+    }
     this.#inbox.prune();
     for (const entry of this.#inbox.pending()) {
       log.info(`Handling ${entry.eventId} in ${entry.room}, left from before the restart`);
-      this.#track(this.#process(entry.eventId, entry.room, new sdk.MatrixEvent(entry.event)));
+      this.#track(this.#process(entry.eventId, entry.room, new sdk.MatrixEvent(entry.event), true));
     }
     return joins;
   }
@@ -437,7 +468,12 @@ export class MatrixTransport implements ChatPort {
     });
   }
 
-  async #process(eventId: string, roomId: string, event: sdk.MatrixEvent): Promise<void> {
+  async #process(
+    eventId: string,
+    roomId: string,
+    event: sdk.MatrixEvent,
+    retry = false,
+  ): Promise<void> {
     try {
       if (!(await this.#decrypted(event))) return;
       const incoming = toIncoming(roomId, {
@@ -453,7 +489,7 @@ export class MatrixTransport implements ChatPort {
         return;
       }
       if (this.#stopping || !this.#handler) return;
-      const handled = await this.#handler(incoming);
+      const handled = await this.#handler(retry ? { ...incoming, retry } : incoming);
       if (handled) this.#inbox.done(eventId, roomId);
     } catch (error) {
       log.error(`Event ${eventId} in ${roomId} could not be handled: ${(error as Error).message}`);
@@ -496,7 +532,25 @@ export class MatrixTransport implements ChatPort {
       txnId?: string,
     ) => Promise<{ event_id: string }>;
     const response = await send(room, "m.room.message", content, txnId);
-    return response.event_id;
+    // When sync delivers the remote echo of an earlier attempt with this
+    // transaction id (a resend after a crash) before the send finishes, the
+    // SDK settles the send without an id: the echo has it.
+    const id = response?.event_id ?? (txnId ? this.#eventIdForTxn(room, txnId) : undefined);
+    if (!id) throw new Error(`the homeserver returned no event id (${key ?? "no key"})`);
+    log.debug(`Sent ${id} in ${room}${key ? ` for ${key}` : ""}`);
+    return id;
+  }
+
+  #eventIdForTxn(room: string, txnId: string): string | undefined {
+    const events = this.client.getRoom(room)?.getLiveTimeline().getEvents() ?? [];
+    for (let i = events.length - 1; i >= 0; i--) {
+      const e = events[i];
+      if (e.getTxnId() === txnId || e.getUnsigned()?.transaction_id === txnId) {
+        const id = e.getId();
+        if (id && !id.startsWith("~")) return id;
+      }
+    }
+    return undefined;
   }
 
   /** Sends Markdown, split into several events when too long; returns the first id. */
@@ -516,7 +570,8 @@ export class MatrixTransport implements ChatPort {
 
   /** Replaces a message; overflow goes into new messages after it. */
   async edit(room: string, eventId: string, message: OutgoingMessage): Promise<void> {
-    const [head, ...rest] = splitMarkdown(message.body, MAX_PART_BYTES);
+    const [head, ...more] = splitMarkdown(message.body, EDIT_PART_BYTES);
+    const rest = more.length ? splitMarkdown(more.join("\n\n"), MAX_PART_BYTES) : [];
     const next = this.#content(head);
     const content: Record<string, unknown> = {
       msgtype: "m.text",
@@ -525,11 +580,17 @@ export class MatrixTransport implements ChatPort {
       "m.new_content": next,
       "m.relates_to": { rel_type: "m.replace", event_id: eventId },
     };
-    await this.#sendContent(room, content, message.txnId);
+    // A retried edit gets a fresh id: the earlier attempt's final edit may be
+    // older than its placeholder frames.
+    const key = message.txnId && message.retry
+      ? `${message.txnId}:retry${Date.now()}`
+      : message.txnId;
+    await this.#sendContent(room, content, key);
     for (const [i, part] of rest.entries()) {
       await this.send(room, {
         ...message,
         body: part,
+        retry: false,
         txnId: message.txnId ? `${message.txnId}#${i + 1}` : undefined,
       });
     }

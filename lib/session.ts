@@ -74,7 +74,12 @@ async function call(
   const json = await response.json().catch(() => ({})) as Record<string, unknown>;
   if (!response.ok) {
     const errcode = typeof json.errcode === "string" ? json.errcode : undefined;
-    const retry = typeof json.retry_after_ms === "number" ? json.retry_after_ms : undefined;
+    const header = Number(response.headers.get("retry-after"));
+    const retry = typeof json.retry_after_ms === "number"
+      ? json.retry_after_ms
+      : Number.isFinite(header) && header >= 0 && response.headers.has("retry-after")
+      ? header * 1000
+      : undefined;
     throw new MatrixHttpError(
       response.status,
       errcode,
@@ -99,7 +104,7 @@ async function withRetry<T>(
     } catch (error) {
       if (options.signal?.aborted) throw error;
       const transient = !(error instanceof MatrixHttpError) || error.status >= 500 ||
-        error.errcode === "M_LIMIT_EXCEEDED";
+        error.status === 429 || error.errcode === "M_LIMIT_EXCEEDED";
       if (!transient) throw error;
       const delay = error instanceof MatrixHttpError && error.retryAfterMs
         ? error.retryAfterMs

@@ -70,9 +70,12 @@ function splitBlock(block: string, max: number): string[] {
   const isCode = fence !== null;
   const open = isCode ? lines[0] : "";
   const close = isCode ? fence![1] : "";
-  const body = isCode
-    ? lines.slice(1, FENCE.test(lines.at(-1) ?? "") && lines.length > 1 ? -1 : undefined)
-    : lines;
+  // Only a real closing fence is dropped: an unclosed block (cut off at the
+  // end of the text) may end with a line that merely looks like a fence.
+  const last = lines.length > 1 ? FENCE.exec(lines.at(-1)!) : null;
+  const closed = isCode && last !== null && last[1][0] === close[0] &&
+    last[1].length >= close.length && !last[2].trim();
+  const body = isCode ? lines.slice(1, closed ? -1 : undefined) : lines;
   const overhead = isCode ? byteLength(open) + byteLength(close) + 2 : 0;
   const room = Math.max(16, max - overhead);
   const parts: string[] = [];
@@ -126,5 +129,6 @@ export function splitMarkdown(text: string, maxBytes: number): string[] {
     }
   }
   if (current) parts.push(current);
-  return parts;
+  // Text made only of blank lines has no block; still one (empty) part.
+  return parts.length ? parts : [""];
 }

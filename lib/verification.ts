@@ -95,6 +95,11 @@ export function setupVerification(options: VerificationOptions): () => void {
     }
     if (txnId && options.seen(txnId)) {
       log.debug(`Ignoring verification request ${txnId} from ${userId}: already answered`);
+      log.info(`EXPERIMENT phase ${phaseOf(request)}`);
+      request.cancel({ reason: "stale", code: "m.user" }).then(
+        () => log.info("EXPERIMENT cancelled"),
+        (e) => log.info(`EXPERIMENT cancel failed ${e}`),
+      );
       return;
     }
     if (phaseOf(request) !== VerificationPhase.Requested) return;
@@ -110,20 +115,30 @@ export function setupVerification(options: VerificationOptions): () => void {
     active.add(request);
     let emoji: string[] = [];
     let started = false;
+    // The SDK forgets the other device once the flow is done: note it while known.
+    let deviceId: string | undefined;
+    const noteDevice = () => {
+      try {
+        deviceId ??= request.otherDeviceId;
+      } catch {
+        // Only for the log line.
+      }
+    };
+    noteDevice();
     const finish = (ok: boolean, why?: string) => {
       if (!active.delete(request)) return;
+      clearTimeout(expiry);
       request.off(VerificationRequestEvent.Change, onChange);
       if (ok) {
-        log.info(
-          `Emoji verification was successful. (${userId}, device ${request.otherDeviceId ?? "?"})`,
-        );
+        log.info(`Emoji verification was successful. (${userId}, device ${deviceId ?? "?"})`);
       } else log.info(`Verification cancelled (${why ?? "unknown reason"}) with ${userId}`);
-      options.onDone?.({ userId, deviceId: request.otherDeviceId, emoji, ok });
+      options.onDone?.({ userId, deviceId, emoji, ok });
     };
     const runVerifier = (verifier: Verifier) => {
       if (verifiers.has(verifier)) return;
       verifiers.add(verifier);
       const onSas = (sas: ShowSasCallbacks) => {
+        noteDevice();
         emoji = (sas.sas.emoji ?? []).map(([symbol, name]) => `${symbol} ${name}`);
         log.info(`Emoji verification requested by ${userId}: ${emoji.join(", ")}`);
         sas.confirm().catch((error) =>
@@ -146,6 +161,7 @@ export function setupVerification(options: VerificationOptions): () => void {
     };
     const onChange = () => {
       try {
+        noteDevice();
         const phase = phaseOf(request);
         if (phase === VerificationPhase.Started && request.verifier && !started) {
           started = true;
@@ -159,6 +175,10 @@ export function setupVerification(options: VerificationOptions): () => void {
         finish(false, (error as Error).message);
       }
     };
+    // A request that never gets anywhere is dropped after its timeout.
+    const expiry = setTimeout(() => {
+      if (active.has(request)) finish(false, "timed out");
+    }, 11 * 60_000);
     request.on(VerificationRequestEvent.Change, onChange);
     request.accept().catch((error) => {
       log.warn(
@@ -166,10 +186,6 @@ export function setupVerification(options: VerificationOptions): () => void {
       );
       finish(false, "accept failed");
     });
-    // A request that never gets anywhere is dropped after its timeout.
-    setTimeout(() => {
-      if (active.has(request)) finish(false, "timed out");
-    }, 11 * 60_000);
   };
 
   client.on(CryptoEvent.VerificationRequestReceived, onRequest);

@@ -32,8 +32,9 @@ export async function registerUser(
   name: string,
   password: string,
   admin = false,
+  homeserver = SYNAPSE_URL,
 ): Promise<{ user_id: string; access_token: string; device_id: string }> {
-  const api = `${SYNAPSE_URL}/_synapse/admin/v1/register`;
+  const api = `${homeserver}/_synapse/admin/v1/register`;
   const { nonce } = await (await fetch(api)).json();
   const mac = createHmac("sha1", SECRET)
     .update([nonce, name, password, admin ? "admin" : "notadmin"].join("\0"))
@@ -76,6 +77,8 @@ export interface Seen {
   ts: number;
   /** The latest replacement content, when edited. */
   edited?: Record<string, unknown>;
+  /** Why it could not be decrypted, if it could not. */
+  failure?: string;
 }
 
 /** A matrix-js-sdk client with Rust crypto (in memory), as a user of the bot. */
@@ -93,13 +96,17 @@ export class TestClient {
   }
 
   /** Registers a user and logs in a client for it. */
-  static async create(prefix = "user", options: { admin?: boolean } = {}): Promise<TestClient> {
+  static async create(
+    prefix = "user",
+    options: { admin?: boolean; homeserver?: string } = {},
+  ): Promise<TestClient> {
     const name = unique(prefix);
     const password = `pw-${name}`;
-    const reg = await registerUser(name, password, options.admin);
+    const homeserver = options.homeserver ?? SYNAPSE_URL;
+    const reg = await registerUser(name, password, options.admin, homeserver);
     const store = new sdk.MemoryStore();
     const client = sdk.createClient({
-      baseUrl: SYNAPSE_URL,
+      baseUrl: homeserver,
       userId: reg.user_id,
       deviceId: reg.device_id,
       accessToken: reg.access_token,
@@ -135,11 +142,20 @@ export class TestClient {
     const content = event.getContent();
     const relates = content["m.relates_to"] as { rel_type?: string; event_id?: string } | undefined;
     if (relates?.rel_type === "m.replace" && relates.event_id) {
+      // Edits may decrypt before their target; the newest edit (server time) wins.
+      const edit = {
+        content: content["m.new_content"] as Record<string, unknown>,
+        ts: event.getTs(),
+      };
       const target = this.seen.find((s) => s.eventId === relates.event_id);
-      if (target) target.edited = content["m.new_content"] as Record<string, unknown>;
+      if (target) this.#applyEdit(target, edit);
+      else {this.#pendingEdits.set(relates.event_id, [
+          ...(this.#pendingEdits.get(relates.event_id) ?? []),
+          edit,
+        ]);}
       return;
     }
-    this.seen.push({
+    const seen: Seen = {
       eventId: event.getId()!,
       room,
       sender: event.getSender()!,
@@ -147,7 +163,24 @@ export class TestClient {
       content,
       encrypted: event.isEncrypted(),
       ts: event.getTs(),
-    });
+      failure: event.isDecryptionFailure() ? String(event.decryptionFailureReason) : undefined,
+    };
+    this.seen.push(seen);
+    for (const edit of this.#pendingEdits.get(seen.eventId) ?? []) this.#applyEdit(seen, edit);
+    this.#pendingEdits.delete(seen.eventId);
+  }
+
+  readonly #pendingEdits = new Map<
+    string,
+    Array<{ content: Record<string, unknown>; ts: number }>
+  >();
+  readonly #editTs = new Map<string, number>();
+
+  #applyEdit(target: Seen, edit: { content: Record<string, unknown>; ts: number }): void {
+    const last = this.#editTs.get(target.eventId) ?? -Infinity;
+    if (edit.ts < last) return;
+    this.#editTs.set(target.eventId, edit.ts);
+    target.edited = edit.content;
   }
 
   /** Creates a room (encrypted by default) and invites users. */
@@ -165,6 +198,24 @@ export class TestClient {
     });
     await waitFor("room in sync", () => this.client.getRoom(room_id) ?? undefined);
     return room_id;
+  }
+
+  /** Joins a room it was invited to and waits until its state (encryption) is synced. */
+  async join(room: string): Promise<void> {
+    await waitFor(`invite to ${room}`, async () => {
+      try {
+        await this.client.joinRoom(room);
+        return true;
+      } catch {
+        return undefined;
+      }
+    });
+    await waitFor(`${room} synced`, () => {
+      const r = this.client.getRoom(room);
+      return r?.getMyMembership() === "join" && r.currentState.getStateEvents("m.room.create", "")
+        ? true
+        : undefined;
+    });
   }
 
   /** Waits until `userId` joined the room. */
@@ -357,13 +408,16 @@ export interface BotSetupOptions {
   admins?: string[];
   /** Deep-merged into the config. */
   config?: Record<string, unknown>;
+  /** Another homeserver than SYNAPSE_URL. */
+  homeserver?: string;
 }
 
 /** Registers a bot account and writes its config (store in a temp dir). */
 export async function setupBot(options: BotSetupOptions): Promise<BotSetup> {
   const name = unique("bot");
   const password = `pw-${name}`;
-  const { user_id } = await registerUser(name, password);
+  const homeserver = options.homeserver ?? SYNAPSE_URL;
+  const { user_id } = await registerUser(name, password, false, homeserver);
   const dir = await Deno.makeTempDir({ prefix: "infinigpt-e2e-" });
   const configPath = `${dir}/config.json`;
   const storePath = `${dir}/store`;

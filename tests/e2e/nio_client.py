@@ -1,0 +1,265 @@
+#!/usr/bin/python3
+"""A Matrix user on an independent E2EE stack (matrix-nio + libolm), for e2e tests.
+
+Run with Debian's interpreter (/usr/bin/python3, python3-matrix-nio and
+python3-olm). Reads a JSON plan from the file named in argv[1], or from stdin:
+
+    {
+      "homeserver": "http://127.0.0.1:8008",
+      "user": "@nio:server",            # registered beforehand
+      "password": "...",
+      "displayname": "Nio Peer",        # optional, set before joining
+      "rooms": ["!a:server"],           # joined once invited ("room_id" works for one)
+      "peer": "@bot:server",            # optional: only this sender's messages count
+      "timeout": 60,                    # seconds per step (and for joining)
+      "steps": [
+        {"room": "!a:server", "send": ".ai hi", "expect": "Echo: hi",
+         "count": 1, "settle_ms": 0, "mentions": ["@bot:server"]}
+      ]
+    }
+
+Prints one JSON line when ready ({"ready": ...}) and one per step:
+{"step", "room", "send", "sent_event_id", "sent_encrypted", "ok", "messages": [...]},
+where each message is a peer message first seen after the send:
+{event_id, sender, msgtype, body, text, formatted_body, encrypted, decrypted,
+late_decrypt, edits: [{event_id, encrypted, decrypted}]}. `text`/`formatted_body`
+are the latest edit's `m.new_content` (edits with m.replace are applied).
+A step succeeds when `count` (default 1) of those messages have a `text`
+containing `expect`; it then keeps syncing `settle_ms` more to catch extras.
+
+Exit 0 when every step succeeded; 1 when a step timed out (its line has
+"ok": false and "error"); 2 on a setup failure. Errors also go to stderr.
+"""
+import asyncio
+import json
+import sys
+import tempfile
+import time
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    JoinError,
+    LoginResponse,
+    MegolmEvent,
+    RoomSendResponse,
+)
+from nio.crypto import ENCRYPTION_ENABLED
+from nio.exceptions import EncryptionError
+
+
+def out(obj) -> None:
+    print(json.dumps(obj), flush=True)
+
+
+class Failure(Exception):
+    def __init__(self, message: str, code: int = 1, extra=None):
+        super().__init__(message)
+        self.code = code
+        self.extra = extra or {}
+
+
+class Peer:
+    def __init__(self, client: AsyncClient, plan: dict):
+        self.c = client
+        self.plan = plan
+        self.peer = plan.get("peer")
+        self.seq = 0
+        # event_id -> message record (originals only); edits keyed by target.
+        self.messages: dict = {}
+        self.pending_edits: dict = {}  # target event id -> list of edit records
+        self.undecrypted: list = []  # (room_id, MegolmEvent) awaiting keys
+        self.invites: set = set()
+
+    async def step(self, timeout_ms: int = 0, full_state: bool = False):
+        """One sync plus nio's key housekeeping (what sync_forever would do)."""
+        resp = await self.c.sync(timeout=timeout_ms, full_state=full_state)
+        if self.c.should_upload_keys:
+            await self.c.keys_upload()
+        if self.c.should_query_keys:
+            await self.c.keys_query()
+        if self.c.should_claim_keys:
+            await self.c.keys_claim(self.c.get_users_for_key_claiming())
+        await self.c.send_to_device_messages()
+        if hasattr(resp, "rooms"):
+            self.invites.update(resp.rooms.invite.keys())
+            for room_id, info in resp.rooms.join.items():
+                for ev in info.timeline.events:
+                    self.record(room_id, ev, late=False)
+        self.retry_undecrypted()
+        return resp
+
+    def retry_undecrypted(self) -> None:
+        still = []
+        for room_id, ev in self.undecrypted:
+            try:
+                decrypted = self.c.decrypt_event(ev)
+            except EncryptionError:
+                still.append((room_id, ev))
+                continue
+            self.record(room_id, decrypted, late=True, was_encrypted=True)
+        self.undecrypted = still
+
+    def record(self, room_id: str, ev, late: bool, was_encrypted: bool = False) -> None:
+        sender = getattr(ev, "sender", None)
+        if sender == self.c.user_id:
+            return
+        if self.peer and sender != self.peer:
+            return
+        if isinstance(ev, MegolmEvent):
+            self.undecrypted.append((room_id, ev))
+            return
+        source = getattr(ev, "source", {}) or {}
+        if source.get("type") != "m.room.message":
+            return
+        content = source.get("content", {}) or {}
+        decrypted = bool(getattr(ev, "decrypted", False))
+        encrypted = decrypted or was_encrypted
+        relates = content.get("m.relates_to") or {}
+        if relates.get("rel_type") == "m.replace" and relates.get("event_id"):
+            edit = {
+                "event_id": ev.event_id,
+                "encrypted": encrypted,
+                "decrypted": decrypted,
+                "new_content": content.get("m.new_content") or {},
+            }
+            target = self.messages.get(relates["event_id"])
+            if target is None:
+                self.pending_edits.setdefault(relates["event_id"], []).append(edit)
+            else:
+                self.apply_edit(target, edit)
+            return
+        self.seq += 1
+        record = {
+            "seq": self.seq,
+            "room": room_id,
+            "event_id": ev.event_id,
+            "sender": sender,
+            "msgtype": content.get("msgtype"),
+            "body": content.get("body"),
+            "text": content.get("body"),
+            "formatted_body": content.get("formatted_body"),
+            "encrypted": encrypted,
+            "decrypted": decrypted,
+            "late_decrypt": late,
+            "edits": [],
+        }
+        self.messages[ev.event_id] = record
+        for edit in self.pending_edits.pop(ev.event_id, []):
+            self.apply_edit(record, edit)
+
+    @staticmethod
+    def apply_edit(record: dict, edit: dict) -> None:
+        new = edit.pop("new_content")
+        record["text"] = new.get("body")
+        record["formatted_body"] = new.get("formatted_body")
+        record["edits"].append(edit)
+
+    async def join(self, rooms: list, deadline: float) -> None:
+        for room_id in rooms:
+            while room_id not in self.invites and room_id not in self.c.rooms:
+                if time.monotonic() > deadline:
+                    raise Failure(f"never invited to {room_id}", 2)
+                await self.step(500)
+            if room_id not in self.c.rooms:
+                resp = await self.c.join(room_id)
+                if isinstance(resp, JoinError):
+                    raise Failure(f"join {room_id} failed: {resp.message}", 2)
+            while room_id not in self.c.rooms or self.c.user_id not in self.c.rooms[
+                room_id
+            ].users:
+                if time.monotonic() > deadline:
+                    raise Failure(f"join of {room_id} never synced", 2)
+                await self.step(500)
+
+    async def run_step(self, index: int, spec: dict, timeout: float) -> dict:
+        room_id = spec.get("room") or self.plan["rooms"][0]
+        room = self.c.rooms[room_id]
+        content = {"msgtype": "m.text", "body": spec["send"]}
+        if spec.get("mentions"):
+            content["m.mentions"] = {"user_ids": spec["mentions"]}
+        start_seq = self.seq
+        sent = await self.c.room_send(
+            room_id, "m.room.message", content, ignore_unverified_devices=True
+        )
+        if not isinstance(sent, RoomSendResponse):
+            raise Failure(f"step {index}: send failed: {sent}")
+        result = {
+            "step": index,
+            "room": room_id,
+            "send": spec["send"],
+            "sent_event_id": sent.event_id,
+            "sent_encrypted": bool(room.encrypted),
+        }
+        expect = spec.get("expect", "")
+        count = int(spec.get("count", 1))
+        deadline = time.monotonic() + timeout
+        settle_until = None
+
+        def mine():
+            return [
+                m
+                for m in self.messages.values()
+                if m["seq"] > start_seq and m["room"] == room_id
+            ]
+
+        while True:
+            found = [m for m in mine() if expect in (m["text"] or "")]
+            if settle_until is None and len(found) >= count:
+                settle_until = time.monotonic() + spec.get("settle_ms", 0) / 1000
+            now = time.monotonic()
+            if settle_until is not None and now >= settle_until:
+                break
+            if now > deadline:
+                result.update(ok=False, messages=mine(),
+                              undecrypted=[e.event_id for r, e in self.undecrypted if r == room_id],
+                              error=f"step {index}: no {count} message(s) containing "
+                                    f"{expect!r} within {timeout}s after {spec['send']!r}")
+                raise Failure(result["error"], 1, result)
+            wait = settle_until - now if settle_until is not None else deadline - now
+            await self.step(max(0, min(500, int(wait * 1000))))
+        result.update(ok=True, messages=mine())
+        return result
+
+
+async def main() -> int:
+    if not ENCRYPTION_ENABLED:
+        print("nio has no encryption support (python3-olm missing)", file=sys.stderr)
+        return 2
+    raw = open(sys.argv[1]).read() if len(sys.argv) > 1 else sys.stdin.read()
+    plan = json.loads(raw)
+    if "rooms" not in plan:
+        plan["rooms"] = [plan["room_id"]]
+    timeout = float(plan.get("timeout", 60))
+    with tempfile.TemporaryDirectory(prefix="nio-e2e-") as store:
+        config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=True)
+        client = AsyncClient(plan["homeserver"], plan["user"], store_path=store, config=config)
+        try:
+            peer = Peer(client, plan)
+            login = await client.login(plan["password"], device_name="nio-e2e")
+            if not isinstance(login, LoginResponse):
+                raise Failure(f"login failed: {login}", 2)
+            if plan.get("displayname"):
+                await client.set_displayname(plan["displayname"])
+            await peer.step(0, full_state=True)
+            await peer.join(plan["rooms"], time.monotonic() + timeout)
+            out({
+                "ready": True,
+                "user_id": client.user_id,
+                "device_id": client.device_id,
+                "rooms": {r: {"encrypted": bool(client.rooms[r].encrypted)} for r in plan["rooms"]},
+            })
+            for index, spec in enumerate(plan["steps"]):
+                out(await peer.run_step(index, spec, float(spec.get("timeout", timeout))))
+            return 0
+        except Failure as failure:
+            if failure.extra:
+                out(failure.extra)
+            print(f"nio_client: {failure}", file=sys.stderr)
+            return failure.code
+        finally:
+            await client.close()
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

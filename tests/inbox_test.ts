@@ -1,0 +1,176 @@
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
+import { Inbox } from "../lib/inbox.ts";
+import { Store } from "../lib/store.ts";
+
+/** A store in a temporary directory, closed and removed on dispose. */
+function tempStore(): Disposable & { store: Store; dir: string; reopen(): Store } {
+  const dir = Deno.makeTempDirSync({ prefix: "infinigpt-inbox-" });
+  let store = Store.open(dir);
+  return {
+    get store() {
+      return store;
+    },
+    dir,
+    reopen() {
+      store.close();
+      store = Store.open(dir);
+      return store;
+    },
+    [Symbol.dispose]() {
+      store.close();
+      Deno.removeSync(dir, { recursive: true });
+    },
+  };
+}
+
+const event = (id: string, body = "hi") => ({
+  event_id: id,
+  type: "m.room.message",
+  sender: "@u:test",
+  content: { msgtype: "m.text", body },
+});
+
+Deno.test("Inbox.add stores an event once; seen and handled tell its state", () => {
+  using tmp = tempStore();
+  const inbox = new Inbox(tmp.store.db);
+  strictEqual(inbox.seen("$a"), false);
+  strictEqual(inbox.add("$a", "!r:test", event("$a"), 1000), true);
+  strictEqual(inbox.seen("$a"), true);
+  strictEqual(inbox.handled("$a"), false);
+  strictEqual(inbox.add("$a", "!r:test", event("$a", "again"), 2000), false, "a duplicate");
+  deepStrictEqual(inbox.pending(), [
+    { eventId: "$a", room: "!r:test", event: event("$a"), receivedAt: 1000 },
+  ]);
+});
+
+Deno.test("Inbox.pending lists waiting events oldest first (then by id)", () => {
+  using tmp = tempStore();
+  const inbox = new Inbox(tmp.store.db);
+  inbox.add("$c", "!r:test", event("$c"), 300);
+  inbox.add("$b", "!r:test", event("$b"), 100);
+  inbox.add("$z", "!s:test", event("$z"), 200);
+  inbox.add("$a", "!s:test", event("$a"), 200);
+  deepStrictEqual(inbox.pending().map((e) => e.eventId), ["$b", "$a", "$z", "$c"]);
+  deepStrictEqual(inbox.pending().map((e) => e.room), ["!r:test", "!s:test", "!s:test", "!r:test"]);
+});
+
+Deno.test("Inbox.pending returns the event as stored, nested content included", () => {
+  using tmp = tempStore();
+  const inbox = new Inbox(tmp.store.db);
+  const e = {
+    event_id: "$enc",
+    type: "m.room.encrypted",
+    content: { algorithm: "m.megolm.v1.aes-sha2", ciphertext: "AbC+/=", unicode: "é😀" },
+    unsigned: { age: 5 },
+  };
+  inbox.add("$enc", "!r:test", e, 1);
+  deepStrictEqual(inbox.pending()[0].event, e);
+});
+
+Deno.test("Inbox.done removes the event from pending and marks it handled", () => {
+  using tmp = tempStore();
+  const inbox = new Inbox(tmp.store.db);
+  inbox.add("$a", "!r:test", event("$a"), 1);
+  inbox.add("$b", "!r:test", event("$b"), 2);
+  inbox.done("$a", "!r:test", 10);
+  deepStrictEqual(inbox.pending().map((e) => e.eventId), ["$b"]);
+  strictEqual(inbox.handled("$a"), true);
+  strictEqual(inbox.seen("$a"), true);
+  strictEqual(inbox.handled("$b"), false);
+});
+
+Deno.test("Inbox.add of an already handled event returns false and does not requeue it", () => {
+  using tmp = tempStore();
+  const inbox = new Inbox(tmp.store.db);
+  inbox.add("$a", "!r:test", event("$a"), 1);
+  inbox.done("$a", "!r:test", 2);
+  strictEqual(inbox.add("$a", "!r:test", event("$a"), 3), false);
+  deepStrictEqual(inbox.pending(), []);
+});
+
+Deno.test("Inbox.done marks an event that never was in the inbox", () => {
+  using tmp = tempStore();
+  const inbox = new Inbox(tmp.store.db);
+  inbox.done("$x", "!r:test", 5);
+  strictEqual(inbox.handled("$x"), true);
+  strictEqual(inbox.add("$x", "!r:test", event("$x")), false);
+});
+
+Deno.test("Inbox.done is atomic: a failing mark keeps the event in the inbox", () => {
+  using tmp = tempStore();
+  const db = tmp.store.db;
+  const inbox = new Inbox(db);
+  inbox.add("$a", "!r:test", event("$a"), 1);
+  // Make the second statement of done() (the mark) fail after the delete ran.
+  db.exec(`CREATE TRIGGER fail_mark BEFORE INSERT ON handled_events
+           BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
+  throws(() => inbox.done("$a", "!r:test", 2), /disk on fire/);
+  deepStrictEqual(inbox.pending().map((e) => e.eventId), ["$a"], "the delete was rolled back");
+  strictEqual(inbox.handled("$a"), false);
+  strictEqual(db.isTransaction, false, "no transaction left open");
+  db.exec("DROP TRIGGER fail_mark");
+  inbox.done("$a", "!r:test", 3);
+  deepStrictEqual(inbox.pending(), []);
+  strictEqual(inbox.handled("$a"), true);
+});
+
+Deno.test("Inbox.prune removes only handled marks older than the age, never pending events", () => {
+  using tmp = tempStore();
+  const inbox = new Inbox(tmp.store.db);
+  const day = 86_400_000;
+  const now = 100 * day;
+  inbox.add("$old-pending", "!r:test", event("$old-pending"), now - 30 * day);
+  inbox.done("$old", "!r:test", now - 15 * day);
+  inbox.done("$edge", "!r:test", now - 14 * day);
+  inbox.done("$new", "!r:test", now - day);
+  inbox.prune(14 * day, now);
+  strictEqual(inbox.handled("$old"), false, "older than 14 days is forgotten");
+  strictEqual(inbox.handled("$edge"), true, "exactly 14 days is kept");
+  strictEqual(inbox.handled("$new"), true);
+  deepStrictEqual(inbox.pending().map((e) => e.eventId), ["$old-pending"]);
+});
+
+Deno.test("Inbox.prune defaults to 14 days", () => {
+  using tmp = tempStore();
+  const inbox = new Inbox(tmp.store.db);
+  const day = 86_400_000;
+  inbox.done("$15", "!r:test", Date.now() - 15 * day);
+  inbox.done("$13", "!r:test", Date.now() - 13 * day);
+  inbox.prune();
+  strictEqual(inbox.handled("$15"), false);
+  strictEqual(inbox.handled("$13"), true);
+});
+
+Deno.test("Inbox remembers answered verification requests and prunes old ones", () => {
+  using tmp = tempStore();
+  const inbox = new Inbox(tmp.store.db);
+  const day = 86_400_000;
+  const now = 50 * day;
+  strictEqual(inbox.verificationSeen("txn1"), false);
+  inbox.markVerification("txn1", now - 20 * day);
+  inbox.markVerification("txn2", now - day);
+  inbox.markVerification("txn2", now);
+  strictEqual(inbox.verificationSeen("txn1"), true);
+  strictEqual(inbox.verificationSeen("txn2"), true);
+  strictEqual(inbox.verificationSeen("txn3"), false);
+  inbox.prune(14 * day, now);
+  strictEqual(inbox.verificationSeen("txn1"), false);
+  strictEqual(inbox.verificationSeen("txn2"), true);
+});
+
+Deno.test("Inbox state survives closing and reopening the store", () => {
+  using tmp = tempStore();
+  let inbox = new Inbox(tmp.store.db);
+  inbox.add("$p", "!r:test", event("$p", "pending"), 10);
+  inbox.add("$h", "!r:test", event("$h"), 5);
+  inbox.done("$h", "!r:test", 20);
+  inbox.markVerification("txn", 30);
+  inbox = new Inbox(tmp.reopen().db);
+  deepStrictEqual(inbox.pending(), [
+    { eventId: "$p", room: "!r:test", event: event("$p", "pending"), receivedAt: 10 },
+  ]);
+  strictEqual(inbox.handled("$h"), true);
+  strictEqual(inbox.add("$h", "!r:test", event("$h")), false);
+  strictEqual(inbox.verificationSeen("txn"), true);
+  ok(!inbox.handled("$p"));
+});
