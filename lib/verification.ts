@@ -72,6 +72,23 @@ export function setupVerification(options: VerificationOptions): () => void {
   // request be collected and SAS silently stalls.
   const active = new Set<VerificationRequest>();
   const verifiers = new Set<Verifier>();
+  // Requests this process accepted (the persisted list also has earlier runs').
+  const acceptedHere = new Set<string>();
+
+  // A request rebuilt from history after a restart stays "ongoing" in the Rust
+  // crypto until it times out (10 minutes), and while it does, Rust cancels
+  // the user's next genuinely new request together with it ("another request
+  // with the same user is ongoing"): the first verification after a restart
+  // failed. Cancelling the stale request avoids that; a flow the other side
+  // already finished stays done there.
+  const dropStale = (request: VerificationRequest, txnId: string, userId: string) => {
+    if (acceptedHere.has(txnId) || phaseOf(request) !== VerificationPhase.Requested) return;
+    log.debug(`Cancelling the stale verification request ${txnId} from ${userId}`);
+    request.cancel({ reason: "Stale request from before a restart", code: "m.user" })
+      .catch((error) =>
+        log.debug(`Could not cancel the stale request ${txnId}: ${(error as Error).message}`)
+      );
+  };
 
   const onRequest = (request: VerificationRequest) => {
     try {
@@ -90,16 +107,13 @@ export function setupVerification(options: VerificationOptions): () => void {
       const ts = client.getRoom(request.roomId)?.findEventById(txnId)?.getTs();
       if (ts !== undefined && ts < options.startedAt - 30_000) {
         log.debug(`Ignoring a replayed verification request ${txnId} from ${userId}`);
+        dropStale(request, txnId, userId);
         return;
       }
     }
     if (txnId && options.seen(txnId)) {
       log.debug(`Ignoring verification request ${txnId} from ${userId}: already answered`);
-      log.info(`EXPERIMENT phase ${phaseOf(request)}`);
-      request.cancel({ reason: "stale", code: "m.user" }).then(
-        () => log.info("EXPERIMENT cancelled"),
-        (e) => log.info(`EXPERIMENT cancel failed ${e}`),
-      );
+      dropStale(request, txnId, userId);
       return;
     }
     if (phaseOf(request) !== VerificationPhase.Requested) return;
@@ -110,7 +124,10 @@ export function setupVerification(options: VerificationOptions): () => void {
       request.cancel({ reason: "Not accepted by this bot", code: "m.user" }).catch(() => {});
       return;
     }
-    if (txnId) options.markSeen(txnId);
+    if (txnId) {
+      options.markSeen(txnId);
+      acceptedHere.add(txnId);
+    }
     log.info(`Verification request from ${userId} (${where}); accepting`);
     active.add(request);
     let emoji: string[] = [];

@@ -429,7 +429,7 @@ export async function setupBot(options: BotSetupOptions): Promise<BotSetup> {
         rawConfig(options.providerUrl, {
           ...overrides,
           matrix: {
-            server: SYNAPSE_URL,
+            server: homeserver,
             username: user_id,
             password,
             admins: options.admins ?? [],
