@@ -311,8 +311,15 @@ export class MatrixTransport implements ChatPort {
       };
       client.on(sdk.ClientEvent.Sync, onSync);
     });
+    // Rooms joined before the current sync: a reset in a room just joined is not a gap.
+    let joinedBefore = new Set<string>();
+    client.on(sdk.ClientEvent.Sync, () => {
+      joinedBefore = new Set(
+        client.getRooms().filter((r) => r.getMyMembership() === "join").map((r) => r.roomId),
+      );
+    });
     client.on(sdk.RoomEvent.TimelineReset, (room) => {
-      if (this.#prepared && room) {
+      if (this.#prepared && room && joinedBefore.has(room.roomId)) {
         log.warn(
           `More than ${SYNC_TIMELINE_LIMIT} messages arrived in ${room.roomId} at once; the older ones are not answered`,
         );
