@@ -16,7 +16,14 @@ async function synapse(
   env: Record<string, string> = {},
 ): Promise<void> {
   const out = await new Deno.Command(`${SCRIPTS}/${script}`, {
-    env: { SYNAPSE_PORT: PORT, ...env },
+    // Its own port, data dir and URL: never the shared server's, even when
+    // those are exported in the environment (as .ci/run does).
+    env: {
+      SYNAPSE_PORT: PORT,
+      SYNAPSE_DATA_DIR: `/dev/shm/infinigpt-private-synapse-${PORT}`,
+      SYNAPSE_URL: URL,
+      ...env,
+    },
     stdout: "piped",
     stderr: "piped",
   }).output();
