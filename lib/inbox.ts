@@ -57,17 +57,22 @@ export class Inbox {
     return true;
   }
 
-  /** Events still waiting, oldest first. */
+  /** Events still waiting, in the order the server received them. */
   pending(): InboxEntry[] {
     const rows = this.#db.prepare(
       "SELECT event_id, room, event, received_at FROM inbox ORDER BY received_at, event_id",
     ).all() as Array<{ event_id: string; room: string; event: string; received_at: number }>;
-    return rows.map((r) => ({
+    const entries = rows.map((r) => ({
       eventId: r.event_id,
       room: r.room,
-      event: JSON.parse(r.event),
+      event: JSON.parse(r.event) as Record<string, unknown>,
       receivedAt: r.received_at,
     }));
+    // One sync delivers many events at the same moment: replay them in the
+    // server's order, or a user's later message would be answered first.
+    const ts = (e: InboxEntry) =>
+      typeof e.event.origin_server_ts === "number" ? e.event.origin_server_ts : e.receivedAt;
+    return entries.sort((a, b) => ts(a) - ts(b) || a.receivedAt - b.receivedAt);
   }
 
   /** Marks an event handled and removes it from the inbox, in one transaction. */

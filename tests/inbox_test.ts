@@ -174,3 +174,19 @@ Deno.test("Inbox state survives closing and reopening the store", () => {
   strictEqual(inbox.verificationSeen("txn"), true);
   ok(!inbox.handled("$p"));
 });
+
+Deno.test("pending() replays events of one sync in the server's order, not by event id", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = Store.open(dir);
+  try {
+    const inbox = new Inbox(store.db);
+    // Same receive time; event ids that sort the other way round.
+    inbox.add("$zzz", "!r:t", { origin_server_ts: 1000 }, 5);
+    inbox.add("$aaa", "!r:t", { origin_server_ts: 2000 }, 5);
+    inbox.add("$mmm", "!r:t", { origin_server_ts: 1500 }, 5);
+    deepStrictEqual(inbox.pending().map((e) => e.eventId), ["$zzz", "$mmm", "$aaa"]);
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -6,6 +6,7 @@
  * @module
  */
 import { allModels } from "../config.ts";
+import type { Message } from "../history.ts";
 import { failureReason } from "../llm.ts";
 import { escapeMarkdownInline } from "../markdown.ts";
 import type { Context } from "./context.ts";
@@ -20,6 +21,15 @@ export function modelFor(ctx: Context, user: string): string {
   const personal = ctx.models.get(ctx.room, user);
   if (personal && allModels(ctx.config).includes(personal)) return personal;
   return ctx.settings.get("model");
+}
+
+/**
+ * The thread as the model should see it: when a retried message is already
+ * stored, only up to it (later messages were not there when it was sent).
+ */
+export function upTo(thread: Message[], id: string | undefined): Message[] {
+  const at = id ? thread.findIndex((m) => m.id === id) : -1;
+  return at === -1 ? thread : thread.slice(0, at + 1);
 }
 
 /** What to converse about. */
@@ -38,8 +48,13 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
   const { owner, model } = options;
   // Ids keyed on the triggering event make a re-handled event harmless.
   const answerId = ctx.eventId ? `${ctx.eventId}:answer` : undefined;
+  let alreadyThere = false;
   if (options.userText) {
-    ctx.history.append(room, owner, { role: "user", content: options.userText, id: ctx.eventId });
+    alreadyThere = !ctx.history.append(room, owner, {
+      role: "user",
+      content: options.userText,
+      id: ctx.eventId,
+    });
   }
   const stored = answerId ? ctx.history.find(room, owner, answerId) : undefined;
   if (stored) {
@@ -52,7 +67,7 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
   try {
     answer = await ctx.llm.answer({
       model,
-      messages: ctx.history.get(room, owner),
+      messages: upTo(ctx.history.get(room, owner), alreadyThere ? ctx.eventId : undefined),
       tools: options.useTools ? ctx.tools : undefined,
       signal: ctx.signal,
       onImage: (image) => ctx.replyImage(image),

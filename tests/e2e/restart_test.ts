@@ -217,6 +217,15 @@ Deno.test({
         allLogs.forEach((log, i) => console.log(`--- bot run ${i}\n${log.join("\n")}`));
       }
       deepStrictEqual(duplicates.map((d) => d.text), [], "no message answered twice");
+      for (const client of [alice, bob]) {
+        const mine = sent.filter((m) => m.client === client).map((m) => m.text);
+        const order = mine.map((text) => texts.findIndex((t) => t.endsWith(`Echo: ${text}`)));
+        deepStrictEqual(
+          order,
+          [...order].sort((a, b) => a - b),
+          `${client.userId}'s answers are in order`,
+        );
+      }
       deepStrictEqual(stuck, [], "every placeholder resolved");
       strictEqual(await deviceOf(setup), device, "same device id after every crash");
       deepStrictEqual(await identityKeys(alice, setup.userId), keys, "same identity keys");

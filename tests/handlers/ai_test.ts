@@ -382,3 +382,21 @@ Deno.test("a very long display name is shortened in the header", async () => {
   await bot.say(ALICE, ".ai hi");
   deepStrictEqual(bot.port.visible(), [`**${"A".repeat(100)}…**:\nEcho: hi`]);
 });
+
+Deno.test("a retried message already in the thread is answered with the thread up to it", async () => {
+  await using fake = FakeOpenAI.start();
+  await using bot = await startTestBot({ providerUrl: fake.url });
+  // As after a crash: m1 was stored, then a later m2 was answered first.
+  bot.history.append("!room:test", "@u:test", { role: "user", content: "first", id: "$m1" });
+  bot.history.append("!room:test", "@u:test", { role: "user", content: "second", id: "$m2" });
+  bot.history.append("!room:test", "@u:test", {
+    role: "assistant",
+    content: "Echo: second",
+    id: "$m2:answer",
+  });
+  await bot.say("@u:test", ".ai first", "!room:test", "$m1");
+  const sent = fake.chats[0].messages.map((m) => m.content);
+  strictEqual(sent.at(-1), "first");
+  ok(!sent.includes("second"));
+  ok(bot.port.visible().at(-1)!.endsWith("Echo: first"));
+});
