@@ -61,7 +61,7 @@ export async function scenario(options: {
     admins: [alice.userId],
     config: options.config,
   });
-  const bot = setup.start(options.env);
+  const bot = await setup.start(options.env);
   await bot.ready();
   const room = await alice.createRoom({ invite: [setup.userId] });
   await alice.waitForJoin(room, setup.userId);

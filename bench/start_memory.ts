@@ -25,7 +25,7 @@ try {
   for (let i = 0; i < starts; i++) {
     await s.bot.stop();
     const t0 = performance.now();
-    const bot = s.setup.start();
+    const bot = await s.setup.start();
     const line = await bot.ready();
     wall.push(performance.now() - t0);
     console.error(`restart ${i + 1}: ${line.slice(0, 80)}`);

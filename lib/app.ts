@@ -13,7 +13,7 @@ import { type Env, processEnv } from "./env.ts";
 import { History, PersonalModels, Settings } from "./history.ts";
 import { Llm } from "./llm.ts";
 import { getLogger } from "./log.ts";
-import { McpManager } from "./mcp.ts";
+import type { McpManager } from "./mcp.ts";
 import { Providers, routeProvider } from "./providers.ts";
 import { TokenBudget } from "./rate_limit.ts";
 import type { Store } from "./store.ts";
@@ -87,6 +87,8 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     tools.setTools(merged.tools);
   };
   if (options.mcp !== false && Object.keys(config.llm.mcp_servers).length) {
+    // Loaded only when configured: the MCP SDK is large.
+    const { McpManager } = await import("./mcp.ts");
     mcp = new McpManager(config.llm.mcp_servers, {
       env,
       connectTimeoutMs: Math.min(config.llm.tool_timeout, 10) * 1000,

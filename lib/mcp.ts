@@ -177,9 +177,13 @@ class McpServer {
     return allowed ? this.#tools.filter((t) => allowed.includes(t.name)) : this.#tools;
   }
 
-  #transports(): Transport[] {
+  async #transports(): Promise<Transport[]> {
     const { env } = this.#options;
     if (this.spec.kind === "stdio") {
+      // Loaded only when needed: its process helpers read OSTYPE and PATH on import.
+      const { getDefaultEnvironment, StdioClientTransport } = await import(
+        "@modelcontextprotocol/sdk/client/stdio.js"
+      );
       const transport = new StdioClientTransport({
         command: this.spec.command,
         args: this.spec.args,
@@ -223,7 +227,7 @@ class McpServer {
     const errors: string[] = [];
     let transports: Transport[];
     try {
-      transports = this.#transports();
+      transports = await this.#transports();
     } catch (error) {
       // A spec error (missing ${env:NAME}) is a failure, not "not ready yet".
       this.lastError = (error as Error).message;

@@ -16,7 +16,7 @@ Deno.test({
     await using fake = FakeOpenAI.start();
     const alice = await TestClient.create("alice");
     const setup = await setupBot({ providerUrl: fake.url, admins: [alice.userId] });
-    const bot = setup.start();
+    const bot = await setup.start();
     try {
       await bot.ready();
       const secret = await alice.createRoom({ invite: [setup.userId] });
@@ -56,7 +56,7 @@ Deno.test({
     await using fake = FakeOpenAI.start();
     const alice = await TestClient.create("alice");
     const setup = await setupBot({ providerUrl: fake.url, admins: [alice.userId] });
-    const bot = setup.start();
+    const bot = await setup.start();
     try {
       await bot.ready();
       const room = await alice.createRoom({ invite: [setup.userId] });
@@ -101,7 +101,7 @@ Deno.test({
       admins: [alice.userId],
       config: { tools: { endpoints: apis.endpoints } },
     });
-    const bot = setup.start();
+    const bot = await setup.start();
     try {
       await bot.ready();
       const room = await alice.createRoom({ invite: [setup.userId] });
@@ -139,10 +139,10 @@ Deno.test({
   async fn() {
     await using fake = FakeOpenAI.start();
     const setup = await setupBot({ providerUrl: fake.url });
-    const first = setup.start();
+    const first = await setup.start();
     try {
       await first.ready();
-      const second = setup.start();
+      const second = await setup.start();
       const status = await second.status;
       strictEqual(status.code, 2);
       ok(

@@ -148,7 +148,7 @@ Deno.test({
     await api(botToken, "PUT", `/profile/${encodeURIComponent(botId)}/displayname`, {
       displayname: BOT_NAME,
     });
-    const bot = setup.start();
+    const bot = await setup.start();
     const forbidden: Forbidden[] = [];
     try {
       await bot.ready();
@@ -679,7 +679,7 @@ Deno.test({
       admins: [alice.userId],
       config: { markdown: false },
     });
-    const bot = setup.start();
+    const bot = await setup.start();
     try {
       await bot.ready();
       const a = new Speaker(alice, setup.userId);
@@ -722,7 +722,7 @@ Deno.test({
       config: { matrix: { allowed_users: [alice.userId], allowed_rooms: [allowed] } },
     });
     const botId = setup.userId;
-    const bot = setup.start();
+    const bot = await setup.start();
     try {
       await bot.ready();
       const a = new Speaker(alice, botId, [bob]);

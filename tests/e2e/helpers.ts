@@ -13,6 +13,8 @@ import { decryptAttachment } from "../../lib/attachments.ts";
 import { routeSdkLogs } from "../../lib/matrix.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { rawConfig } from "../fixtures/harness.ts";
+import { loadConfig } from "../../lib/config.ts";
+import { botRunArgs } from "../../lib/permissions.ts";
 
 routeSdkLogs(false);
 
@@ -284,12 +286,25 @@ export class TestClient {
   }
 }
 
-/** The `start` task's command line, split into the deno arguments. */
-export function startTaskArgs(): string[] {
+/**
+ * The arguments `deno task start --config <file>` runs the bot with: the
+ * launcher's least-privilege flags for this config (lib/permissions.ts).
+ * Spawning them directly (not through the launcher) makes the bot process
+ * itself the child, so a test can `kill -9` it.
+ */
+export async function botArgs(
+  configPath: string,
+  env: Record<string, string>,
+  extra: string[],
+): Promise<string[]> {
   const task = (denoJson.tasks as Record<string, string>).start;
-  const parts = task.split(/\s+/);
-  if (parts[0] !== "deno") throw new Error(`unexpected start task: ${task}`);
-  return parts.slice(1);
+  if (!task.includes("scripts/launch.ts")) throw new Error(`unexpected start task: ${task}`);
+  const loaded = await loadConfig({ path: configPath, env }).catch(() => undefined);
+  return botRunArgs({ config: loaded?.config, configPath, appDir: ROOT, cwd: ROOT }, [
+    "--config",
+    configPath,
+    ...extra,
+  ]);
 }
 
 /** A running bot process. */
@@ -321,14 +336,14 @@ export class BotProcess {
     void pump(child.stderr);
   }
 
-  /** Starts the bot the way the README says (`deno task start --config <file>`'s command). */
-  static start(
+  /** Starts the bot the way the README says (`deno task start --config <file>`), same permissions. */
+  static async start(
     configPath: string,
     env: Record<string, string> = {},
     extraArgs: string[] = [],
-  ): BotProcess {
+  ): Promise<BotProcess> {
     const child = new Deno.Command(Deno.execPath(), {
-      args: [...startTaskArgs(), "--config", configPath, ...extraArgs],
+      args: await botArgs(configPath, env, extraArgs),
       cwd: ROOT,
       env: { NO_COLOR: "1", ...env },
       stdin: "null",
@@ -394,7 +409,7 @@ export interface BotSetup {
   configPath: string;
   storePath: string;
   /** Starts the bot process (env: e.g. INFINIGPT_STORE_KEY). */
-  start(env?: Record<string, string>, args?: string[]): BotProcess;
+  start(env?: Record<string, string>, args?: string[]): Promise<BotProcess>;
   /** Rewrites the config with more overrides. */
   reconfigure(overrides: Record<string, unknown>): Promise<void>;
   /** Removes the directory. */

@@ -54,7 +54,7 @@ Deno.test({
       admins: [alice.userId],
       homeserver: URL,
     });
-    const bot = setup.start();
+    const bot = await setup.start();
     try {
       await bot.ready();
       const room = await alice.createRoom({ invite: [setup.userId] });
@@ -98,7 +98,7 @@ Deno.test({
     await using fake = FakeOpenAI.start();
     const setup = await setupBot({ providerUrl: fake.url, homeserver: URL });
     await synapse("stop.sh");
-    const bot = setup.start();
+    const bot = await setup.start();
     try {
       const line = await bot.waitForLog(/not available .* retrying in \d+ s/, 30_000);
       ok(line.includes(URL), line);

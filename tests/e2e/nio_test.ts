@@ -132,7 +132,7 @@ Deno.test({
     const nio = await registerUser(nioName, nioPassword);
     const nioDisplay = `Nio Peer ${nioName.slice(3)}`;
     const setup = await setupBot({ providerUrl: fake.url, admins: [alice.userId] });
-    const bot = setup.start();
+    const bot = await setup.start();
     try {
       await bot.ready();
       const botName = setup.userId.slice(1).split(":")[0];

@@ -44,7 +44,7 @@ Deno.test({
     await using fake = FakeOpenAI.start();
     const alice = await TestClient.create("alice");
     const setup = await setupBot({ providerUrl: fake.url, admins: [alice.userId] });
-    let bot = setup.start();
+    let bot = await setup.start();
     try {
       await bot.ready();
       const room = await alice.createRoom({ invite: [setup.userId] });
@@ -61,7 +61,7 @@ Deno.test({
 
       await alice.send(room, ".ai while down 1");
       await alice.send(room, ".ai while down 2");
-      bot = setup.start();
+      bot = await setup.start();
       await bot.ready();
       await alice.waitForMessage(room, setup.userId, (t) => t.endsWith("Echo: while down 2"));
       await alice.waitForMessage(room, setup.userId, (t) => t.endsWith("Echo: while down 1"));
@@ -131,7 +131,7 @@ Deno.test({
     const env: Record<string, string> = Deno.env.get("E2E_BOT_DEBUG")
       ? { INFINIGPT_LOG_LEVEL: "DEBUG" }
       : {};
-    let bot: BotProcess = setup.start(env);
+    let bot: BotProcess = await setup.start(env);
     const allLogs: string[][] = [bot.log];
     const sent: Array<{ client: Client; text: string; eventId: string }> = [];
     try {
@@ -161,7 +161,7 @@ Deno.test({
         await bot.stop("SIGKILL");
         // Sometimes restart at once, sometimes after a pause with messages piling up.
         if (random() < 0.3) await new Promise((r) => setTimeout(r, 500 + random() * 1500));
-        bot = setup.start(env);
+        bot = await setup.start(env);
         allLogs.push(bot.log);
         await bot.ready();
       }

@@ -224,7 +224,7 @@ Deno.test({
     await using fake = FakeOpenAI.start();
     const alice = await TestClient.create("alice");
     const setup = await setupBot({ providerUrl: fake.url, admins: [alice.userId] });
-    const bot = setup.start(botEnv);
+    const bot = await setup.start(botEnv);
     try {
       await bot.ready();
       const device = await botDeviceId(setup);
@@ -267,7 +267,7 @@ Deno.test({
     const alice = await TestClient.create("alice");
     await bootstrapCrossSigning(alice);
     const setup = await setupBot({ providerUrl: fake.url, admins: [alice.userId] });
-    const bot = setup.start(botEnv);
+    const bot = await setup.start(botEnv);
     try {
       await bot.ready();
       const room = await shareRoomWithBot(setup, alice);
@@ -314,7 +314,7 @@ Deno.test({
     await using fake = FakeOpenAI.start();
     const alice = await TestClient.create("alice");
     const setup = await setupBot({ providerUrl: fake.url, admins: [alice.userId] });
-    const bot = setup.start(botEnv);
+    const bot = await setup.start(botEnv);
     try {
       await bot.ready();
       ok(
@@ -373,7 +373,7 @@ Deno.test({
       admins: [alice.userId],
       config: { matrix: { verification: { accept_from: "admins" } } },
     });
-    const bot = setup.start(botEnv);
+    const bot = await setup.start(botEnv);
     try {
       await bot.ready();
       const device = await botDeviceId(setup);
@@ -426,7 +426,7 @@ Deno.test({
       admins: [alice.userId],
       config: { matrix: { verification: { accept_from: "nobody" } } },
     });
-    const bot = setup.start(botEnv);
+    const bot = await setup.start(botEnv);
     try {
       await bot.ready();
       const device = await botDeviceId(setup);
@@ -477,7 +477,7 @@ Deno.test({
     const alice = await TestClient.create("alice");
     await bootstrapCrossSigning(alice);
     const setup = await setupBot({ providerUrl: fake.url, admins: [alice.userId] });
-    let bot = setup.start(botEnv);
+    let bot = await setup.start(botEnv);
     try {
       await bot.ready();
       const device = await botDeviceId(setup);
@@ -498,7 +498,7 @@ Deno.test({
         .get(device)!;
 
       strictEqual((await bot.stop("SIGTERM")).code, 0, "clean stop");
-      bot = setup.start(botEnv);
+      bot = await setup.start(botEnv);
       const ready = await bot.ready();
       match(ready, new RegExp(`\\(device ${escape(device)}\\)`), "same device after the restart");
       strictEqual(await botDeviceId(setup), device);

@@ -1,0 +1,109 @@
+/**
+ * The least Deno permissions the bot needs for a given config: network,
+ * reading and writing only the config, store, images and key paths, only the
+ * environment variables it reads, and running programs only when stdio MCP
+ * servers are configured. `scripts/launch.ts` (behind `deno task start`)
+ * starts the bot with them; the end-to-end tests run under the same flags.
+ *
+ * @module
+ */
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import type { Config } from "./config.ts";
+import { ENV_VARS } from "./env.ts";
+import { BUILTIN_PROVIDERS, envKeyNames } from "./providers.ts";
+
+/**
+ * Variables the MCP SDK passes to stdio servers (its default environment),
+ * plus those its process helpers read to find the command (OSTYPE, PATHEXT).
+ */
+export const MCP_CHILD_ENV = [
+  "HOME",
+  "LOGNAME",
+  "OSTYPE",
+  "PATH",
+  "PATHEXT",
+  "SHELL",
+  "TERM",
+  "USER",
+] as const;
+
+/** Inputs of {@link permissionFlags}. */
+export interface PermissionInputs {
+  /** A validated config, or `undefined` when it could not be loaded. */
+  config?: Config;
+  /** The config file path. */
+  configPath: string;
+  /** The directory holding main.ts, help.md, schema.json (read at run time). */
+  appDir: string;
+  /** Base for relative paths (the working directory). */
+  cwd: string;
+}
+
+function absolute(path: string, cwd: string): string {
+  return isAbsolute(path) ? path : resolve(cwd, path);
+}
+
+function envNames(text: string): string[] {
+  return [...text.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]);
+}
+
+/**
+ * The permission flags for `deno run`, sorted and without duplicates.
+ * `--allow-net` is not narrowed: the bot talks to the homeserver, every
+ * configured provider, tool APIs and, through `fetch_url`, any public host.
+ */
+export function permissionFlags(inputs: PermissionInputs): string[] {
+  const { config, cwd } = inputs;
+  const configPath = absolute(inputs.configPath, cwd);
+  const read = new Set<string>([configPath, inputs.appDir]);
+  const write = new Set<string>();
+  const env = new Set<string>(ENV_VARS);
+  const run = new Set<string>();
+  if (config) {
+    const store = absolute(config.matrix.store_path, cwd);
+    const images = absolute(
+      config.tools.images_dir ?? join(config.matrix.store_path, "images"),
+      cwd,
+    );
+    for (const path of [store, images]) {
+      read.add(path);
+      write.add(path);
+    }
+    if (config.matrix.store_key_file) read.add(absolute(config.matrix.store_key_file, cwd));
+    for (const provider of Object.keys(config.llm.models)) {
+      if (!BUILTIN_PROVIDERS.some((p) => p.name === provider)) {
+        for (const name of envKeyNames(provider)) env.add(name);
+      }
+    }
+    for (const spec of Object.values(config.llm.mcp_servers)) {
+      if (spec.kind === "disabled") continue;
+      const values = spec.kind === "stdio"
+        ? Object.values(spec.env ?? {})
+        : Object.values(spec.headers ?? {});
+      for (const value of values) envNames(value).forEach((n) => env.add(n));
+      if (spec.kind === "stdio") {
+        run.add(spec.command);
+        MCP_CHILD_ENV.forEach((n) => env.add(n));
+        if (spec.cwd) read.add(absolute(spec.cwd, cwd));
+      }
+    }
+  } else {
+    // Enough to report what is wrong with the config.
+    read.add(dirname(configPath));
+  }
+  const list = (set: Set<string>) => [...set].sort().join(",");
+  const flags = [
+    "--conditions=matrix-org:wasm-esm",
+    "--allow-net",
+    `--allow-read=${list(read)}`,
+    ...(write.size ? [`--allow-write=${list(write)}`] : []),
+    `--allow-env=${list(env)}`,
+    ...(run.size ? [`--allow-run=${list(run)}`] : []),
+  ];
+  return flags;
+}
+
+/** The `deno run` arguments that start `main.ts` with {@link permissionFlags}. */
+export function botRunArgs(inputs: PermissionInputs, args: readonly string[]): string[] {
+  return ["run", ...permissionFlags(inputs), join(inputs.appDir, "main.ts"), ...args];
+}
