@@ -27,6 +27,19 @@ export const MCP_CHILD_ENV = [
   "USER",
 ] as const;
 
+/**
+ * V8 settings for a long-running bot with a small heap: a 1 MB young
+ * generation instead of up to 16 MB (measured: about 12 MB less RSS idle).
+ */
+export const V8_FLAGS = ["--max-semi-space-size=1"] as const;
+
+/**
+ * Environment for the bot process: fewer glibc malloc arenas. Deno's many
+ * threads otherwise each keep a growing arena (measured: 20–30 MB more RSS
+ * after 100 exchanges). Set only when the operator has not set it.
+ */
+export const BOT_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
+
 /** Inputs of {@link permissionFlags}. */
 export interface PermissionInputs {
   /** A validated config, or `undefined` when it could not be loaded. */
@@ -94,6 +107,7 @@ export function permissionFlags(inputs: PermissionInputs): string[] {
   const list = (set: Set<string>) => [...set].sort().join(",");
   const flags = [
     "--conditions=matrix-org:wasm-esm",
+    `--v8-flags=${V8_FLAGS.join(",")}`,
     "--allow-net",
     `--allow-read=${list(read)}`,
     ...(write.size ? [`--allow-write=${list(write)}`] : []),

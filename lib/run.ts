@@ -138,6 +138,13 @@ export async function runMatrix(options: RunOptions): Promise<number> {
         }`,
     );
     options.onReady?.({ ms });
+    const onStats = () => log.info(`Stats: ${transport!.stats()}`);
+    try {
+      Deno.addSignalListener("SIGUSR1", onStats);
+      stop.signal.addEventListener("abort", () => Deno.removeSignalListener("SIGUSR1", onStats));
+    } catch {
+      // No SIGUSR1 on Windows.
+    }
     await new Promise<void>((resolve) => {
       if (stop.signal.aborted) resolve();
       stop.signal.addEventListener("abort", () => resolve(), { once: true });

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { dirname } from "node:path";
 import { configPath as resolveConfigPath, loadConfig } from "../lib/config.ts";
 import { processEnv } from "../lib/env.ts";
-import { botRunArgs } from "../lib/permissions.ts";
+import { BOT_ENV, botRunArgs } from "../lib/permissions.ts";
 
 const appDir = dirname(dirname(fileURLToPath(import.meta.url)));
 const args = [...Deno.args];
@@ -56,8 +56,13 @@ if (Deno.env.get("INFINIGPT_LAUNCH_DRY") === "1") {
   console.log(["deno", ...runArgs].join(" "));
   Deno.exit(0);
 }
+const env: Record<string, string> = {};
+for (const [name, value] of Object.entries(BOT_ENV)) {
+  if (Deno.env.get(name) === undefined) env[name] = value;
+}
 const child = new Deno.Command(Deno.execPath(), {
   args: runArgs,
+  env,
   stdin: "inherit",
   stdout: "inherit",
   stderr: "inherit",

@@ -14,7 +14,7 @@ import { routeSdkLogs } from "../../lib/matrix.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { rawConfig } from "../fixtures/harness.ts";
 import { loadConfig } from "../../lib/config.ts";
-import { botRunArgs } from "../../lib/permissions.ts";
+import { BOT_ENV, botRunArgs } from "../../lib/permissions.ts";
 
 routeSdkLogs(false);
 
@@ -345,7 +345,7 @@ export class BotProcess {
     const child = new Deno.Command(Deno.execPath(), {
       args: await botArgs(configPath, env, extraArgs),
       cwd: ROOT,
-      env: { NO_COLOR: "1", ...env },
+      env: { NO_COLOR: "1", ...BOT_ENV, ...env },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
