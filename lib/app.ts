@@ -43,6 +43,8 @@ export interface CreateBotOptions {
   verbose?: boolean;
   /** Help text; `help.md` when absent. */
   help?: string;
+  /** Log per-message processing times. */
+  timings?: boolean;
   /** Placeholder animation and typing-renewal timings (tests; defaults otherwise). */
   timing?: Pick<BotOptions, "animationMs" | "maxAnimationEdits" | "typingRenewMs">;
 }
@@ -141,6 +143,7 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     placeholders: options.placeholders,
     allowedRooms: options.allowedRooms,
     budget: new TokenBudget(store.db, config.llm.rate_limit.daily_tokens),
+    timings: options.timings,
     ...options.timing,
   });
   return {

@@ -42,6 +42,8 @@ export interface BotOptions {
   maxAnimationEdits?: number;
   /** Interval to renew the typing notice (default 20 s). */
   typingRenewMs?: number;
+  /** Log the bot's own processing time per message (`INFINIGPT_TIMINGS=1`). */
+  timings?: boolean;
   /** Daily token budget per user (`llm.rate_limit.daily_tokens`); usage is counted always. */
   budget?: TokenBudget;
 }
@@ -69,6 +71,9 @@ class Responder {
   #stopped = false;
   #timer?: ReturnType<typeof setTimeout>;
   #pending: Promise<void> = Promise.resolve();
+  #placeholderSent: Promise<void> = Promise.resolve();
+  /** When the first reply was handed to the port (timing spans). */
+  firstSendAt?: number;
   #typingTimer?: ReturnType<typeof setInterval>;
 
   constructor(port: ChatPort, msg: IncomingMessage, options: BotOptions) {
@@ -81,24 +86,30 @@ class Responder {
     return this.#msg.eventId ? `${this.#msg.eventId}:${suffix}` : undefined;
   }
 
-  async start(senderName: string, placeholder: boolean): Promise<void> {
+  /**
+   * Starts the typing notice and the placeholder without waiting for them:
+   * the model is asked at once; replies wait for the placeholder instead.
+   */
+  start(senderName: string, placeholder: boolean): void {
     const room = this.#msg.room;
     const renew = () => this.#port.setTyping(room, true).catch(() => {});
-    await renew();
+    void renew();
     this.#typingTimer = setInterval(renew, this.#options.typingRenewMs ?? 20_000);
     if (!placeholder) return;
-    try {
-      this.#placeholder = await this.#port.send(room, {
-        body: withHeader(senderName, "Thinking."),
-        threadId: this.#msg.threadId,
-        txnId: this.#txn("placeholder"),
-      });
-    } catch (error) {
-      log.warn(`Could not send the placeholder in ${room}: ${(error as Error).message}`);
-      return;
-    }
-    // A retried event may already have a newer edit than our frames would be.
-    if (this.#placeholder && !this.#msg.retry) this.#animate(senderName, 0);
+    this.#placeholderSent = (async () => {
+      try {
+        this.#placeholder = await this.#port.send(room, {
+          body: withHeader(senderName, "Thinking."),
+          threadId: this.#msg.threadId,
+          txnId: this.#txn("placeholder"),
+        });
+      } catch (error) {
+        log.warn(`Could not send the placeholder in ${room}: ${(error as Error).message}`);
+        return;
+      }
+      // A retried event may already have a newer edit than our frames would be.
+      if (this.#placeholder && !this.#msg.retry && !this.#stopped) this.#animate(senderName, 0);
+    })();
   }
 
   #animate(senderName: string, frame: number): void {
@@ -124,6 +135,8 @@ class Responder {
   }
 
   async reply(body: string): Promise<void> {
+    this.firstSendAt ??= performance.now();
+    await this.#placeholderSent;
     const n = this.#count++;
     const room = this.#msg.room;
     const message = {
@@ -156,6 +169,7 @@ class Responder {
   }
 
   async image(image: ToolImage): Promise<void> {
+    await this.#placeholderSent;
     const n = this.#images++;
     try {
       await this.#port.sendImage(this.#msg.room, image, {
@@ -176,6 +190,7 @@ class Responder {
    */
   async finish(interrupted = false): Promise<void> {
     clearInterval(this.#typingTimer);
+    await this.#placeholderSent;
     await this.#stopAnimation();
     if (this.#placeholder && !this.#resolved && !interrupted) {
       await this.#port.redact(this.#msg.room, this.#placeholder).catch((error) =>
@@ -271,6 +286,8 @@ export class Bot {
     log.info(`${senderName} (${msg.sender}) sent ${command.name} in ${msg.room}`);
     log.debug(`${senderName} (${msg.sender}) sent in ${msg.room}: ${msg.body}`);
     const responder = new Responder(o.port, msg, o);
+    const received = msg.receivedAt ?? performance.now();
+    const marks = new Map<string, number>();
     const ctx: Context = {
       room: msg.room,
       sender: msg.sender,
@@ -295,6 +312,7 @@ export class Bot {
         o.port.displayName(msg.room, userId).catch(() => userId).then((n) => n || userId),
       withThread: (user, task) => this.#threads.push(`${msg.room}\n${user}`, task),
       recordUsage: (tokens) => o.budget?.add(msg.sender, tokens),
+      mark: (label) => void marks.set(label, performance.now()),
     };
     try {
       if (command.usesModel) {
@@ -304,7 +322,7 @@ export class Bot {
           await responder.reply(refusal);
           return true;
         }
-        await responder.start(senderName, (o.placeholders ?? true) && o.settings.get("thinking"));
+        responder.start(senderName, (o.placeholders ?? true) && o.settings.get("thinking"));
       }
       await command.run(ctx);
       return true;
@@ -324,6 +342,14 @@ export class Bot {
       return true;
     } finally {
       await responder.finish(this.#abort.signal.aborted);
+      const asked = marks.get("provider");
+      const answered = marks.get("answered");
+      if (o.timings && asked !== undefined && answered !== undefined && responder.firstSendAt) {
+        log.info(
+          `Timing ${msg.eventId ?? "-"}: received→provider ${(asked - received).toFixed(2)} ms, ` +
+            `answer→send ${(responder.firstSendAt - answered).toFixed(2)} ms`,
+        );
+      }
     }
   }
 

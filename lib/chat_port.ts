@@ -22,6 +22,8 @@ export interface IncomingMessage {
   mentions?: readonly string[];
   /** Server timestamp in ms. */
   ts?: number;
+  /** `performance.now()` when the transport received it (timing spans). */
+  receivedAt?: number;
   /**
    * Handled before (the process stopped before marking it done); replies
    * may already exist in part and are sent idempotently.

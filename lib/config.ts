@@ -247,11 +247,11 @@ export class ConfigError extends Error {
     super(
       notFound
         ? `Config file not found: ${path}`
-        : `Configuration errors:\n${errors.map((e) => `- ${e}`).join("\n")}`,
+        : `Configuration errors:\n${errors.map((e) => `- ${oneLine(e)}`).join("\n")}`,
     );
     this.name = "ConfigError";
     this.path = path;
-    this.errors = errors;
+    this.errors = errors.map(oneLine);
   }
 }
 
@@ -364,9 +364,111 @@ function withoutShadowed(issues: z.core.$ZodIssue[]): z.core.$ZodIssue[] {
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((p, i) =>
-    typeof p === "number" ? `[${p}]` : (i === 0 ? String(p) : `.${String(p)}`)
-  ).join("") || "(root)";
+  return path.map((p, i) => {
+    if (typeof p === "number") return `[${p}]`;
+    const key = String(p);
+    // Keys with odd characters (even newlines) are shown quoted, on one line.
+    if (!/^[\w$-]+$/.test(key)) return `[${JSON.stringify(key)}]`;
+    return i === 0 ? key : `.${key}`;
+  }).join("") || "(root)";
+}
+
+/** One line: control characters (newlines too) escaped as in JSON. */
+function oneLine(text: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are what is escaped
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+/**
+ * Where the first JSON syntax error is (1-based line and column), by a small
+ * scanner; `undefined` when the text parses.
+ */
+export function jsonErrorAt(text: string): { line: number; column: number } | undefined {
+  let i = 0;
+  const fail = (): never => {
+    throw i;
+  };
+  const ws = () => {
+    while (i < text.length && " \t\n\r".includes(text[i])) i++;
+  };
+  const literal = (word: string) => {
+    if (text.startsWith(word, i)) i += word.length;
+    else fail();
+  };
+  const string = () => {
+    i++; // opening quote
+    while (i < text.length) {
+      const c = text[i];
+      if (c === '"') return void i++;
+      if (c < " ") fail();
+      if (c === "\\") {
+        i++;
+        if (text[i] === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 5;
+        } else if ('"\\/bfnrt'.includes(text[i] ?? "")) i++;
+        else fail();
+      } else i++;
+    }
+    fail();
+  };
+  const number = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!m) fail();
+    i += m![0].length;
+  };
+  const value = (depth: number): void => {
+    if (depth > 512) fail();
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      ws();
+      if (text[i] === "}") return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ":") fail();
+        i++;
+        value(depth + 1);
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "}") return void i++;
+        else fail();
+      }
+    }
+    if (c === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") return void i++;
+      for (;;) {
+        value(depth + 1);
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "]") return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return string();
+    if (c === "t") return literal("true");
+    if (c === "f") return literal("false");
+    if (c === "n") return literal("null");
+    if (c === "-" || (c >= "0" && c <= "9")) return number();
+    fail();
+  };
+  try {
+    value(0);
+    ws();
+    if (i < text.length) fail();
+    return undefined;
+  } catch (at) {
+    if (typeof at !== "number") throw at;
+    const before = text.slice(0, at);
+    const line = before.split("\n").length;
+    return { line, column: at - before.lastIndexOf("\n") };
+  }
 }
 
 // Unknown keys are warnings, not errors, so that a typo is visible without
@@ -508,16 +610,29 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     if (error instanceof Deno.errors.NotFound) throw new ConfigError(path, [], true);
     throw new ConfigError(path, [`(file): cannot read ${path}: ${(error as Error).message}`]);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(path, [`(file): not valid JSON: ${(error as Error).message}`]);
-  }
+  const raw = parseConfigText(text, path);
   if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) {
     applyOverrides(raw as Record<string, unknown>, options.env, options.overrides);
   }
   return validateConfig(raw, path);
+}
+
+/**
+ * Parses the text of a config file. A syntax error is reported by line and
+ * column only: V8's own message quotes the text around it (maybe a password).
+ */
+export function parseConfigText(text: string, path = "config.json"): unknown {
+  const clean = text.replace(/^\uFEFF/, ""); // editors on Windows add a byte-order mark
+  try {
+    return JSON.parse(clean);
+  } catch {
+    const at = jsonErrorAt(clean);
+    throw new ConfigError(path, [
+      at
+        ? `(file): not valid JSON at line ${at.line}, column ${at.column}`
+        : "(file): not valid JSON",
+    ]);
+  }
 }
 
 /** Every model id in config order (provider insertion order, then list order). */

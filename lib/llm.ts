@@ -94,6 +94,22 @@ export function failureReason(error: unknown): string {
   return "an internal error";
 }
 
+/**
+ * The stored thread as a request: ids dropped, and consecutive messages of
+ * one role joined. A failed answer leaves a user message without a reply,
+ * and strict chat templates (Mistral, some local servers) refuse two user
+ * messages in a row.
+ */
+export function alternate(messages: readonly Message[]): ChatMessage[] {
+  const out: Array<{ role: Message["role"]; content: string }> = [];
+  for (const m of messages) {
+    const last = out.at(-1);
+    if (last && last.role === m.role && m.role !== "system") last.content += `\n\n${m.content}`;
+    else out.push({ role: m.role, content: m.content });
+  }
+  return out as ChatMessage[];
+}
+
 /** Token counts summed over every request of one answer. */
 export interface Usage {
   prompt: number;
@@ -171,10 +187,7 @@ export class Llm {
     let toolCalls = 0;
     const tools = request.tools?.size ? request.tools : undefined;
     const definitions = tools?.definitions();
-    const working: ChatMessage[] = request.messages.map((m) => ({
-      role: m.role,
-      content: m.content,
-    }));
+    const working: ChatMessage[] = alternate(request.messages);
 
     const send = async (toolChoice?: "auto" | "none"): Promise<ChatCompletion> => {
       requests++;

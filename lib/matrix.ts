@@ -47,9 +47,11 @@ export const SYNC_TIMELINE_LIMIT = 200;
  * inbox holds every event received and the handled marks stop a redelivered
  * one from being answered twice, so an older position only means a few
  * events are received again. Saving at every sync would rewrite the whole
- * sync cache each time (measured: hundreds of MB of garbage per 100 messages).
+ * sync cache each time (measured: hundreds of MB of garbage per 100 messages);
+ * a long interval lets the position fall far behind when the bot restarts
+ * often (a crash loop), and everything is replayed from there.
  */
-export const SYNC_SAVE_INTERVAL_MS = 60_000;
+export const SYNC_SAVE_INTERVAL_MS = 2_000;
 
 /** Events kept in memory per room; older ones are dropped (the bot never looks back). */
 export const TIMELINE_KEEP = 300;
@@ -305,8 +307,10 @@ export class MatrixTransport implements ChatPort {
     this.#handler = handler;
     const { client } = this;
     const { config } = this.#options;
-    client.on(sdk.ClientEvent.Sync, (state) => {
-      if (state === "SYNCING" || state === "PREPARED") this.#dirty = true;
+    client.on(sdk.ClientEvent.Sync, (state, _previous, data) => {
+      // The replay of the saved cache is not news: saving it again would pin
+      // the saved position where it was.
+      if ((state === "SYNCING" || state === "PREPARED") && !data?.fromCache) this.#dirty = true;
       if (state === "ERROR") log.warn("Sync failed; the SDK retries with backoff");
       if (state === "RECONNECTING") log.warn("Homeserver unreachable; reconnecting");
     });
@@ -473,7 +477,7 @@ export class MatrixTransport implements ChatPort {
     const joined = this.#joinedAt(roomId);
     if (joined !== undefined && event.getTs() < joined) return;
     if (!this.#inbox.add(eventId, roomId, event.event as Record<string, unknown>)) return;
-    this.#track(this.#process(eventId, roomId, event));
+    this.#track(this.#process(eventId, roomId, event, false, performance.now()));
   }
 
   #track(work: Promise<void>): void {
@@ -516,6 +520,7 @@ export class MatrixTransport implements ChatPort {
     roomId: string,
     event: sdk.MatrixEvent,
     retry = false,
+    receivedAt?: number,
   ): Promise<void> {
     try {
       if (!(await this.#decrypted(event))) return;
@@ -532,7 +537,7 @@ export class MatrixTransport implements ChatPort {
         return;
       }
       if (this.#stopping || !this.#handler) return;
-      const handled = await this.#handler(retry ? { ...incoming, retry } : incoming);
+      const handled = await this.#handler({ ...incoming, retry: retry || undefined, receivedAt });
       if (handled) this.#inbox.done(eventId, roomId);
     } catch (error) {
       log.error(`Event ${eventId} in ${roomId} could not be handled: ${(error as Error).message}`);

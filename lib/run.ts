@@ -118,6 +118,7 @@ export async function runMatrix(options: RunOptions): Promise<number> {
       env: options.io.env,
       verbose: options.verbose,
       allowedRooms,
+      timings: options.io.env.INFINIGPT_TIMINGS === "1",
     });
     closeApp = () => app.close(10_000);
     if (stop.signal.aborted) return 0;
@@ -157,7 +158,9 @@ export async function runMatrix(options: RunOptions): Promise<number> {
       log.error(error.message);
       return 1;
     }
-    log.error(`Could not start: ${(error as Error).stack ?? error}`);
+    // One clear line for the operator; the stack only at debug level.
+    log.error(`Could not start: ${(error as Error).message}`);
+    log.debug(`Could not start: ${(error as Error).stack ?? error}`);
     options.io.stderr(`Could not start: ${(error as Error).message}\n`);
     return 1;
   } finally {

@@ -175,6 +175,10 @@ function openDatabase(path: string): DatabaseSync {
     db.exec("PRAGMA synchronous = FULL");
     db.exec("PRAGMA foreign_keys = ON");
     migrate(db);
+    // SQLite silently opens a file it may not write read-only; writing the
+    // version it already has makes that fail here, not at the first reply.
+    const { user_version } = db.prepare("PRAGMA user_version").get() as { user_version: number };
+    db.exec(`PRAGMA user_version = ${user_version}`);
     return db;
   } catch (error) {
     db.close();
@@ -187,7 +191,12 @@ function openDatabase(path: string): DatabaseSync {
         { cause: error },
       );
     }
-    if (/full|disk/i.test(message)) {
+    if (/disk i\/o error/i.test(message)) {
+      throw new StoreError(`Reading or writing ${path} failed (${message}). Check the disk.`, 1, {
+        cause: error,
+      });
+    }
+    if (/database or disk is full|no space left/i.test(message)) {
       throw new StoreError(`The disk holding ${path} is full (${message}).`, 1, { cause: error });
     }
     throw new StoreError(

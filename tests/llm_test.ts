@@ -1,6 +1,13 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import type { Message } from "../lib/history.ts";
-import { type Answer, failureReason, Llm, LlmError, stripReasoning } from "../lib/llm.ts";
+import {
+  alternate,
+  type Answer,
+  failureReason,
+  Llm,
+  LlmError,
+  stripReasoning,
+} from "../lib/llm.ts";
 import { type FailureKind, ProviderError, Providers } from "../lib/providers.ts";
 import { builtinTools } from "../lib/tools/builtins.ts";
 import { type Tool, type ToolImage, ToolOutput, ToolRegistry } from "../lib/tools/registry.ts";
@@ -548,4 +555,22 @@ Deno.test("answer strips reasoning markers from the final text after a tool loop
   });
   strictEqual(answer.text, "The answer is 4.");
   deepStrictEqual(answer.thinking, ["the tool said 4"]);
+});
+
+Deno.test("alternate() joins consecutive messages of one role and drops ids", () => {
+  deepStrictEqual(
+    alternate([
+      { role: "system", content: "s", id: "x" },
+      { role: "user", content: "a", id: "$1" },
+      { role: "user", content: "b", id: "$2" },
+      { role: "assistant", content: "c" },
+      { role: "user", content: "d" },
+    ]),
+    [
+      { role: "system", content: "s" },
+      { role: "user", content: "a\n\nb" },
+      { role: "assistant", content: "c" },
+      { role: "user", content: "d" },
+    ],
+  );
 });

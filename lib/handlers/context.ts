@@ -48,6 +48,8 @@ export interface Context {
   withThread<T>(user: string, task: () => Promise<T>): Promise<T>;
   /** Counts tokens against the sender's daily budget. */
   recordUsage(tokens: number): void;
+  /** Records a moment of this command's processing (timing spans). */
+  mark(label: "provider" | "answered"): void;
 }
 
 /** One chat command. */

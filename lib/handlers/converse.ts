@@ -64,6 +64,7 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
   }
   const started = performance.now();
   let answer;
+  ctx.mark("provider");
   try {
     answer = await ctx.llm.answer({
       model,
@@ -84,6 +85,7 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
     await ctx.reply(`Something went wrong (${failureReason(error)})`);
     return;
   }
+  ctx.mark("answered");
   for (const thought of answer.thinking) {
     ctx.log.debug(`Model thinking for ${ctx.senderName} (${ctx.sender}): ${thought}`);
   }

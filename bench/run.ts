@@ -1,0 +1,371 @@
+/**
+ * `deno task bench`: speed and memory of the real bot on a real Synapse with
+ * the fake model, as a table. Each figure is the median of repeated runs
+ * (min–max in brackets). Needs SYNAPSE_URL / SYNAPSE_SHARED_SECRET (see
+ * scripts/e2e_env.sh). `--quick` runs fewer repetitions.
+ *
+ * 1. reply overhead vs a minimal matrix-js-sdk echo client (the floor)
+ * 2. concurrency: 20 users in 10 rooms at once, model latency 2 s
+ * 3. start: process start → ready, warm store
+ * 4. memory: RSS idle, after 1,000 exchanges over 100 threads, after 1,000 more
+ * 5. throughput: offered load steps until replies slow down
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { FakeOpenAI } from "../tests/fixtures/fake_openai.ts";
+import {
+  registerUser,
+  ROOT,
+  setupBot,
+  SYNAPSE_URL,
+  TestClient,
+  unique,
+  waitFor,
+} from "../tests/e2e/helpers.ts";
+import { fmt, rssMb, type Stats, stats } from "./lib.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { quick: { type: "boolean" }, only: { type: "string" } },
+});
+const quick = !!values.quick;
+const only = values.only?.split(",");
+const want = (name: string) => !only || only.includes(name);
+const rows: Array<[string, string, string]> = [];
+const note = (...lines: string[]) => console.error(lines.join("\n"));
+
+function row(what: string, value: string, target: string): void {
+  rows.push([what, value, target]);
+  note(`  ${what}: ${value}`);
+}
+
+/** Waits for a reply text from `sender` and returns it with its server timestamp. */
+async function reply(
+  client: TestClient,
+  room: string,
+  sender: string,
+  text: string,
+  timeoutMs = 120_000,
+) {
+  return await client.waitForMessage(room, sender, (t) => t.endsWith(`Echo: ${text}`), timeoutMs);
+}
+
+// --- 1. reply overhead ------------------------------------------------------
+
+async function overhead(): Promise<void> {
+  note("1. reply overhead (zero-latency model, encrypted room, thinking placeholder off)");
+  await using fake = FakeOpenAI.start();
+  const alice = await TestClient.create("alice");
+  const setup = await setupBot({
+    providerUrl: fake.url,
+    admins: [alice.userId],
+    config: { llm: { thinking: false } },
+  });
+  const bot = await setup.start({ INFINIGPT_TIMINGS: "1" });
+  const echoName = unique("echo");
+  const echoLogin = await registerUser(echoName, `pw-${echoName}`);
+  const echo = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--conditions=matrix-org:wasm-esm",
+      `${ROOT}/bench/echo_client.ts`,
+      JSON.stringify({
+        baseUrl: SYNAPSE_URL,
+        userId: echoLogin.user_id,
+        deviceId: echoLogin.device_id,
+        accessToken: echoLogin.access_token,
+      }),
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    await bot.ready();
+    const reader = echo.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    for (let text = ""; !text.includes("READY");) text += (await reader.read()).value ?? "";
+    reader.releaseLock();
+    const botRoom = await alice.createRoom({ invite: [setup.userId] });
+    const echoRoom = await alice.createRoom({ invite: [echoLogin.user_id] });
+    await alice.waitForJoin(botRoom, setup.userId);
+    await alice.waitForJoin(echoRoom, echoLogin.user_id);
+    const n = quick ? 10 : 30;
+    const botRtt: number[] = [],
+      echoRtt: number[] = [],
+      botTs: number[] = [],
+      echoTs: number[] = [];
+    for (let i = -3; i < n; i++) { // three warm-up rounds each
+      for (
+        const [room, peer, rtt, ts] of [
+          [botRoom, setup.userId, botRtt, botTs],
+          [echoRoom, echoLogin.user_id, echoRtt, echoTs],
+        ] as const
+      ) {
+        const text = `o${i}-${peer.slice(1, 4)}`;
+        const t0 = performance.now();
+        const id = await alice.send(room, `.ai ${text}`);
+        const seen = await reply(alice, room, peer, text);
+        const t1 = performance.now();
+        const sentTs = alice.client.getRoom(room)?.findEventById(id)?.getTs() ??
+          (await alice.client.fetchRoomEvent(room, id)).origin_server_ts!;
+        if (i >= 0) {
+          rtt.push(t1 - t0);
+          ts.push(seen.ts - sentTs);
+        }
+      }
+    }
+    const spans = bot.log.map((l) =>
+      /received→provider ([\d.]+) ms, answer→send ([\d.]+) ms/.exec(l)
+    )
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]) + Number(m[2]))
+      .slice(3);
+    const b = stats(botRtt), e = stats(echoRtt);
+    row("1a. round trip, bot (send → reply received)", fmt(b, "ms", 1), "≤ 1.2× floor");
+    row("1a. round trip, echo client (the floor)", fmt(e, "ms", 1), "");
+    row("1a. ratio bot / floor (medians)", (b.median / e.median).toFixed(2), "≤ 1.20");
+    row(
+      "1b. server timestamps, reply − message, bot",
+      fmt(stats(botTs), "ms"),
+      "≤ 15 ms (Python bot: 53 ms)",
+    );
+    row("1b. server timestamps, reply − message, echo client", fmt(stats(echoTs), "ms"), "");
+    if (spans.length) row("1c. bot's own processing (spans)", fmt(stats(spans), "ms", 2), "≤ 5 ms");
+  } finally {
+    try {
+      echo.kill("SIGTERM");
+    } catch { /* gone */ }
+    await echo.status;
+    await bot.stop();
+    alice.stop();
+    await setup.remove();
+  }
+}
+
+// --- shared: many users in many rooms -----------------------------------------
+
+interface Crowd {
+  users: TestClient[];
+  rooms: string[];
+  /** Room → users in it. */
+  members: Map<string, TestClient[]>;
+}
+
+async function crowd(
+  owner: TestClient,
+  bot: string,
+  users: number,
+  rooms: number,
+  allInAll: boolean,
+): Promise<Crowd> {
+  const clients = await Promise.all(Array.from({ length: users }, () => TestClient.create("u")));
+  const list: string[] = [];
+  const members = new Map<string, TestClient[]>();
+  for (let r = 0; r < rooms; r++) {
+    const inRoom = allInAll ? clients : clients.filter((_, i) => i % rooms === r);
+    const room = await owner.createRoom({ invite: [bot, ...inRoom.map((c) => c.userId)] });
+    await Promise.all(inRoom.map((c) => c.join(room)));
+    await owner.waitForJoin(room, bot);
+    for (const c of inRoom) await owner.waitForJoin(room, c.userId);
+    list.push(room);
+    members.set(room, inRoom);
+  }
+  // Let every client learn every device before the measured messages.
+  await new Promise((r) => setTimeout(r, 2000));
+  return { users: clients, rooms: list, members };
+}
+
+// --- 2. concurrency -------------------------------------------------------------
+
+async function concurrency(): Promise<void> {
+  note("2. concurrency: 20 users in 10 rooms send at once, model latency 2 s");
+  for (const cap of [32, 8]) {
+    await using fake = FakeOpenAI.start({ latencyMs: 2000 });
+    const owner = await TestClient.create("owner");
+    const setup = await setupBot({
+      providerUrl: fake.url,
+      admins: [owner.userId],
+      config: { llm: { max_concurrency: cap } },
+    });
+    const bot = await setup.start();
+    try {
+      await bot.ready();
+      const c = await crowd(owner, setup.userId, 20, 10, false);
+      const runs: number[] = [];
+      for (let run = 0; run < (quick ? 1 : 3); run++) {
+        const t0 = performance.now();
+        await Promise.all([...c.members].flatMap(([room, users]) =>
+          users.map(async (u, i) => {
+            const text = `c${run}-${room.slice(1, 6)}-${i}`;
+            await u.send(room, `.ai ${text}`);
+            await reply(u, room, setup.userId, text);
+          })
+        ));
+        runs.push((performance.now() - t0) / 1000);
+      }
+      row(
+        `2. all 20 replies (llm.max_concurrency ${cap})`,
+        fmt(stats(runs), "s", 2),
+        cap === 32
+          ? "≤ 3 s (serial: 40 s; Python bot: 10.3 s for 5 users)"
+          : "(default cap: 20 calls in 3 waves)",
+      );
+      c.users.forEach((u) => u.stop());
+    } finally {
+      await bot.stop();
+      owner.stop();
+      await setup.remove();
+    }
+  }
+}
+
+// --- 3. start -------------------------------------------------------------------
+
+async function start(): Promise<void> {
+  note("3. start: process start → ready, warm store");
+  await using fake = FakeOpenAI.start();
+  const alice = await TestClient.create("alice");
+  const setup = await setupBot({ providerUrl: fake.url, admins: [alice.userId] });
+  let bot = await setup.start();
+  try {
+    await bot.ready();
+    const room = await alice.createRoom({ invite: [setup.userId] });
+    await alice.waitForJoin(room, setup.userId);
+    await alice.send(room, ".ai warm");
+    await reply(alice, room, setup.userId, "warm");
+    const wall: number[] = [];
+    const first: number[] = [];
+    for (let i = 0; i < (quick ? 3 : 7); i++) {
+      await bot.stop();
+      const t0 = performance.now();
+      bot = await setup.start();
+      await bot.ready();
+      wall.push(performance.now() - t0);
+      await alice.send(room, `.ai s${i}`);
+      await reply(alice, room, setup.userId, `s${i}`);
+      first.push(performance.now() - t0);
+    }
+    row("3. process start → ready (warm store)", fmt(stats(wall), "ms"), "≤ 1,000 ms");
+    row("3. process start → first answer", fmt(stats(first), "ms"), "(Python bot: 1,700 ms)");
+  } finally {
+    await bot.stop();
+    alice.stop();
+    await setup.remove();
+  }
+}
+
+// --- 4. memory and 5. throughput ----------------------------------------------------
+
+async function memoryAndThroughput(): Promise<void> {
+  note("4. memory: idle, after 1,000 exchanges over 100 threads, after 1,000 more; 5. throughput");
+  await using fake = FakeOpenAI.start();
+  const owner = await TestClient.create("owner");
+  const setup = await setupBot({ providerUrl: fake.url, admins: [owner.userId] });
+  const bot = await setup.start();
+  try {
+    await bot.ready();
+    await new Promise((r) => setTimeout(r, 5000));
+    const idle = await rssMb(bot.pid);
+    const c = await crowd(owner, setup.userId, 10, 10, true);
+    const exchanges = quick ? 200 : 1000;
+    const round = async (tag: string) => {
+      const t0 = performance.now();
+      await Promise.all(c.users.map(async (u, ui) => {
+        for (let k = 0; k < exchanges / c.users.length; k++) {
+          const room = c.rooms[k % c.rooms.length];
+          const text = `${tag}-${ui}-${k}`;
+          await u.send(room, `.ai ${text}`);
+          await reply(u, room, setup.userId, text);
+        }
+      }));
+      return (performance.now() - t0) / 1000;
+    };
+    await round("m1");
+    await new Promise((r) => setTimeout(r, 5000));
+    const after1 = await rssMb(bot.pid);
+    await round("m2");
+    await new Promise((r) => setTimeout(r, 5000));
+    const after2 = await rssMb(bot.pid);
+    row("4. RSS idle (after start)", `${idle.toFixed(1)} MB`, "≤ 90 MB (Python bot: 58 MB)");
+    row(
+      `4. RSS after ${exchanges} exchanges, 100 threads`,
+      `${after1.toFixed(1)} MB`,
+      "≤ 120 MB (Python bot: 61 MB)",
+    );
+    row(
+      `4. RSS after ${exchanges} more`,
+      `${after2.toFixed(1)} MB (${(after2 - after1).toFixed(1)} MB growth)`,
+      "no growth",
+    );
+
+    // 5. Offered load in steps; latency of each exchange at that load.
+    const steps = quick ? [2, 8, 16] : [2, 5, 10, 20, 30, 40];
+    const seconds = quick ? 5 : 10;
+    let knee: string | undefined;
+    let base: Stats | undefined;
+    for (const rate of steps) {
+      const latencies: number[] = [];
+      const pending: Promise<void>[] = [];
+      const t0 = performance.now();
+      for (let i = 0; i < rate * seconds; i++) {
+        const at = t0 + (i * 1000) / rate;
+        await new Promise((r) => setTimeout(r, Math.max(0, at - performance.now())));
+        const u = c.users[i % c.users.length];
+        const room = c.rooms[Math.floor(i / c.users.length) % c.rooms.length];
+        const text = `t${rate}-${i}`;
+        pending.push((async () => {
+          const s = performance.now();
+          await u.send(room, `.ai ${text}`);
+          await reply(u, room, setup.userId, text, 300_000);
+          latencies.push(performance.now() - s);
+        })());
+      }
+      await Promise.all(pending);
+      const took = (performance.now() - t0) / 1000;
+      const l = stats(latencies);
+      base ??= l;
+      const achieved = latencies.length / took;
+      note(`  offered ${rate}/s: achieved ${achieved.toFixed(1)}/s, latency ${fmt(l, "ms")}`);
+      if (!knee && (l.median > 2 * base.median || achieved < rate * 0.9)) {
+        knee = `${rate}/s offered → ${achieved.toFixed(1)}/s achieved, median latency ${
+          l.median.toFixed(0)
+        } ms`;
+      }
+    }
+    row(
+      "5. throughput knee (first step where latency doubles or replies fall behind)",
+      knee ?? `none up to ${steps.at(-1)}/s`,
+      "(report)",
+    );
+    c.users.forEach((u) => u.stop());
+  } finally {
+    await bot.stop();
+    owner.stop();
+    await setup.remove();
+  }
+}
+
+await waitFor(
+  "Synapse",
+  async () =>
+    (await fetch(`${SYNAPSE_URL}/_matrix/client/versions`).catch(() => null))?.ok || undefined,
+  10_000,
+)
+  .catch(() => {
+    console.error(`No Synapse at ${SYNAPSE_URL}. Start one: eval "$(bash scripts/e2e_env.sh)"`);
+    Deno.exit(1);
+  });
+if (want("overhead")) await overhead();
+if (want("concurrency")) await concurrency();
+if (want("start")) await start();
+if (want("memory")) await memoryAndThroughput();
+
+const widths = [0, 1, 2].map((i) =>
+  Math.max(...rows.map((r) => r[i].length), ["figure", "value", "target"][i].length)
+);
+const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+console.log(line(["figure", "value", "target"]));
+console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+for (const r of rows) console.log(line(r));
+Deno.exit(0);
