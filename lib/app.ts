@@ -46,7 +46,10 @@ export interface CreateBotOptions {
   /** Log per-message processing times. */
   timings?: boolean;
   /** Placeholder animation and typing-renewal timings (tests; defaults otherwise). */
-  timing?: Pick<BotOptions, "animationMs" | "maxAnimationEdits" | "typingRenewMs">;
+  timing?: Pick<
+    BotOptions,
+    "animationMs" | "maxAnimationEdits" | "typingRenewMs" | "typingDelayMs"
+  >;
 }
 
 /** A running core and its parts. */

@@ -42,6 +42,8 @@ export interface BotOptions {
   maxAnimationEdits?: number;
   /** Interval to renew the typing notice (default 20 s). */
   typingRenewMs?: number;
+  /** Delay before the typing notice appears (default 300 ms). */
+  typingDelayMs?: number;
   /** Log the bot's own processing time per message (`INFINIGPT_TIMINGS=1`). */
   timings?: boolean;
   /** Daily token budget per user (`llm.rate_limit.daily_tokens`); usage is counted always. */
@@ -75,6 +77,8 @@ class Responder {
   /** When the first reply was handed to the port (timing spans). */
   firstSendAt?: number;
   #typingTimer?: ReturnType<typeof setInterval>;
+  #typingDelay?: ReturnType<typeof setTimeout>;
+  #typing = false;
 
   constructor(port: ChatPort, msg: IncomingMessage, options: BotOptions) {
     this.#port = port;
@@ -92,9 +96,15 @@ class Responder {
    */
   start(senderName: string, placeholder: boolean): void {
     const room = this.#msg.room;
-    const renew = () => this.#port.setTyping(room, true).catch(() => {});
-    void renew();
-    this.#typingTimer = setInterval(renew, this.#options.typingRenewMs ?? 20_000);
+    const renew = () => {
+      this.#typing = true;
+      return this.#port.setTyping(room, true).catch(() => {});
+    };
+    // An instant answer needs no typing notice (two requests saved); a slow one gets it.
+    this.#typingDelay = setTimeout(() => {
+      void renew();
+      this.#typingTimer = setInterval(renew, this.#options.typingRenewMs ?? 20_000);
+    }, this.#options.typingDelayMs ?? 300);
     if (!placeholder) return;
     this.#placeholderSent = (async () => {
       try {
@@ -189,6 +199,7 @@ class Responder {
    * unless the answer was interrupted by shutdown and will come later.
    */
   async finish(interrupted = false): Promise<void> {
+    clearTimeout(this.#typingDelay);
     clearInterval(this.#typingTimer);
     await this.#placeholderSent;
     await this.#stopAnimation();
@@ -197,9 +208,7 @@ class Responder {
         log.warn(`Could not remove the placeholder: ${(error as Error).message}`)
       );
     }
-    if (this.#typingTimer !== undefined) {
-      await this.#port.setTyping(this.#msg.room, false).catch(() => {});
-    }
+    if (this.#typing) await this.#port.setTyping(this.#msg.room, false).catch(() => {});
   }
 }
 

@@ -167,7 +167,7 @@ export class IdbJournal {
         throw new Error(`integrity check failed: ${check?.quick_check}`);
       }
       db.exec("PRAGMA journal_mode = WAL");
-      db.exec("PRAGMA synchronous = FULL");
+      db.exec("PRAGMA synchronous = NORMAL");
       db.exec(SCHEMA);
       // Journals written before the key generator was journaled lack next_key.
       const columns = db.prepare("PRAGMA table_info(stores)").all() as Array<{ name: string }>;

@@ -172,7 +172,7 @@ function openDatabase(path: string): DatabaseSync {
       throw new Error(`integrity check failed: ${check?.quick_check ?? "no answer"}`);
     }
     db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
     migrate(db);
     // SQLite silently opens a file it may not write read-only; writing the

@@ -286,7 +286,7 @@ Deno.test("with .thinking off no placeholder is sent", async () => {
     providerUrl: fake.url,
     port: { names },
     placeholders: true,
-    timing: { animationMs: 10 },
+    timing: { animationMs: 10, typingDelayMs: 20 },
   });
   await bot.say(ADMIN, ".thinking off");
   bot.port.clear();
@@ -308,12 +308,23 @@ Deno.test("commands that do not use the model get no placeholder and no typing n
   deepStrictEqual(kinds(bot.port.events), ["send", "send", "send"]);
 });
 
-Deno.test("the typing notice is on while the model works and off afterwards", async () => {
+Deno.test("the typing notice is on while a slow model works and off afterwards", async () => {
+  await using fake = FakeOpenAI.start();
+  await using bot = await startTestBot({
+    providerUrl: fake.url,
+    port: { names },
+    timing: { typingDelayMs: 20 },
+  });
+  await bot.say(ALICE, ".ai sleep:200 hi");
+  deepStrictEqual(kinds(bot.port.events), ["typing:true", "send", "typing:false"]);
+  ok(bot.port.events.every((e) => e.room === ROOM));
+});
+
+Deno.test("an instant answer sends no typing notice at all", async () => {
   await using fake = FakeOpenAI.start();
   await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
   await bot.say(ALICE, ".ai hi");
-  deepStrictEqual(kinds(bot.port.events), ["typing:true", "send", "typing:false"]);
-  ok(bot.port.events.every((e) => e.room === ROOM));
+  deepStrictEqual(kinds(bot.port.events), ["send"]);
 });
 
 Deno.test("the typing notice is renewed while a slow answer is pending", async () => {
@@ -321,7 +332,7 @@ Deno.test("the typing notice is renewed while a slow answer is pending", async (
   await using bot = await startTestBot({
     providerUrl: fake.url,
     port: { names },
-    timing: { typingRenewMs: 10 },
+    timing: { typingRenewMs: 10, typingDelayMs: 5 },
   });
   fake.setHandler(async () => {
     await waitFor(
