@@ -81,6 +81,8 @@ export interface Seen {
   edited?: Record<string, unknown>;
   /** Why it could not be decrypted, if it could not. */
   failure?: string;
+  /** Server timestamp of the edit shown in `edited`. */
+  editedTs?: number;
 }
 
 /** A matrix-js-sdk client with Rust crypto (in memory), as a user of the bot. */
@@ -183,6 +185,7 @@ export class TestClient {
     if (edit.ts < last) return;
     this.#editTs.set(target.eventId, edit.ts);
     target.edited = edit.content;
+    target.editedTs = edit.ts;
   }
 
   /** Creates a room (encrypted by default) and invites users. */
