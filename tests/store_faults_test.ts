@@ -559,7 +559,6 @@ Deno.test({
 // 3. Corrupt state.db
 
 for (const { name, make } of CORRUPTIONS) {
-  const truncated = name.includes("truncated");
   Deno.test({
     name:
       `a state.db with ${name} is refused as corrupt by console and run (exit 1), left as it was`,

@@ -1,0 +1,134 @@
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { ENV_VARS } from "../lib/env.ts";
+import {
+  BOT_ENV,
+  botRunArgs,
+  MCP_CHILD_ENV,
+  permissionFlags,
+  V8_FLAGS,
+} from "../lib/permissions.ts";
+import { testConfig } from "./fixtures/harness.ts";
+
+const base = { configPath: "conf/config.json", appDir: "/opt/infinigpt", cwd: "/srv/bot" };
+
+function flag(flags: string[], name: string): string[] | undefined {
+  const f = flags.find((x) => x === `--${name}` || x.startsWith(`--${name}=`));
+  if (!f) return undefined;
+  return f.includes("=") ? f.slice(f.indexOf("=") + 1).split(",") : [];
+}
+
+Deno.test("read and write are limited to the config, store, images and key paths (made absolute)", () => {
+  const config = testConfig("http://127.0.0.1:1/v1", {
+    matrix: { store_path: "data/store", store_key_file: "/etc/infinigpt/store.key" },
+    tools: { images_dir: "/var/lib/images" },
+  });
+  const flags = permissionFlags({ ...base, config });
+  deepStrictEqual(flag(flags, "allow-read"), [
+    "/etc/infinigpt/store.key",
+    "/opt/infinigpt",
+    "/srv/bot/conf/config.json",
+    "/srv/bot/data/store",
+    "/var/lib/images",
+  ]);
+  deepStrictEqual(flag(flags, "allow-write"), ["/srv/bot/data/store", "/var/lib/images"]);
+  deepStrictEqual(flag(flags, "allow-net"), [], "network is not narrowed");
+});
+
+Deno.test("env is limited to the variables the bot reads; no run permission without stdio MCP", () => {
+  const flags = permissionFlags({ ...base, config: testConfig("http://127.0.0.1:1/v1") });
+  deepStrictEqual(flag(flags, "allow-env"), [...ENV_VARS].sort());
+  strictEqual(flag(flags, "allow-run"), undefined);
+  ok(!flags.some((f) => /^--allow-(all|sys|ffi)|^-A$/.test(f)));
+});
+
+Deno.test("stdio MCP servers add exactly their commands to --allow-run and the child environment", () => {
+  const config = testConfig("http://127.0.0.1:1/v1", {
+    llm: {
+      mcp_servers: {
+        a: { command: "npx", args: ["-y", "x"], env: { T: "${env:MY_TOKEN}" }, cwd: "mcp" },
+        b: {
+          url: "https://mcp.example/mcp",
+          headers: { Authorization: "Bearer ${env:HDR_TOKEN}" },
+        },
+        c: null,
+      },
+    },
+  });
+  const flags = permissionFlags({ ...base, config });
+  deepStrictEqual(flag(flags, "allow-run"), ["npx"]);
+  const env = flag(flags, "allow-env")!;
+  for (const name of [...MCP_CHILD_ENV, "MY_TOKEN", "HDR_TOKEN"]) ok(env.includes(name), name);
+  ok(flag(flags, "allow-read")!.includes("/srv/bot/mcp"), "the server's cwd is readable");
+});
+
+Deno.test("a custom provider's <NAME>_API_KEY is readable", () => {
+  const config = testConfig("http://127.0.0.1:1/v1", {
+    llm: {
+      models: { openrouter: ["r/x"] },
+      base_urls: { openrouter: "https://openrouter.ai/api/v1" },
+    },
+  });
+  ok(flag(permissionFlags({ ...base, config }), "allow-env")!.includes("OPENROUTER_API_KEY"));
+});
+
+Deno.test("without a usable config only the config file's directory is readable, nothing writable", () => {
+  const flags = permissionFlags(base);
+  deepStrictEqual(flag(flags, "allow-read"), [
+    "/opt/infinigpt",
+    "/srv/bot/conf",
+    "/srv/bot/conf/config.json",
+  ]);
+  strictEqual(flag(flags, "allow-write"), undefined);
+});
+
+Deno.test("botRunArgs runs main.ts with the wasm condition, the V8 flags and the arguments", () => {
+  const args = botRunArgs({ ...base, config: testConfig("http://127.0.0.1:1/v1") }, [
+    "--config",
+    "x.json",
+  ]);
+  strictEqual(args[0], "run");
+  ok(args.includes("--conditions=matrix-org:wasm-esm"));
+  ok(args.includes(`--v8-flags=${V8_FLAGS.join(",")}`));
+  deepStrictEqual(args.slice(-3), ["/opt/infinigpt/main.ts", "--config", "x.json"]);
+  strictEqual(BOT_ENV.MALLOC_ARENA_MAX, "2");
+});
+
+Deno.test("the start task's launcher prints the least-privilege command (INFINIGPT_LAUNCH_DRY)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const config = `${dir}/config.json`;
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify({
+        llm: { models: { openai: ["m"] }, default_model: "m" },
+        matrix: {
+          server: "https://hs.example",
+          username: "@b:hs.example",
+          password: "pw",
+          store_path: `${dir}/store`,
+        },
+      }),
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-env",
+        "--allow-run",
+        "scripts/launch.ts",
+        "--config",
+        config,
+      ],
+      env: { INFINIGPT_LAUNCH_DRY: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const line = new TextDecoder().decode(out.stdout).trim();
+    strictEqual(out.code, 0, new TextDecoder().decode(out.stderr));
+    ok(line.includes(`--allow-write=${dir}/store,${dir}/store/images`), line);
+    ok(!line.includes("--allow-run"), line);
+    ok(line.endsWith(`main.ts --config ${config}`), line);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
