@@ -80,6 +80,11 @@ export function routeSdkLogs(debug: boolean): void {
   root.rebuild();
 }
 
+/** An event id the homeserver assigned (local echoes have `~` ids). */
+function realId(id: string | undefined): string | undefined {
+  return id && !id.startsWith("~") ? id : undefined;
+}
+
 /** A stable transaction id for a key (the event id + a suffix). */
 export async function txnIdFor(key: string): Promise<string> {
   const digest = new Uint8Array(
@@ -579,11 +584,23 @@ export class MatrixTransport implements ChatPort {
       content: Record<string, unknown>,
       txnId?: string,
     ) => Promise<{ event_id: string }>;
-    const response = await send(room, "m.room.message", content, txnId);
-    // When sync delivers the remote echo of an earlier attempt with this
-    // transaction id (a resend after a crash) before the send finishes, the
-    // SDK settles the send without an id: the echo has it.
-    const id = response?.event_id ?? (txnId ? this.#eventIdForTxn(room, txnId) : undefined);
+    let id: string | undefined;
+    for (let attempt = 0; attempt < 3 && !id; attempt++) {
+      const sending = send(room, "m.room.message", content, txnId);
+      // The local echo is registered synchronously; keep it, as it takes the
+      // real id when the remote echo arrives.
+      const local = txnId ? this.client.getRoom(room)?.getEventForTxnId(txnId) : undefined;
+      const response = await sending;
+      // When sync delivers the remote echo of an earlier attempt with this
+      // transaction id (a resend after a crash) while the send is still being
+      // encrypted, the SDK settles the send without an id: the echo has it.
+      id = response?.event_id ?? realId(local?.getId()) ??
+        (txnId ? this.#eventIdForTxn(room, txnId) : undefined);
+      // Still unknown: send again with the same transaction id; the
+      // homeserver answers a repeat with the id of the event it already has.
+      if (!id && txnId) log.debug(`No event id for ${key}; asking the homeserver again`);
+      if (!txnId) break;
+    }
     if (!id) throw new Error(`the homeserver returned no event id (${key ?? "no key"})`);
     log.debug(`Sent ${id} in ${room}${key ? ` for ${key}` : ""}`);
     return id;
@@ -594,8 +611,8 @@ export class MatrixTransport implements ChatPort {
     for (let i = events.length - 1; i >= 0; i--) {
       const e = events[i];
       if (e.getTxnId() === txnId || e.getUnsigned()?.transaction_id === txnId) {
-        const id = e.getId();
-        if (id && !id.startsWith("~")) return id;
+        const id = realId(e.getId());
+        if (id) return id;
       }
     }
     return undefined;
