@@ -14,7 +14,8 @@ import { BUILTIN_PROVIDERS, envKeyNames } from "./providers.ts";
 
 /**
  * Variables the MCP SDK passes to stdio servers (its default environment),
- * plus those its process helpers read to find the command (OSTYPE, PATHEXT).
+ * on Unix and Windows, plus those its process helpers read to find the
+ * command (OSTYPE, PATHEXT).
  */
 export const MCP_CHILD_ENV = [
   "HOME",
@@ -25,6 +26,20 @@ export const MCP_CHILD_ENV = [
   "SHELL",
   "TERM",
   "USER",
+  // Deno's node:child_process reads it when spawning.
+  "NODE_V8_COVERAGE",
+  // Windows
+  "APPDATA",
+  "HOMEDRIVE",
+  "HOMEPATH",
+  "LOCALAPPDATA",
+  "PROCESSOR_ARCHITECTURE",
+  "PROGRAMFILES",
+  "SYSTEMDRIVE",
+  "SYSTEMROOT",
+  "TEMP",
+  "USERNAME",
+  "USERPROFILE",
 ] as const;
 
 /**
@@ -120,4 +135,60 @@ export function permissionFlags(inputs: PermissionInputs): string[] {
 /** The `deno run` arguments that start `main.ts` with {@link permissionFlags}. */
 export function botRunArgs(inputs: PermissionInputs, args: readonly string[]): string[] {
   return ["run", ...permissionFlags(inputs), join(inputs.appDir, "main.ts"), ...args];
+}
+
+/**
+ * Programs a release binary may start: the usual launchers of stdio MCP
+ * servers. A compiled binary's permissions are fixed when it is built, so
+ * they cannot follow the config; `deno task start` can and does.
+ */
+export const BINARY_RUN = [
+  "bunx",
+  "deno",
+  "docker",
+  "node",
+  "npx",
+  "python",
+  "python3",
+  "uv",
+  "uvx",
+] as const;
+
+/** Files embedded into release binaries (`deno compile --include`). */
+export const COMPILE_INCLUDES = ["help.md", "schema.json", "config.example.json"] as const;
+
+/**
+ * The permissions baked into release binaries. Paths are relative and
+ * resolved when the binary starts, so it reads and writes only inside its
+ * working directory: run it from the directory that holds `config.json`,
+ * the store and the images. Environment: every `INFINIGPT_*` variable (also
+ * usable for `${env:…}` in MCP specs and `INFINIGPT_<PROVIDER>_API_KEY`),
+ * the built-in providers' key variables, and what stdio MCP servers inherit.
+ */
+export function binaryPermissionFlags(): string[] {
+  const env = new Set<string>(["INFINIGPT_*", ...MCP_CHILD_ENV]);
+  for (const name of ENV_VARS) if (!name.startsWith("INFINIGPT_")) env.add(name);
+  for (const provider of BUILTIN_PROVIDERS) provider.envKeys.forEach((n) => env.add(n));
+  return [
+    "--conditions=matrix-org:wasm-esm",
+    `--v8-flags=${V8_FLAGS.join(",")}`,
+    "--allow-net",
+    "--allow-read=.",
+    "--allow-write=.",
+    `--allow-env=${[...env].sort().join(",")}`,
+    `--allow-run=${BINARY_RUN.join(",")}`,
+  ];
+}
+
+/**
+ * `deno run` arguments that start `main.ts` under a release binary's
+ * permissions. Only the app directory is added to the readable paths: a
+ * binary reads `help.md` from its embedded file system, which Deno always
+ * lets it read; from source it lies on disk.
+ */
+export function binaryProfileRunArgs(appDir: string, args: readonly string[]): string[] {
+  const flags = binaryPermissionFlags().map((flag) =>
+    flag === "--allow-read=." ? `--allow-read=.,${appDir}` : flag
+  );
+  return ["run", ...flags, join(appDir, "main.ts"), ...args];
 }

@@ -1,13 +1,20 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { ENV_VARS } from "../lib/env.ts";
 import {
+  BINARY_RUN,
+  binaryPermissionFlags,
+  binaryProfileRunArgs,
   BOT_ENV,
   botRunArgs,
   MCP_CHILD_ENV,
   permissionFlags,
   V8_FLAGS,
 } from "../lib/permissions.ts";
-import { testConfig } from "./fixtures/harness.ts";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadConfig } from "../lib/config.ts";
+import { FakeOpenAI } from "./fixtures/fake_openai.ts";
+import { rawConfig, testConfig } from "./fixtures/harness.ts";
 
 const base = { configPath: "conf/config.json", appDir: "/opt/infinigpt", cwd: "/srv/bot" };
 
@@ -131,4 +138,86 @@ Deno.test("the start task's launcher prints the least-privilege command (INFINIG
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "under the flags deno task start computes, a stdio MCP server starts and its tool answers in the console",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using fake = FakeOpenAI.start();
+    const dir = await Deno.makeTempDir({ prefix: "infinigpt-perm-" });
+    try {
+      const appDir = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
+      const configPath = join(dir, "config.json");
+      const raw = rawConfig(fake.url, {
+        llm: {
+          mcp_servers: {
+            test: {
+              command: Deno.execPath(),
+              args: ["run", "-A", join(appDir, "tests/fixtures/mcp_test_server.ts")],
+            },
+          },
+        },
+        matrix: { store_path: join(dir, "store") },
+      });
+      await Deno.writeTextFile(configPath, JSON.stringify(raw));
+      const { config } = await loadConfig({ path: configPath, env: {} });
+      const args = botRunArgs({ config, configPath, appDir, cwd: dir }, [
+        "console",
+        "--config",
+        configPath,
+      ]);
+      const child = new Deno.Command(Deno.execPath(), {
+        args,
+        cwd: dir,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn();
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode('.ai tool:echo {"text":"via stdio"}\n'));
+      await writer.close();
+      const out = await child.output();
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      strictEqual(out.code, 0, text);
+      ok(/Tool said: .*via stdio/.test(text), text);
+      ok(!/NotCapable|Requires (read|write|env|run) access/.test(text), text);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("release binaries read and write only their working directory (relative, resolved at run time)", () => {
+  const flags = binaryPermissionFlags();
+  deepStrictEqual(flag(flags, "allow-read"), ["."]);
+  deepStrictEqual(flag(flags, "allow-write"), ["."]);
+  deepStrictEqual(flag(flags, "allow-net"), []);
+  deepStrictEqual(flag(flags, "allow-run"), [...BINARY_RUN]);
+  ok(flags.includes("--conditions=matrix-org:wasm-esm"));
+  ok(flags.includes(`--v8-flags=${V8_FLAGS.join(",")}`));
+});
+
+Deno.test("release binaries may read INFINIGPT_*, every built-in provider key and the MCP child environment", () => {
+  const env = flag(binaryPermissionFlags(), "allow-env")!;
+  ok(env.includes("INFINIGPT_*"));
+  for (const name of ENV_VARS) {
+    ok(name.startsWith("INFINIGPT_") || env.includes(name), `${name} not readable`);
+  }
+  for (const name of MCP_CHILD_ENV) ok(env.includes(name), `${name} not readable`);
+  deepStrictEqual(env, [...env].sort(), "sorted");
+});
+
+Deno.test("the e2e binary profile adds only the source directory to the readable paths", () => {
+  const args = binaryProfileRunArgs("/opt/app", ["--config", "config.json"]);
+  deepStrictEqual(args.slice(-3), ["/opt/app/main.ts", "--config", "config.json"]);
+  const flags = args.slice(1, -3);
+  deepStrictEqual(flag(flags, "allow-read"), [".", "/opt/app"]);
+  deepStrictEqual(
+    flags.filter((f) => !f.startsWith("--allow-read=")),
+    binaryPermissionFlags().filter((f) => !f.startsWith("--allow-read=")),
+  );
 });
