@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { describeFsError } from "./fs_errors.ts";
 import { z } from "zod";
 import type { Env } from "./env.ts";
 
@@ -608,7 +609,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     text = await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw new ConfigError(path, [], true);
-    throw new ConfigError(path, [`(file): cannot read ${path}: ${(error as Error).message}`]);
+    throw new ConfigError(path, [`(file): cannot read ${path}: ${describeFsError(error, path)}`]);
   }
   const raw = parseConfigText(text, path);
   if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) {

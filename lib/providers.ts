@@ -80,7 +80,9 @@ export function providerOf(model: string, config: RoutingConfig): string {
 export function envKeyNames(provider: string): string[] {
   const info = BUILTIN_PROVIDERS.find((p) => p.name === provider);
   if (info) return info.envKeys;
-  return [`${provider.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_API_KEY`];
+  const name = `${provider.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_API_KEY`;
+  // The prefixed name is what a release binary may read (`INFINIGPT_*`).
+  return [name, `INFINIGPT_${name}`];
 }
 
 /** Resolves base URL and key for a provider; env keys win over `llm.api_keys`. */

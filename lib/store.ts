@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { describeFsError } from "./fs_errors.ts";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 
@@ -43,9 +44,7 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX handled_events_at ON handled_events (handled_at);`,
 ];
 
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+const describeError = (error: unknown, path?: string): string => describeFsError(error, path);
 
 /** Options for {@link Store.open}. */
 export interface StoreOptions {
@@ -77,7 +76,9 @@ export class Store {
     try {
       Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (error) {
-      throw new StoreError(`Cannot create the store directory ${dir}: ${describeError(error)}`);
+      throw new StoreError(
+        `Cannot create the store directory ${dir}: ${describeError(error, dir)}`,
+      );
     }
     const lock = options.noLock ? undefined : acquireLock(dir);
     try {
@@ -125,7 +126,7 @@ function acquireLock(dir: string): Deno.FsFile {
   try {
     file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
   } catch (error) {
-    throw new StoreError(`Cannot open the lock file ${path}: ${describeError(error)}`);
+    throw new StoreError(`Cannot open the lock file ${path}: ${describeError(error, path)}`);
   }
   let locked = false;
   try {
@@ -163,7 +164,7 @@ function openDatabase(path: string): DatabaseSync {
   try {
     db = new DatabaseSync(path);
   } catch (error) {
-    throw new StoreError(`Cannot open the state database ${path}: ${describeError(error)}`);
+    throw new StoreError(`Cannot open the state database ${path}: ${describeError(error, path)}`);
   }
   try {
     db.exec("PRAGMA busy_timeout = 5000");

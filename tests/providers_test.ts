@@ -227,6 +227,18 @@ Deno.test("routeProvider: a custom provider's env name replaces non-alphanumeric
   strictEqual(route.keySource, "env TOGETHER_AI_API_KEY");
 });
 
+Deno.test("routeProvider: a custom provider also reads INFINIGPT_<NAME>_API_KEY (what release binaries may read)", () => {
+  const cfg = config({
+    base_urls: { groq: "https://api.groq.com/openai/v1" },
+    api_keys: { groq: "from-config" },
+  });
+  const prefixed = routeProvider("groq", cfg, { INFINIGPT_GROQ_API_KEY: "prefixed" });
+  strictEqual(prefixed.apiKey, "prefixed");
+  strictEqual(prefixed.keySource, "env INFINIGPT_GROQ_API_KEY");
+  const both = routeProvider("groq", cfg, { INFINIGPT_GROQ_API_KEY: "p", GROQ_API_KEY: "plain" });
+  strictEqual(both.keySource, "env GROQ_API_KEY", "the plain name wins");
+});
+
 Deno.test("routeProvider: a custom provider with a base URL falls back to llm.api_keys.<name>", () => {
   const route = routeProvider(
     "openrouter",

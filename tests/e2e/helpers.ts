@@ -14,7 +14,7 @@ import { routeSdkLogs } from "../../lib/matrix.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { rawConfig } from "../fixtures/harness.ts";
 import { loadConfig } from "../../lib/config.ts";
-import { BOT_ENV, botRunArgs } from "../../lib/permissions.ts";
+import { binaryProfileRunArgs, BOT_ENV, botRunArgs } from "../../lib/permissions.ts";
 
 routeSdkLogs(false);
 
@@ -356,6 +356,28 @@ export class BotProcess {
     return new BotProcess(child);
   }
 
+  /**
+   * Starts the bot under a release binary's permissions, in `cwd` (the data
+   * directory): the binary named by `E2E_BOT_BINARY`, or `main.ts` run with
+   * the same baked flags (lib/permissions.ts) when none is given.
+   */
+  static startBinaryProfile(
+    cwd: string,
+    env: Record<string, string> = {},
+    args: string[] = ["--config", "config.json"],
+  ): BotProcess {
+    const binary = Deno.env.get("E2E_BOT_BINARY");
+    const child = new Deno.Command(binary ?? Deno.execPath(), {
+      args: binary ? args : binaryProfileRunArgs(ROOT, args),
+      cwd,
+      env: { NO_COLOR: "1", ...BOT_ENV, ...env },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    return new BotProcess(child);
+  }
+
   get pid(): number {
     return this.child.pid;
   }
@@ -413,6 +435,8 @@ export interface BotSetup {
   storePath: string;
   /** Starts the bot process (env: e.g. INFINIGPT_STORE_KEY). */
   start(env?: Record<string, string>, args?: string[]): Promise<BotProcess>;
+  /** Starts it as a release binary would run, in `dir` (see {@link BotProcess.startBinaryProfile}). */
+  startBinaryProfile(env?: Record<string, string>): BotProcess;
   /** Rewrites the config with more overrides. */
   reconfigure(overrides: Record<string, unknown>): Promise<void>;
   /** Removes the directory. */
@@ -468,6 +492,7 @@ export async function setupBot(options: BotSetupOptions): Promise<BotSetup> {
     storePath,
     start: (env = {}, args = []) =>
       BotProcess.start(configPath, { INFINIGPT_JOURNAL_CHECK: "1", ...env }, args),
+    startBinaryProfile: (env = {}) => BotProcess.startBinaryProfile(dir, env),
     async reconfigure(more) {
       overrides = { ...overrides, ...more };
       await write();
