@@ -169,6 +169,11 @@ class Responder {
         this.#resolved = true;
         // The failed edit used this key; a send with the same one is refused.
         if (message.txnId) message.txnId = `${message.txnId}:fallback`;
+        // A "Thinking." left above the answer would look like a second, stuck answer.
+        const stale = this.#placeholder;
+        this.#pending = this.#port.redact(room, stale).catch((e) =>
+          log.warn(`Could not remove the placeholder ${stale}: ${(e as Error).message}`)
+        );
       }
     }
     try {

@@ -440,6 +440,25 @@ Deno.test("a placeholder that cannot be sent still lets the answer through", asy
   strictEqual(edits(bot).length, 0);
 });
 
+Deno.test("when the placeholder cannot be edited the answer is sent anew and the placeholder removed", async () => {
+  await using fake = FakeOpenAI.start();
+  await using bot = await startTestBot({
+    providerUrl: fake.url,
+    port: { names },
+    placeholders: true,
+    timing: { animationMs: 10_000 },
+  });
+  bot.port.failEdits = new Error("M_UNKNOWN");
+  await bot.say(ALICE, ".ai hi");
+  const placeholder = sends(bot)[0];
+  strictEqual(placeholder.message.body, "**Alice**:\nThinking.");
+  deepStrictEqual(
+    bot.port.events.filter((e) => e.kind === "redact").map((e) => e.target),
+    [placeholder.eventId],
+  );
+  deepStrictEqual(bot.port.visible(), ["**Alice**:\nEcho: hi"]);
+});
+
 // --- shutdown ---
 
 Deno.test("stop() waits for answers in progress and then ignores new messages", async () => {

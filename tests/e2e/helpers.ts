@@ -83,6 +83,8 @@ export interface Seen {
   failure?: string;
   /** Server timestamp of the edit shown in `edited`. */
   editedTs?: number;
+  /** Set when the sender redacted it. */
+  redacted?: boolean;
 }
 
 /** A matrix-js-sdk client with Rust crypto (in memory), as a user of the bot. */
@@ -142,6 +144,12 @@ export class TestClient {
           resolve();
         });
       });
+    }
+    if (event.getType() === "m.room.redaction") {
+      const target = event.event.redacts ?? (event.getContent().redacts as string | undefined);
+      const seen = this.seen.find((s) => s.eventId === target);
+      if (seen) seen.redacted = true;
+      return;
     }
     const content = event.getContent();
     const relates = content["m.relates_to"] as { rel_type?: string; event_id?: string } | undefined;

@@ -33,7 +33,9 @@ async function identityKeys(client: Client, userId: string): Promise<Record<stri
 /** Final texts of the bot's messages in a room (placeholders replaced by their edits). */
 function botTexts(client: Client, room: string, bot: string): string[] {
   return client.seen
-    .filter((s) => s.room === room && s.sender === bot && s.type === "m.room.message")
+    .filter((s) =>
+      s.room === room && s.sender === bot && s.type === "m.room.message" && !s.redacted
+    )
     .map((s) => TestClient.text(s));
 }
 
