@@ -34,6 +34,9 @@ export interface RunOptions {
   onReady?: (info: { ms: number }) => void;
 }
 
+/** A second stop signal sooner than this is the same stop delivered twice. */
+const DUPLICATE_SIGNAL_MS = 1000;
+
 function onSignals(handler: () => void): () => void {
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT", "SIGBREAK"]
@@ -56,11 +59,16 @@ export async function runMatrix(options: RunOptions): Promise<number> {
   const { config } = options.loaded;
   const stop = new AbortController();
   options.signal?.addEventListener("abort", () => stop.abort(), { once: true });
+  let firstSignalAt = 0;
   const removeSignals = onSignals(() => {
     if (stop.signal.aborted) {
+      // The same stop often arrives twice at once: Ctrl-C or systemd signal
+      // the whole group, and `deno task start`'s launcher forwards it too.
+      if (performance.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
       log.warn("Second signal: exiting now");
       Deno.exit(1);
     }
+    firstSignalAt = performance.now();
     log.info("Stopping (signal received)");
     stop.abort();
   });
@@ -164,7 +172,8 @@ export async function runMatrix(options: RunOptions): Promise<number> {
     options.io.stderr(`Could not start: ${(error as Error).message}\n`);
     return 1;
   } finally {
-    removeSignals();
+    // Signals stay handled while answers drain: a second one ends the wait
+    // on purpose, instead of killing the process with the default action.
     await closeApp?.().catch((e) => log.warn(`Stopping the bot: ${(e as Error).message}`));
     await transport?.stop();
     if (journal && options.io.env.INFINIGPT_JOURNAL_CHECK === "1") {
@@ -182,6 +191,7 @@ export async function runMatrix(options: RunOptions): Promise<number> {
     }
     journal?.close();
     store.close();
+    removeSignals();
     log.info("Stopped");
   }
 }

@@ -40,6 +40,70 @@ function botTexts(client: Client, room: string, bot: string): string[] {
 }
 
 Deno.test({
+  name:
+    "a stop signal delivered twice at once (terminal or service manager plus the launcher) still stops gracefully",
+  ...opts,
+  async fn() {
+    await using fake = FakeOpenAI.start({ latencyMs: 1500 });
+    const alice = await TestClient.create("alice");
+    const setup = await setupBot({ providerUrl: fake.url, admins: [alice.userId] });
+    const bot = await setup.start();
+    try {
+      await bot.ready();
+      const room = await alice.createRoom({ invite: [setup.userId] });
+      await alice.waitForJoin(room, setup.userId);
+      await alice.send(room, ".ai in flight");
+      await bot.waitForLog(/sent \.ai in /);
+      bot.child.kill("SIGINT");
+      // Apart enough not to merge into one pending signal, close enough to be one stop.
+      await bot.waitForLog(/Stopping \(signal received\)/);
+      await new Promise((r) => setTimeout(r, 100));
+      bot.child.kill("SIGINT");
+      strictEqual((await bot.status).code, 0, bot.log.slice(-8).join("\n"));
+      ok(!bot.log.some((l) => /Second signal/.test(l)), "the duplicate was not a second signal");
+      await alice.waitForMessage(room, setup.userId, (t) => t.endsWith("Echo: in flight"));
+    } finally {
+      await bot.stop();
+      alice.stop();
+      await setup.remove();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a second stop signal a moment later ends the wait for answers at once (exit 1), and the answer comes after the restart",
+  ...opts,
+  async fn() {
+    await using fake = FakeOpenAI.start({ latencyMs: 8000 });
+    const alice = await TestClient.create("alice");
+    const setup = await setupBot({ providerUrl: fake.url, admins: [alice.userId] });
+    let bot = await setup.start();
+    try {
+      await bot.ready();
+      const room = await alice.createRoom({ invite: [setup.userId] });
+      await alice.waitForJoin(room, setup.userId);
+      await alice.send(room, ".ai slow");
+      await bot.waitForLog(/sent \.ai in /);
+      bot.child.kill("SIGTERM");
+      await bot.waitForLog(/Stopping \(signal received\)/);
+      await new Promise((r) => setTimeout(r, 1500));
+      bot.child.kill("SIGTERM");
+      strictEqual((await bot.status).code, 1, bot.log.slice(-8).join("\n"));
+      ok(bot.log.some((l) => /Second signal: exiting now/.test(l)));
+      fake.latencyMs = 0;
+      bot = await setup.start();
+      await bot.ready();
+      await alice.waitForMessage(room, setup.userId, (t) => t.endsWith("Echo: slow"));
+    } finally {
+      await bot.stop();
+      alice.stop();
+      await setup.remove();
+    }
+  },
+});
+
+Deno.test({
   name: "after SIGTERM the same device answers, in order, what was sent while it was down",
   ...opts,
   async fn() {
