@@ -247,9 +247,42 @@ export async function ensureSession(options: SessionOptions): Promise<Session> {
     return session;
   }
 
-  let login: Record<string, unknown>;
+  let login = await passwordLogin(options, m.device_id || undefined);
+  if (m.device_id && m.e2e && await hasDeviceKeys(options, login, m.device_id)) {
+    // Encryption keys of another client (the Python bot writes its device id
+    // into config.json) that this store does not hold: clients would keep
+    // encrypting to them and the bot could read nothing in encrypted rooms.
+    log.warn(
+      `Device ${m.device_id} (matrix.device_id) already has encryption keys that this store ` +
+        `does not hold, probably from another program or an earlier store; using a new device ` +
+        `instead. Empty matrix.device_id, and remove the old session in Element ` +
+        `(Settings → Sessions) once nothing uses it.`,
+    );
+    login = await passwordLogin(options, undefined);
+  }
+  const session: Session = {
+    homeserver: m.server,
+    user_id: String(login.user_id),
+    device_id: String(login.device_id),
+    access_token: String(login.access_token),
+  };
+  registerSecret(session.access_token);
+  writeSession(store, session);
+  log.info(
+    `Logged in as ${session.user_id}, ${
+      session.device_id === m.device_id ? "device" : "new device"
+    } ${session.device_id}; session saved`,
+  );
+  return session;
+}
+
+async function passwordLogin(
+  options: SessionOptions,
+  deviceId: string | undefined,
+): Promise<Record<string, unknown>> {
+  const m = options.config.matrix;
   try {
-    login = await withRetry(
+    return await withRetry(
       options,
       "Logging in",
       () =>
@@ -257,7 +290,7 @@ export async function ensureSession(options: SessionOptions): Promise<Session> {
           type: "m.login.password",
           identifier: { type: "m.id.user", user: m.username },
           password: m.password,
-          ...(m.device_id ? { device_id: m.device_id } : {}),
+          ...(deviceId ? { device_id: deviceId } : {}),
           initial_device_display_name: m.device_name,
         }),
     );
@@ -269,14 +302,34 @@ export async function ensureSession(options: SessionOptions): Promise<Session> {
     }
     throw error;
   }
-  const session: Session = {
-    homeserver: m.server,
-    user_id: String(login.user_id),
-    device_id: String(login.device_id),
-    access_token: String(login.access_token),
-  };
-  registerSecret(session.access_token);
-  writeSession(store, session);
-  log.info(`Logged in as ${session.user_id}, new device ${session.device_id}; session saved`);
-  return session;
+}
+
+/** Whether the homeserver already has identity keys for this device of ours. */
+async function hasDeviceKeys(
+  options: SessionOptions,
+  login: Record<string, unknown>,
+  deviceId: string,
+): Promise<boolean> {
+  const user = String(login.user_id);
+  let keys: Record<string, unknown>;
+  try {
+    keys = await withRetry(
+      options,
+      "Checking the configured device",
+      () =>
+        call(
+          options,
+          "POST",
+          "/_matrix/client/v3/keys/query",
+          { device_keys: { [user]: [deviceId] } },
+          String(login.access_token),
+        ),
+    );
+  } catch (error) {
+    if (!(error instanceof MatrixHttpError)) throw error;
+    log.debug(`Could not check device ${deviceId}: ${error.message}`);
+    return false;
+  }
+  const devices = (keys.device_keys as Record<string, Record<string, unknown>> | undefined)?.[user];
+  return !!devices?.[deviceId];
 }
