@@ -31,6 +31,7 @@ Commands:
   console         chat with the bot in this terminal (same commands, same store)
   check-config    validate the config, print a summary without secrets
   init            write a starter config.json and create the store directory
+                  (--force replaces an existing config.json)
   version         print the version
 
 Options:
