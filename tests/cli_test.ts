@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { type CliIo, configSecrets, runCli, USAGE } from "../lib/cli.ts";
 import { validateConfig } from "../lib/config.ts";
 import type { Env } from "../lib/env.ts";
+import { windowsSystemEnv } from "./fixtures/platform.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const EXAMPLE = join(ROOT, "config.example.json");
@@ -315,7 +316,7 @@ async function runMain(
   args: string[],
   options: { cwd?: string; env?: Record<string, string> } = {},
 ) {
-  const env: Record<string, string> = { NO_COLOR: "1" };
+  const env: Record<string, string> = { NO_COLOR: "1", ...windowsSystemEnv() };
   for (const name of ["PATH", "HOME", "DENO_DIR"]) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfig, parseConfigText, validateConfig } from "../lib/config.ts";
 import { rawConfig } from "./fixtures/harness.ts";
+import { windowsSystemEnv } from "./fixtures/platform.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SEED = 0x1f2e3d4c;
@@ -524,7 +525,7 @@ interface Run {
 }
 
 async function runMain(args: string[]): Promise<Run> {
-  const env: Record<string, string> = { NO_COLOR: "1" };
+  const env: Record<string, string> = { NO_COLOR: "1", ...windowsSystemEnv() };
   for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME"]) {
     const value = Deno.env.get(name);
     if (value) env[name] = value;

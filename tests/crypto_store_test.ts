@@ -7,7 +7,9 @@ import {
   throws,
 } from "node:assert/strict";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { decodeKey, encodeKey, IdbJournal } from "../lib/crypto_store.ts";
+import { assertKilled } from "./fixtures/platform.ts";
 
 // ---- encodeKey / decodeKey (pure; importing the module only loads fake-indexeddb) ----
 
@@ -126,8 +128,8 @@ Deno.test("decodeKey rejects text it did not make", () => {
 
 // ---- The journal, in subprocesses (its hooks are global, once per process) ----
 
-const SCRIPT = new URL("./fixtures/journal_script.ts", import.meta.url).pathname;
-const ROOT = new URL("..", import.meta.url).pathname;
+const SCRIPT = fileURLToPath(new URL("./fixtures/journal_script.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 interface Run {
   code: number;
@@ -232,7 +234,7 @@ Deno.test("a transaction completed right before kill -9 is in the journal", asyn
   await using tmp = tempDir();
   const journal = join(tmp.path, "crypto.db");
   const killed = await run(journal, "kill");
-  strictEqual(killed.signal, "SIGKILL", `the script must die by SIGKILL:\n${killed.stderr}`);
+  assertKilled(killed, `the script must die by SIGKILL:\n${killed.stderr}`);
   const after = await runOk(journal, "dump");
   deepStrictEqual(after.verify, []);
   deepStrictEqual(after.dump, {
@@ -257,7 +259,7 @@ Deno.test({
     await using tmp = tempDir();
     const journal = join(tmp.path, "crypto.db");
     const killed = await run(journal, "kill", "listener-first");
-    strictEqual(killed.signal, "SIGKILL");
+    assertKilled(killed);
     const after = await runOk(journal, "dump");
     const store = (after.dump as Record<string, { stores: { s: { keys: unknown[] } } }>)["db-kill"]
       .stores.s;
@@ -374,7 +376,7 @@ Deno.test("Rust crypto with a store key: same key works, no key or another key f
 Deno.test("a journal written before next_key existed is upgraded in place", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const path = `${dir}/old.db`;
+    const path = join(dir, "old.db");
     const { DatabaseSync } = await import("node:sqlite");
     const old = new DatabaseSync(path);
     old.exec(`CREATE TABLE stores (db TEXT NOT NULL, name TEXT NOT NULL, key_path TEXT,

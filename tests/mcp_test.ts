@@ -16,6 +16,7 @@ import {
 } from "../lib/mcp.ts";
 import { type Tool, ToolOutput, ToolRegistry } from "../lib/tools/registry.ts";
 import { TINY_PNG } from "./fixtures/mcp_test_server.ts";
+import { processRunning } from "./fixtures/platform.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers: real MCP servers as child processes on 127.0.0.1
@@ -155,19 +156,13 @@ async function pidOf(m: McpManager): Promise<number> {
   return JSON.parse(result).pid;
 }
 
-function processExists(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // A zombie has ended; it only waits to be reaped.
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(what: string, test: () => boolean, ms = 10_000): Promise<void> {
+async function waitFor(
+  what: string,
+  test: () => boolean | Promise<boolean>,
+  ms = 10_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!test()) {
+  while (!(await test())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -735,10 +730,14 @@ Deno.test("close() ends the stdio child processes", async () => {
       pids.push(JSON.parse(JSON.parse(out.content).result).pid);
     }
     ok(pids[0] !== pids[1]);
-    ok(pids.every(processExists), "children run before close()");
+    ok((await Promise.all(pids.map(processRunning))).every(Boolean), "children run before close()");
     await m.close();
     closed = true;
-    await waitFor("the children to end", () => !pids.some(processExists), 10_000);
+    await waitFor(
+      "the children to end",
+      async () => !(await Promise.all(pids.map(processRunning))).some(Boolean),
+      10_000,
+    );
   } finally {
     if (!closed) await m.close();
   }

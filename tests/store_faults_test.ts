@@ -19,6 +19,7 @@ import { History, type Message } from "../lib/history.ts";
 import { Store } from "../lib/store.ts";
 import { FakeOpenAI } from "./fixtures/fake_openai.ts";
 import { rawConfig } from "./fixtures/harness.ts";
+import { assertKilled } from "./fixtures/platform.ts";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const DENO_JSON = fileURLToPath(new URL("../deno.json", import.meta.url));
@@ -734,7 +735,7 @@ Deno.test("kill -9 at random moments during History writes never corrupts state.
       await reader.cancel();
       const status = await child.status;
       ok(ready, `round ${round}: the writer did not start: ${await stderr}`);
-      strictEqual(status.signal, "SIGKILL", `round ${round}: exited by itself: ${await stderr}`);
+      assertKilled(status, `round ${round}: exited by itself: ${await stderr}`);
 
       const opened = Store.open(store);
       try {

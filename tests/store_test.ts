@@ -64,7 +64,8 @@ Deno.test("a second Store.open of a locked directory in the same process fails w
     strictEqual(error.exitCode, 2);
     ok(error.message.includes(tmp.path), error.message);
     match(error.message, /in use/);
-    ok(error.message.includes(`pid ${Deno.pid}`), error.message);
+    // Windows locks are mandatory: no other handle can read the holder's pid from the lock file.
+    if (Deno.build.os !== "windows") ok(error.message.includes(`pid ${Deno.pid}`), error.message);
   } finally {
     first.close();
   }

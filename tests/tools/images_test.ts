@@ -1,4 +1,5 @@
 import { deepStrictEqual, match, ok, rejects, strictEqual } from "node:assert/strict";
+import { join } from "node:path";
 import { builtinTools } from "../../lib/tools/builtins.ts";
 import { geminiImage, grokImage, IMAGE_POSTED, openaiImage } from "../../lib/tools/images.ts";
 import type { BuiltinImplementation, BuiltinOptions, KeyName } from "../../lib/tools/options.ts";
@@ -90,7 +91,7 @@ async function assertPosted(
   match(image.name, new RegExp(`^${prefix}_\\d{8}-\\d{6}-[0-9a-f]{8}\\.(png|gif)$`));
   ok(!value.content.includes(image.name), "the file name is not shown to the model");
   deepStrictEqual(await files(dir), [image.name]);
-  deepStrictEqual(await Deno.readFile(`${dir}/${image.name}`), bytes);
+  deepStrictEqual(await Deno.readFile(join(dir, image.name)), bytes);
   return image.name;
 }
 
