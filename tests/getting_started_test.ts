@@ -7,6 +7,7 @@
  * binary itself cannot be built offline) and the `deno task start` launcher.
  * The texts the guide quotes are checked against what the program prints.
  */
+import { windowsSystemEnv } from "./fixtures/platform.ts";
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,7 +60,7 @@ async function run(
   env: Record<string, string> = {},
   stdin = "",
 ): Promise<Result> {
-  const base: Record<string, string> = { NO_COLOR: "1" };
+  const base: Record<string, string> = { NO_COLOR: "1", ...windowsSystemEnv() };
   for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
     const value = Deno.env.get(name);
     if (value !== undefined) base[name] = value;

@@ -24,21 +24,26 @@ function flag(flags: string[], name: string): string[] | undefined {
   return f.includes("=") ? f.slice(f.indexOf("=") + 1).split(",") : [];
 }
 
-Deno.test("read and write are limited to the config, store, images and key paths (made absolute)", () => {
-  const config = testConfig("http://127.0.0.1:1/v1", {
-    matrix: { store_path: "data/store", store_key_file: "/etc/infinigpt/store.key" },
-    tools: { images_dir: "/var/lib/images" },
-  });
-  const flags = permissionFlags({ ...base, config });
-  deepStrictEqual(flag(flags, "allow-read"), [
-    "/etc/infinigpt/store.key",
-    "/opt/infinigpt",
-    "/srv/bot/conf/config.json",
-    "/srv/bot/data/store",
-    "/var/lib/images",
-  ]);
-  deepStrictEqual(flag(flags, "allow-write"), ["/srv/bot/data/store", "/var/lib/images"]);
-  deepStrictEqual(flag(flags, "allow-net"), [], "network is not narrowed");
+Deno.test({
+  name: "read and write are limited to the config, store, images and key paths (made absolute)",
+  // Expected paths are POSIX-shaped; node:path gives drive-letter paths on Windows.
+  ignore: Deno.build.os === "windows",
+  fn() {
+    const config = testConfig("http://127.0.0.1:1/v1", {
+      matrix: { store_path: "data/store", store_key_file: "/etc/infinigpt/store.key" },
+      tools: { images_dir: "/var/lib/images" },
+    });
+    const flags = permissionFlags({ ...base, config });
+    deepStrictEqual(flag(flags, "allow-read"), [
+      "/etc/infinigpt/store.key",
+      "/opt/infinigpt",
+      "/srv/bot/conf/config.json",
+      "/srv/bot/data/store",
+      "/var/lib/images",
+    ]);
+    deepStrictEqual(flag(flags, "allow-write"), ["/srv/bot/data/store", "/var/lib/images"]);
+    deepStrictEqual(flag(flags, "allow-net"), [], "network is not narrowed");
+  },
 });
 
 Deno.test("env is limited to the variables the bot reads; no run permission without stdio MCP", () => {
@@ -48,24 +53,29 @@ Deno.test("env is limited to the variables the bot reads; no run permission with
   ok(!flags.some((f) => /^--allow-(all|sys|ffi)|^-A$/.test(f)));
 });
 
-Deno.test("stdio MCP servers add exactly their commands to --allow-run and the child environment", () => {
-  const config = testConfig("http://127.0.0.1:1/v1", {
-    llm: {
-      mcp_servers: {
-        a: { command: "npx", args: ["-y", "x"], env: { T: "${env:MY_TOKEN}" }, cwd: "mcp" },
-        b: {
-          url: "https://mcp.example/mcp",
-          headers: { Authorization: "Bearer ${env:HDR_TOKEN}" },
+Deno.test({
+  name: "stdio MCP servers add exactly their commands to --allow-run and the child environment",
+  // Expected paths are POSIX-shaped; node:path gives drive-letter paths on Windows.
+  ignore: Deno.build.os === "windows",
+  fn() {
+    const config = testConfig("http://127.0.0.1:1/v1", {
+      llm: {
+        mcp_servers: {
+          a: { command: "npx", args: ["-y", "x"], env: { T: "${env:MY_TOKEN}" }, cwd: "mcp" },
+          b: {
+            url: "https://mcp.example/mcp",
+            headers: { Authorization: "Bearer ${env:HDR_TOKEN}" },
+          },
+          c: null,
         },
-        c: null,
       },
-    },
-  });
-  const flags = permissionFlags({ ...base, config });
-  deepStrictEqual(flag(flags, "allow-run"), ["npx"]);
-  const env = flag(flags, "allow-env")!;
-  for (const name of [...MCP_CHILD_ENV, "MY_TOKEN", "HDR_TOKEN"]) ok(env.includes(name), name);
-  ok(flag(flags, "allow-read")!.includes("/srv/bot/mcp"), "the server's cwd is readable");
+    });
+    const flags = permissionFlags({ ...base, config });
+    deepStrictEqual(flag(flags, "allow-run"), ["npx"]);
+    const env = flag(flags, "allow-env")!;
+    for (const name of [...MCP_CHILD_ENV, "MY_TOKEN", "HDR_TOKEN"]) ok(env.includes(name), name);
+    ok(flag(flags, "allow-read")!.includes("/srv/bot/mcp"), "the server's cwd is readable");
+  },
 });
 
 Deno.test("a custom provider's <NAME>_API_KEY is readable", () => {
@@ -78,71 +88,87 @@ Deno.test("a custom provider's <NAME>_API_KEY is readable", () => {
   ok(flag(permissionFlags({ ...base, config }), "allow-env")!.includes("OPENROUTER_API_KEY"));
 });
 
-Deno.test("without a usable config only the config file's directory is readable, nothing writable", () => {
-  const flags = permissionFlags(base);
-  deepStrictEqual(flag(flags, "allow-read"), [
-    "/opt/infinigpt",
-    "/srv/bot/conf",
-    "/srv/bot/conf/config.json",
-  ]);
-  strictEqual(flag(flags, "allow-write"), undefined);
+Deno.test({
+  name: "without a usable config only the config file's directory is readable, nothing writable",
+  // Expected paths are POSIX-shaped; node:path gives drive-letter paths on Windows.
+  ignore: Deno.build.os === "windows",
+  fn() {
+    const flags = permissionFlags(base);
+    deepStrictEqual(flag(flags, "allow-read"), [
+      "/opt/infinigpt",
+      "/srv/bot/conf",
+      "/srv/bot/conf/config.json",
+    ]);
+    strictEqual(flag(flags, "allow-write"), undefined);
+  },
 });
 
-Deno.test("botRunArgs runs main.ts with the wasm condition, the V8 flags and the arguments", () => {
-  const args = botRunArgs({ ...base, config: testConfig("http://127.0.0.1:1/v1") }, [
-    "--config",
-    "x.json",
-  ]);
-  strictEqual(args[0], "run");
-  ok(args.includes("--conditions=matrix-org:wasm-esm"));
-  ok(args.includes(`--v8-flags=${V8_FLAGS.join(",")}`));
-  deepStrictEqual(args.slice(-3), ["/opt/infinigpt/main.ts", "--config", "x.json"]);
-  strictEqual(BOT_ENV.MALLOC_ARENA_MAX, "2");
+Deno.test({
+  name: "botRunArgs runs main.ts with the wasm condition, the V8 flags and the arguments",
+  // Expected paths are POSIX-shaped; node:path gives drive-letter paths on Windows.
+  ignore: Deno.build.os === "windows",
+  fn() {
+    const args = botRunArgs({ ...base, config: testConfig("http://127.0.0.1:1/v1") }, [
+      "--config",
+      "x.json",
+    ]);
+    strictEqual(args[0], "run");
+    ok(args.includes("--conditions=matrix-org:wasm-esm"));
+    ok(args.includes(`--v8-flags=${V8_FLAGS.join(",")}`));
+    deepStrictEqual(args.slice(-3), ["/opt/infinigpt/main.ts", "--config", "x.json"]);
+    strictEqual(BOT_ENV.MALLOC_ARENA_MAX, "2");
+  },
 });
 
-Deno.test("the start task's launcher prints the least-privilege command (INFINIGPT_LAUNCH_DRY)", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const config = `${dir}/config.json`;
-    await Deno.writeTextFile(
-      config,
-      JSON.stringify({
-        llm: { models: { openai: ["m"] }, default_model: "m" },
-        matrix: {
-          server: "https://hs.example",
-          username: "@b:hs.example",
-          password: "pw",
-          store_path: `${dir}/store`,
-        },
-      }),
-    );
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-env",
-        "--allow-run",
-        "scripts/launch.ts",
-        "--config",
+Deno.test({
+  name: "the start task's launcher prints the least-privilege command (INFINIGPT_LAUNCH_DRY)",
+  // Expected paths are POSIX-shaped; node:path gives drive-letter paths on Windows.
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const config = `${dir}/config.json`;
+      await Deno.writeTextFile(
         config,
-      ],
-      env: { INFINIGPT_LAUNCH_DRY: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const line = new TextDecoder().decode(out.stdout).trim();
-    strictEqual(out.code, 0, new TextDecoder().decode(out.stderr));
-    ok(line.includes(`--allow-write=${dir}/store,${dir}/store/images`), line);
-    ok(!line.includes("--allow-run"), line);
-    ok(line.endsWith(`main.ts --config ${config}`), line);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+        JSON.stringify({
+          llm: { models: { openai: ["m"] }, default_model: "m" },
+          matrix: {
+            server: "https://hs.example",
+            username: "@b:hs.example",
+            password: "pw",
+            store_path: `${dir}/store`,
+          },
+        }),
+      );
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-read",
+          "--allow-env",
+          "--allow-run",
+          "scripts/launch.ts",
+          "--config",
+          config,
+        ],
+        env: { INFINIGPT_LAUNCH_DRY: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const line = new TextDecoder().decode(out.stdout).trim();
+      strictEqual(out.code, 0, new TextDecoder().decode(out.stderr));
+      ok(line.includes(`--allow-write=${dir}/store,${dir}/store/images`), line);
+      ok(!line.includes("--allow-run"), line);
+      ok(line.endsWith(`main.ts --config ${config}`), line);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
 
 Deno.test({
   name:
     "under the flags deno task start computes, a stdio MCP server starts and its tool answers in the console",
+  ignore: Deno.build.os === "windows", // the app dir is taken from a POSIX-shaped URL path
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -211,13 +237,18 @@ Deno.test("release binaries may read INFINIGPT_*, every built-in provider key an
   deepStrictEqual(env, [...env].sort(), "sorted");
 });
 
-Deno.test("the e2e binary profile adds only the source directory to the readable paths", () => {
-  const args = binaryProfileRunArgs("/opt/app", ["--config", "config.json"]);
-  deepStrictEqual(args.slice(-3), ["/opt/app/main.ts", "--config", "config.json"]);
-  const flags = args.slice(1, -3);
-  deepStrictEqual(flag(flags, "allow-read"), [".", "/opt/app"]);
-  deepStrictEqual(
-    flags.filter((f) => !f.startsWith("--allow-read=")),
-    binaryPermissionFlags().filter((f) => !f.startsWith("--allow-read=")),
-  );
+Deno.test({
+  name: "the e2e binary profile adds only the source directory to the readable paths",
+  // Expected paths are POSIX-shaped; node:path gives drive-letter paths on Windows.
+  ignore: Deno.build.os === "windows",
+  fn() {
+    const args = binaryProfileRunArgs("/opt/app", ["--config", "config.json"]);
+    deepStrictEqual(args.slice(-3), ["/opt/app/main.ts", "--config", "config.json"]);
+    const flags = args.slice(1, -3);
+    deepStrictEqual(flag(flags, "allow-read"), [".", "/opt/app"]);
+    deepStrictEqual(
+      flags.filter((f) => !f.startsWith("--allow-read=")),
+      binaryPermissionFlags().filter((f) => !f.startsWith("--allow-read=")),
+    );
+  },
 });
