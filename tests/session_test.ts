@@ -167,6 +167,66 @@ Deno.test("first login sends the configured device_id and device_name", async ()
   strictEqual(body.initial_device_display_name, "My Bot");
 });
 
+Deno.test("a configured device that already has another client's keys is replaced by a new device", async () => {
+  await using hs = FakeHomeserver.start();
+  using tmp = tempStore();
+  hs.handler = (r) => {
+    if (r.path === "/_matrix/client/v3/keys/query") {
+      return {
+        status: 200,
+        body: { device_keys: { [USER]: { OLDBOT: { device_id: "OLDBOT" } } } },
+      };
+    }
+    if (r.path === "/_matrix/client/v3/login") {
+      const id = (r.body?.device_id as string | undefined) ?? "FRESH";
+      return {
+        status: 200,
+        body: { user_id: USER, device_id: id, access_token: `${TOKEN}-${id}` },
+      };
+    }
+    return undefined;
+  };
+  const session = await ensureSession({
+    config: config(hs.url, { device_id: "OLDBOT" }),
+    store: tmp.store,
+  });
+  strictEqual(session.device_id, "FRESH");
+  deepStrictEqual(hs.paths(), [
+    "POST /_matrix/client/v3/login",
+    "POST /_matrix/client/v3/keys/query",
+    "POST /_matrix/client/v3/login",
+  ]);
+  strictEqual(hs.requests[1].auth, `Bearer ${TOKEN}-OLDBOT`);
+  deepStrictEqual(hs.requests[1].body, { device_keys: { [USER]: ["OLDBOT"] } });
+  strictEqual(hs.requests[2].body?.device_id, undefined, "the second login names no device");
+  strictEqual(readSession(tmp.store)?.device_id, "FRESH");
+});
+
+Deno.test("a configured device without keys is used; without encryption its keys are not asked for", async (t) => {
+  for (const e2e of [true, false]) {
+    await t.step(`e2e ${e2e}`, async () => {
+      await using hs = FakeHomeserver.start();
+      using tmp = tempStore();
+      hs.deviceId = "MYDEVICE";
+      hs.handler = (r) =>
+        r.path === "/_matrix/client/v3/keys/query"
+          ? { status: 200, body: { device_keys: { [USER]: {} } } }
+          : undefined;
+      const session = await ensureSession({
+        config: config(hs.url, { device_id: "MYDEVICE", e2e }),
+        store: tmp.store,
+      });
+      strictEqual(session.device_id, "MYDEVICE");
+      deepStrictEqual(
+        hs.paths(),
+        e2e
+          ? ["POST /_matrix/client/v3/login", "POST /_matrix/client/v3/keys/query"]
+          : ["POST /_matrix/client/v3/login"],
+      );
+    });
+  }
+});
+
 Deno.test("second start reuses session.json: whoami with the token, no login", async () => {
   await using hs = FakeHomeserver.start();
   using tmp = tempStore();
