@@ -209,6 +209,8 @@ Deno.test({
       const device = await deviceOf(setup);
       const keys = await identityKeys(alice, setup.userId);
 
+      // Joining may reset a timeline once; only later gaps would hide events.
+      const gapsBefore = [alice.gaps, bob.gaps];
       let n = 0;
       let sending = true;
       const sender = (async () => {
@@ -271,7 +273,8 @@ Deno.test({
       console.log(
         `crash test: ${kills} kills, ${sent.length} messages, ${
           sent.length - duplicates.length
-        } answered once, ${duplicates.length} duplicated, ${stuck.length} placeholders left`,
+        } answered once, ${duplicates.length} duplicated, ${stuck.length} placeholders left, ` +
+          `gappy syncs: alice ${alice.gaps - gapsBefore[0]}, bob ${bob.gaps - gapsBefore[1]}`,
       );
       if (stuck.length || duplicates.length) {
         const bad = alice.seen.filter((s) =>
@@ -282,6 +285,11 @@ Deno.test({
         );
         allLogs.forEach((log, i) => console.log(`--- bot run ${i}\n${log.join("\n")}`));
       }
+      deepStrictEqual(
+        [alice.gaps, bob.gaps],
+        gapsBefore,
+        "the clients saw every event (no gappy sync), so what follows is the bot's doing",
+      );
       deepStrictEqual(duplicates.map((d) => d.text), [], "no message answered twice");
       for (const client of [alice, bob]) {
         const mine = sent.filter((m) => m.client === client).map((m) => m.text);
@@ -292,7 +300,19 @@ Deno.test({
           `${client.userId}'s answers are in order`,
         );
       }
-      deepStrictEqual(stuck, [], "every placeholder resolved");
+      // CI shows only the assertion: let it name what the bot said about them.
+      const stuckIds = alice.seen.filter((s) =>
+        s.room === room && s.sender === setup.userId && !s.redacted &&
+        /Thinking\.*$/.test(TestClient.text(s))
+      ).map((s) => s.eventId);
+      const said = allLogs.flat().filter((l) => stuckIds.some((id) => l.includes(id)));
+      deepStrictEqual(
+        stuck,
+        [],
+        `every placeholder resolved (${stuckIds.join(", ")}; bot: ${
+          said.join(" | ").slice(0, 2000)
+        })`,
+      );
       strictEqual(await deviceOf(setup), device, "same device id after every crash");
       deepStrictEqual(await identityKeys(alice, setup.userId), keys, "same identity keys");
       ok(
@@ -305,6 +325,14 @@ Deno.test({
       );
     } finally {
       await bot.stop();
+      // Every run's whole log, for a failure that only shows on a slower machine.
+      const logDir = Deno.env.get("E2E_LOG_DIR");
+      if (logDir) {
+        await Deno.writeTextFile(
+          `${logDir}/crash-${seed}.log`,
+          allLogs.map((log, i) => `--- bot run ${i}\n${log.join("\n")}`).join("\n"),
+        );
+      }
       alice.stop();
       bob.stop();
       await setup.remove();
