@@ -15,6 +15,7 @@
 import { parseArgs } from "node:util";
 import { FakeOpenAI } from "../tests/fixtures/fake_openai.ts";
 import {
+  type BotProcess,
   registerUser,
   ROOT,
   setupBot,
@@ -270,6 +271,22 @@ async function start(): Promise<void> {
 
 // --- 4. memory and 5. throughput ----------------------------------------------------
 
+/** Asks the bot for its Stats line (SIGUSR1): heap, external, timeline sizes. */
+async function botStats(bot: BotProcess): Promise<string> {
+  const from = bot.log.length;
+  try {
+    Deno.kill(bot.pid, "SIGUSR1");
+  } catch {
+    return "(no SIGUSR1 here)";
+  }
+  for (let i = 0; i < 50; i++) {
+    const line = bot.log.slice(from).find((l) => l.includes("Stats: "));
+    if (line) return line.slice(line.indexOf("Stats: ") + 7);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return "(no answer to SIGUSR1)";
+}
+
 async function memoryAndThroughput(): Promise<void> {
   note("4. memory: idle, after 1,000 exchanges over 100 threads, after 1,000 more; 5. throughput");
   await using fake = FakeOpenAI.start();
@@ -280,6 +297,7 @@ async function memoryAndThroughput(): Promise<void> {
     await bot.ready();
     await new Promise((r) => setTimeout(r, 5000));
     const idle = await rssMb(bot.pid);
+    note(`  idle: ${await botStats(bot)}`);
     const c = await crowd(owner, setup.userId, 10, 10, true);
     const exchanges = quick ? 200 : 1000;
     const round = async (tag: string) => {
@@ -297,9 +315,11 @@ async function memoryAndThroughput(): Promise<void> {
     await round("m1");
     await new Promise((r) => setTimeout(r, 5000));
     const after1 = await rssMb(bot.pid);
+    note(`  after round 1: ${await botStats(bot)}`);
     await round("m2");
     await new Promise((r) => setTimeout(r, 5000));
     const after2 = await rssMb(bot.pid);
+    note(`  after round 2: ${await botStats(bot)}`);
     row("4. RSS idle (after start)", `${idle.toFixed(1)} MB`, "≤ 90 MB (Python bot: 58 MB)");
     row(
       `4. RSS after ${exchanges} exchanges, 100 threads`,
@@ -366,7 +386,9 @@ await waitFor(
   10_000,
 )
   .catch(() => {
-    console.error(`No Synapse at ${SYNAPSE_URL}. Start one: eval "$(bash scripts/e2e_env.sh)"`);
+    console.error(
+      `No Synapse at ${SYNAPSE_URL}. Start one: set -a; eval "$(bash scripts/e2e_env.sh)"; set +a`,
+    );
     Deno.exit(1);
   });
 if (want("overhead")) await overhead();

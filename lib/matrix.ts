@@ -85,6 +85,18 @@ function realId(id: string | undefined): string | undefined {
   return id && !id.startsWith("~") ? id : undefined;
 }
 
+/**
+ * The send queue of an event: one FIFO per room for messages and events that
+ * point at another (edits, redactions), so they keep their order where it
+ * matters; other events go at once. The SDK's default is one queue for every
+ * room: twenty replies in ten rooms went out one after another, and one
+ * send that failed for good failed every message queued behind it.
+ */
+export function sendQueueFor(event: sdk.MatrixEvent): string | null {
+  const queue = sdk.MatrixScheduler.QUEUE_MESSAGES(event);
+  return queue ? `${queue}:${event.getRoomId()}` : null;
+}
+
 /** A stable transaction id for a key (the event id + a suffix). */
 export async function txnIdFor(key: string): Promise<string> {
   const digest = new Uint8Array(
@@ -225,6 +237,7 @@ export class MatrixTransport implements ChatPort {
       deviceId: options.session.device_id,
       accessToken: options.session.access_token,
       store: syncStore,
+      scheduler: new sdk.MatrixScheduler(undefined, sendQueueFor),
       verificationMethods: ["m.sas.v1"],
       // Persist the sync position only after the events it covers are in the inbox.
       fetchFn: async (input: RequestInfo | URL, init?: RequestInit) => {

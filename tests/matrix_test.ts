@@ -1,6 +1,7 @@
 import { deepStrictEqual, match, notStrictEqual, strictEqual } from "node:assert/strict";
 import type { IncomingMessage } from "../lib/chat_port.ts";
-import { stripReplyFallback, toIncoming, txnIdFor } from "../lib/matrix.ts";
+import * as sdk from "matrix-js-sdk";
+import { sendQueueFor, stripReplyFallback, toIncoming, txnIdFor } from "../lib/matrix.ts";
 
 const ROOM = "!room:test";
 
@@ -216,4 +217,28 @@ Deno.test("txnIdFor gives distinct ids for many related keys", async () => {
   // Known value: a regression guard, so ids stay the same across versions
   // (a resend after an upgrade must still be deduplicated).
   strictEqual(await txnIdFor(""), "ige3b0c44298fc1c149afbf4c8");
+});
+
+Deno.test("sends queue per room: messages, edits and redactions in order, other rooms apart", () => {
+  const event = (room: string, type: string, content: Record<string, unknown> = {}, extra = {}) =>
+    new sdk.MatrixEvent({ room_id: room, type, content, ...extra });
+  const table: Array<[string, sdk.MatrixEvent, string | null]> = [
+    ["a message", event("!a:hs", "m.room.message", { body: "hi" }), "message:!a:hs"],
+    ["a message elsewhere", event("!b:hs", "m.room.message", { body: "hi" }), "message:!b:hs"],
+    [
+      "an edit",
+      event("!a:hs", "m.room.message", {
+        body: "* x",
+        "m.relates_to": { rel_type: "m.replace", event_id: "$p" },
+      }),
+      "message:!a:hs",
+    ],
+    ["a redaction", event("!a:hs", "m.room.redaction", {}, { redacts: "$p" }), "message:!a:hs"],
+    [
+      "a state event goes at once",
+      event("!a:hs", "m.room.topic", { topic: "t" }),
+      null,
+    ],
+  ];
+  for (const [what, e, queue] of table) strictEqual(sendQueueFor(e), queue, what);
 });
