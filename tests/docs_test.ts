@@ -522,9 +522,6 @@ Deno.test("the link check reports missing files and headings, not existing ones 
 
 Deno.test({
   name: "every doc and the README link only to existing files and headings",
-  // BUG: README.md and docs/e2ee-and-verification.md link docs/performance.md, which does not
-  // exist (never committed); remove `ignore` once it is written or the links are dropped.
-  ignore: true,
   fn() {
     const files = [
       "README.md",
