@@ -159,8 +159,24 @@ function acquireLock(dir: string): Deno.FsFile {
   return file;
 }
 
+/**
+ * Conversations are private: `state.db` is created 0600 (SQLite gives its
+ * -wal and -shm files the database's mode), and an older, wider file is
+ * narrowed. Failures are left to the open, which explains them.
+ */
+function restrictMode(path: string): void {
+  if (Deno.build.os === "windows") return;
+  try {
+    Deno.writeFileSync(path, new Uint8Array(), { append: true, create: true, mode: 0o600 });
+    if ((Deno.statSync(path).mode ?? 0) & 0o077) Deno.chmodSync(path, 0o600);
+  } catch {
+    // Read-only directory or file: the open below reports it.
+  }
+}
+
 function openDatabase(path: string): DatabaseSync {
   let db: DatabaseSync;
+  restrictMode(path);
   try {
     db = new DatabaseSync(path);
   } catch (error) {

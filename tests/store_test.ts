@@ -37,6 +37,27 @@ Deno.test("Store.open creates the directory and state.db", () => {
   }
 });
 
+Deno.test({
+  name: "state.db and its WAL are readable by the owner only, and an older 0644 file is narrowed",
+  ignore: Deno.build.os === "windows",
+  fn() {
+    using tmp = tempDir();
+    const first = Store.open(tmp.path);
+    first.db.prepare("INSERT INTO settings (key, value) VALUES (?, ?)").run("model", '"m"');
+    for (const name of ["state.db", "state.db-wal"]) {
+      strictEqual(Deno.statSync(join(tmp.path, name)).mode! & 0o777, 0o600, name);
+    }
+    first.close();
+    Deno.chmodSync(join(tmp.path, "state.db"), 0o644);
+    const second = Store.open(tmp.path);
+    try {
+      strictEqual(Deno.statSync(join(tmp.path, "state.db")).mode! & 0o777, 0o600);
+    } finally {
+      second.close();
+    }
+  },
+});
+
 Deno.test("Store.open migrates state.db to the current schema", () => {
   using tmp = tempDir();
   const store = Store.open(tmp.path);
