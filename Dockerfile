@@ -31,8 +31,9 @@ USER 65532:65532
 # the store (matrix.store_path, default "store") and images live here.
 WORKDIR /data
 VOLUME /data
-# Fewer glibc malloc arenas: less memory for a many-threaded runtime.
-ENV MALLOC_ARENA_MAX=2
+# glibc malloc tuned for a many-threaded, bursty runtime: less memory
+# (what `deno task start` sets; see docs/performance.md).
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072
 # SIGTERM stops the bot gracefully (answers in progress get up to 10 s).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/infinigpt"]

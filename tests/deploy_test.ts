@@ -169,12 +169,11 @@ Deno.test("the container runs as a non-root user who owns /data", () => {
   strictEqual(data.chown?.split(":")[0], uid);
 });
 
-Deno.test("the container sets the malloc arena limit the launcher sets", () => {
+Deno.test("the container sets the malloc tuning the launcher sets", () => {
   const env = runtime.instructions.filter((i) => i.op === "ENV").map((i) => i.args).join(" ");
-  ok(
-    new RegExp(`\\bMALLOC_ARENA_MAX[= ]${BOT_ENV.MALLOC_ARENA_MAX}\\b`).test(env),
-    `ENV: ${env}`,
-  );
+  for (const [name, value] of Object.entries(BOT_ENV)) {
+    ok(new RegExp(`(^|\\s)${name}[= ]${value}\\b`).test(env), `${name} missing from ENV: ${env}`);
+  }
 });
 
 // --- .dockerignore ----------------------------------------------------------
@@ -351,12 +350,14 @@ Deno.test("the systemd unit waits longer than the bot's 10 s grace before killin
   ok(Number(timeout[1]) > 10, `TimeoutStopSec=${timeout[1]}`);
 });
 
-Deno.test("the systemd unit reads secrets from an optional environment file and limits malloc arenas", () => {
+Deno.test("the systemd unit reads secrets from an optional environment file and tunes malloc like the launcher", () => {
   deepStrictEqual(service.get("EnvironmentFile"), ["-/etc/infinigpt/env"]);
-  ok(
-    (service.get("Environment") ?? []).includes(`MALLOC_ARENA_MAX=${BOT_ENV.MALLOC_ARENA_MAX}`),
-    `Environment=${service.get("Environment")}`,
-  );
+  for (const [name, value] of Object.entries(BOT_ENV)) {
+    ok(
+      (service.get("Environment") ?? []).includes(`${name}=${value}`),
+      `${name} missing: Environment=${service.get("Environment")}`,
+    );
+  }
 });
 
 Deno.test("the systemd unit can be enabled at boot", () => {
