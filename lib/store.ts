@@ -44,8 +44,6 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX handled_events_at ON handled_events (handled_at);`,
 ];
 
-const describeError = (error: unknown, path?: string): string => describeFsError(error, path);
-
 /** Options for {@link Store.open}. */
 export interface StoreOptions {
   /** Skip the lock (read-only inspection tools). */
@@ -77,7 +75,7 @@ export class Store {
       Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (error) {
       throw new StoreError(
-        `Cannot create the store directory ${dir}: ${describeError(error, dir)}`,
+        `Cannot create the store directory ${dir}: ${describeFsError(error, dir)}`,
       );
     }
     const lock = options.noLock ? undefined : acquireLock(dir);
@@ -126,14 +124,14 @@ function acquireLock(dir: string): Deno.FsFile {
   try {
     file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
   } catch (error) {
-    throw new StoreError(`Cannot open the lock file ${path}: ${describeError(error, path)}`);
+    throw new StoreError(`Cannot open the lock file ${path}: ${describeFsError(error, path)}`);
   }
   let locked = false;
   try {
     locked = file.tryLockSync(true);
   } catch (error) {
     file.close();
-    throw new StoreError(`Cannot lock ${path}: ${describeError(error)}`);
+    throw new StoreError(`Cannot lock ${path}: ${describeFsError(error)}`);
   }
   if (!locked) {
     file.close();
@@ -180,7 +178,7 @@ function openDatabase(path: string): DatabaseSync {
   try {
     db = new DatabaseSync(path);
   } catch (error) {
-    throw new StoreError(`Cannot open the state database ${path}: ${describeError(error, path)}`);
+    throw new StoreError(`Cannot open the state database ${path}: ${describeFsError(error, path)}`);
   }
   try {
     db.exec("PRAGMA busy_timeout = 5000");
@@ -200,7 +198,7 @@ function openDatabase(path: string): DatabaseSync {
   } catch (error) {
     db.close();
     if (error instanceof StoreError) throw error;
-    const message = describeError(error);
+    const message = describeFsError(error);
     if (/readonly|read-only|permission|access/i.test(message)) {
       throw new StoreError(
         `The state database ${path} is not writable (${message}). Check the permissions of the store directory.`,
