@@ -597,23 +597,16 @@ export class MatrixTransport implements ChatPort {
       content: Record<string, unknown>,
       txnId?: string,
     ) => Promise<{ event_id: string }>;
-    let id: string | undefined;
-    for (let attempt = 0; attempt < 3 && !id; attempt++) {
-      const sending = send(room, "m.room.message", content, txnId);
-      // The local echo is registered synchronously; keep it, as it takes the
-      // real id when the remote echo arrives.
-      const local = txnId ? this.client.getRoom(room)?.getEventForTxnId(txnId) : undefined;
-      const response = await sending;
-      // When sync delivers the remote echo of an earlier attempt with this
-      // transaction id (a resend after a crash) while the send is still being
-      // encrypted, the SDK settles the send without an id: the echo has it.
-      id = response?.event_id ?? realId(local?.getId()) ??
-        (txnId ? this.#eventIdForTxn(room, txnId) : undefined);
-      // Still unknown: send again with the same transaction id; the
-      // homeserver answers a repeat with the id of the event it already has.
-      if (!id && txnId) log.debug(`No event id for ${key}; asking the homeserver again`);
-      if (!txnId) break;
-    }
+    const sending = send(room, "m.room.message", content, txnId);
+    // The local echo is registered synchronously; keep it, as it takes the
+    // real id when the remote echo arrives.
+    const local = txnId ? this.client.getRoom(room)?.getEventForTxnId(txnId) : undefined;
+    const response = await sending;
+    // When sync delivers the remote echo of an earlier attempt with this
+    // transaction id (a resend after a crash) while the send is still being
+    // encrypted, the SDK settles the send without an id: the echo has it.
+    const id = response?.event_id ?? realId(local?.getId()) ??
+      (txnId ? this.#eventIdForTxn(room, txnId) : undefined);
     if (!id) throw new Error(`the homeserver returned no event id (${key ?? "no key"})`);
     log.debug(`Sent ${id} in ${room}${key ? ` for ${key}` : ""}`);
     return id;
