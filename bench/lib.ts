@@ -1,11 +1,9 @@
 /**
- * Shared pieces of the benchmarks: statistics, process memory, and a bot
- * with users on a real Synapse and the fake model.
+ * Shared pieces of the benchmarks: statistics and process memory. The bot
+ * with a user on a real Synapse is `scenario` of tests/e2e/helpers.ts.
  *
  * @module
  */
-import { FakeOpenAI } from "../tests/fixtures/fake_openai.ts";
-import { type BotProcess, type BotSetup, setupBot, TestClient } from "../tests/e2e/helpers.ts";
 
 /** Median, min and max of a sample. */
 export interface Stats {
@@ -34,60 +32,4 @@ export async function rssMb(pid: number): Promise<number> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
   return kb / 1024;
-}
-
-/** A bot and a client in a shared encrypted room. */
-export interface Scenario {
-  fake: FakeOpenAI;
-  setup: BotSetup;
-  bot: BotProcess;
-  alice: TestClient;
-  room: string;
-  /** Sends `.ai <text>` and resolves with the reply's visible text when it arrives. */
-  ask(text: string, client?: TestClient, room?: string): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** Starts a fake model, a bot, a client and an encrypted room. */
-export async function scenario(options: {
-  latencyMs?: number;
-  config?: Record<string, unknown>;
-  env?: Record<string, string>;
-} = {}): Promise<Scenario> {
-  const fake = FakeOpenAI.start({ latencyMs: options.latencyMs ?? 0 });
-  const alice = await TestClient.create("alice");
-  const setup = await setupBot({
-    providerUrl: fake.url,
-    admins: [alice.userId],
-    config: options.config,
-  });
-  const bot = await setup.start(options.env);
-  await bot.ready();
-  const room = await alice.createRoom({ invite: [setup.userId] });
-  await alice.waitForJoin(room, setup.userId);
-  const ask = async (text: string, client = alice, where = room) => {
-    await client.send(where, `.ai ${text}`);
-    try {
-      await client.waitForMessage(where, setup.userId, (t) => t.endsWith(`Echo: ${text}`), 60_000);
-    } catch (error) {
-      console.error(
-        `no answer to "${text}"; last bot log lines:\n${bot.log.slice(-30).join("\n")}`,
-      );
-      throw error;
-    }
-  };
-  return {
-    fake,
-    setup,
-    bot,
-    alice,
-    room,
-    ask,
-    async close() {
-      await bot.stop();
-      alice.stop();
-      await fake.close();
-      await setup.remove();
-    },
-  };
 }

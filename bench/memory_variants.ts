@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { rssMb, scenario } from "./lib.ts";
+import { scenario } from "../tests/e2e/helpers.ts";
+import { rssMb } from "./lib.ts";
 
 /** User + system CPU time of a process so far (Linux /proc). */
 async function cpuSeconds(pid: number): Promise<number> {
@@ -41,5 +42,3 @@ try {
 } finally {
   await s.close();
 }
-// Client sync loops and child pipes may keep the event loop alive; the figures are out.
-Deno.exit(0);

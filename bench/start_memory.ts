@@ -7,7 +7,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { fmt, rssMb, scenario, stats } from "./lib.ts";
+import { scenario } from "../tests/e2e/helpers.ts";
+import { fmt, rssMb, stats } from "./lib.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -30,7 +31,7 @@ try {
     wall.push(performance.now() - t0);
     console.error(`restart ${i + 1}: ${line.slice(0, 80)}`);
     inner.push(Number(/Ready in (\d+) ms/.exec(line)![1]));
-    Object.assign(s, { bot });
+    s.bot = bot;
   }
   await s.ask("after restarts");
   await new Promise((r) => setTimeout(r, 3000));
@@ -54,5 +55,3 @@ try {
 } finally {
   await s.close();
 }
-// Client sync loops and child pipes may keep the event loop alive; the figures are out.
-Deno.exit(0);

@@ -12,6 +12,7 @@ import * as sdk from "matrix-js-sdk";
 import { decryptAttachment } from "../../lib/attachments.ts";
 import { routeSdkLogs } from "../../lib/matrix.ts";
 import denoJson from "../../deno.json" with { type: "json" };
+import { FakeOpenAI } from "../fixtures/fake_openai.ts";
 import { rawConfig } from "../fixtures/harness.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { binaryProfileRunArgs, BOT_ENV, botRunArgs } from "../../lib/permissions.ts";
@@ -365,15 +366,12 @@ export class BotProcess {
     env: Record<string, string> = {},
     extraArgs: string[] = [],
   ): Promise<BotProcess> {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: await botArgs(configPath, env, extraArgs),
-      cwd: ROOT,
-      env: { NO_COLOR: "1", ...BOT_ENV, ...env },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    return new BotProcess(child);
+    return BotProcess.#spawn(
+      Deno.execPath(),
+      await botArgs(configPath, env, extraArgs),
+      ROOT,
+      env,
+    );
   }
 
   /**
@@ -387,8 +385,19 @@ export class BotProcess {
     args: string[] = ["--config", "config.json"],
   ): BotProcess {
     const binary = Deno.env.get("E2E_BOT_BINARY");
-    const child = new Deno.Command(binary ?? Deno.execPath(), {
-      args: binary ? args : binaryProfileRunArgs(ROOT, args),
+    return binary
+      ? BotProcess.#spawn(binary, args, cwd, env)
+      : BotProcess.#spawn(Deno.execPath(), binaryProfileRunArgs(ROOT, args), cwd, env);
+  }
+
+  static #spawn(
+    program: string,
+    args: string[],
+    cwd: string,
+    env: Record<string, string>,
+  ): BotProcess {
+    const child = new Deno.Command(program, {
+      args,
       cwd,
       env: { NO_COLOR: "1", ...BOT_ENV, ...env },
       stdin: "null",
@@ -519,4 +528,67 @@ export async function setupBot(options: BotSetupOptions): Promise<BotSetup> {
     },
     remove: () => Deno.remove(dir, { recursive: true }).catch(() => {}),
   };
+}
+
+/** A bot and a client in a shared encrypted room. */
+export interface Scenario {
+  fake: FakeOpenAI;
+  setup: BotSetup;
+  /** The running bot; a test that restarts it puts the new process here. */
+  bot: BotProcess;
+  alice: TestClient;
+  room: string;
+  /** Sends `.ai <text>` and resolves with the reply's visible text when it arrives. */
+  ask(text: string, client?: TestClient, room?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts a fake model, a bot, a client and an encrypted room. */
+export async function scenario(options: {
+  latencyMs?: number;
+  config?: Record<string, unknown>;
+  env?: Record<string, string>;
+} = {}): Promise<Scenario> {
+  const fake = FakeOpenAI.start({ latencyMs: options.latencyMs ?? 0 });
+  const alice = await TestClient.create("alice");
+  const setup = await setupBot({
+    providerUrl: fake.url,
+    admins: [alice.userId],
+    config: options.config,
+  });
+  const bot = await setup.start(options.env);
+  await bot.ready();
+  const room = await alice.createRoom({ invite: [setup.userId] });
+  await alice.waitForJoin(room, setup.userId);
+  // `bot` is replaced when a test restarts it; ask and close use the current one.
+  const s: Scenario = {
+    fake,
+    setup,
+    bot,
+    alice,
+    room,
+    async ask(text, client = alice, where = room) {
+      await client.send(where, `.ai ${text}`);
+      try {
+        await client.waitForMessage(
+          where,
+          setup.userId,
+          (t) => t.endsWith(`Echo: ${text}`),
+          60_000,
+        );
+      } catch (error) {
+        console.error(
+          `no answer to "${text}"; last bot log lines:\n${s.bot.log.slice(-30).join("\n")}`,
+        );
+        throw error;
+      }
+    },
+    async close() {
+      await s.bot.stop();
+      alice.stop();
+      await fake.close();
+      await setup.remove();
+    },
+  };
+  return s;
 }

@@ -9,6 +9,8 @@ import { FakeOpenAI } from "../fixtures/fake_openai.ts";
 import {
   type BotProcess,
   type BotSetup,
+  type Scenario,
+  scenario,
   setupBot,
   TestClient,
   type TestClient as Client,
@@ -39,33 +41,30 @@ function botTexts(client: Client, room: string, bot: string): string[] {
     .map((s) => TestClient.text(s));
 }
 
+/** Asks `.ai <text>`; once the model has it, sends `signal` and waits for the bot to start stopping. */
+async function signalWhileAnswering(s: Scenario, signal: Deno.Signal, text: string) {
+  await s.alice.send(s.room, `.ai ${text}`);
+  await s.bot.waitForLog(/sent \.ai in /);
+  s.bot.child.kill(signal);
+  await s.bot.waitForLog(/Stopping \(signal received\)/);
+}
+
 Deno.test({
   name:
     "a stop signal delivered twice at once (terminal or service manager plus the launcher) still stops gracefully",
   ...opts,
   async fn() {
-    await using fake = FakeOpenAI.start({ latencyMs: 1500 });
-    const alice = await TestClient.create("alice");
-    const setup = await setupBot({ providerUrl: fake.url, admins: [alice.userId] });
-    const bot = await setup.start();
+    const s = await scenario({ latencyMs: 1500 });
     try {
-      await bot.ready();
-      const room = await alice.createRoom({ invite: [setup.userId] });
-      await alice.waitForJoin(room, setup.userId);
-      await alice.send(room, ".ai in flight");
-      await bot.waitForLog(/sent \.ai in /);
-      bot.child.kill("SIGINT");
+      await signalWhileAnswering(s, "SIGINT", "in flight");
       // Apart enough not to merge into one pending signal, close enough to be one stop.
-      await bot.waitForLog(/Stopping \(signal received\)/);
       await new Promise((r) => setTimeout(r, 100));
-      bot.child.kill("SIGINT");
-      strictEqual((await bot.status).code, 0, bot.log.slice(-8).join("\n"));
-      ok(!bot.log.some((l) => /Second signal/.test(l)), "the duplicate was not a second signal");
-      await alice.waitForMessage(room, setup.userId, (t) => t.endsWith("Echo: in flight"));
+      s.bot.child.kill("SIGINT");
+      strictEqual((await s.bot.status).code, 0, s.bot.log.slice(-8).join("\n"));
+      ok(!s.bot.log.some((l) => /Second signal/.test(l)), "the duplicate was not a second signal");
+      await s.alice.waitForMessage(s.room, s.setup.userId, (t) => t.endsWith("Echo: in flight"));
     } finally {
-      await bot.stop();
-      alice.stop();
-      await setup.remove();
+      await s.close();
     }
   },
 });
@@ -75,30 +74,19 @@ Deno.test({
     "a second stop signal a moment later ends the wait for answers at once (exit 1), and the answer comes after the restart",
   ...opts,
   async fn() {
-    await using fake = FakeOpenAI.start({ latencyMs: 8000 });
-    const alice = await TestClient.create("alice");
-    const setup = await setupBot({ providerUrl: fake.url, admins: [alice.userId] });
-    let bot = await setup.start();
+    const s = await scenario({ latencyMs: 8000 });
     try {
-      await bot.ready();
-      const room = await alice.createRoom({ invite: [setup.userId] });
-      await alice.waitForJoin(room, setup.userId);
-      await alice.send(room, ".ai slow");
-      await bot.waitForLog(/sent \.ai in /);
-      bot.child.kill("SIGTERM");
-      await bot.waitForLog(/Stopping \(signal received\)/);
+      await signalWhileAnswering(s, "SIGTERM", "slow");
       await new Promise((r) => setTimeout(r, 1500));
-      bot.child.kill("SIGTERM");
-      strictEqual((await bot.status).code, 1, bot.log.slice(-8).join("\n"));
-      ok(bot.log.some((l) => /Second signal: exiting now/.test(l)));
-      fake.latencyMs = 0;
-      bot = await setup.start();
-      await bot.ready();
-      await alice.waitForMessage(room, setup.userId, (t) => t.endsWith("Echo: slow"));
+      s.bot.child.kill("SIGTERM");
+      strictEqual((await s.bot.status).code, 1, s.bot.log.slice(-8).join("\n"));
+      ok(s.bot.log.some((l) => /Second signal: exiting now/.test(l)));
+      s.fake.latencyMs = 0;
+      s.bot = await s.setup.start();
+      await s.bot.ready();
+      await s.alice.waitForMessage(s.room, s.setup.userId, (t) => t.endsWith("Echo: slow"));
     } finally {
-      await bot.stop();
-      alice.stop();
-      await setup.remove();
+      await s.close();
     }
   },
 });
