@@ -10,6 +10,7 @@
 import { describeFsError } from "./fs_errors.ts";
 import { z } from "zod";
 import type { Env } from "./env.ts";
+import { isRoomRef, ROOM_REF_HINT } from "./room_ref.ts";
 
 /** Default persona of the shipped config. */
 export const DEFAULT_PERSONALITY = "an AI that can assume any personality, named InfiniGPT";
@@ -53,10 +54,7 @@ const httpUrl = z.string().trim().refine((value) => {
 
 const MXID = /^@[^:\s]+:[^\s]+$/;
 const mxid = z.string().regex(MXID, "must be a full Matrix user ID like @name:server");
-const roomRef = z.string().regex(
-  /^[#!][^:\s]*:[^\s]+$/,
-  "must be a room alias (#room:server) or room ID (!id:server)",
-);
+const roomRef = z.string().refine(isRoomRef, ROOM_REF_HINT);
 
 // `host:port` as the reference wants, or a full URL, which we also accept.
 const hostPort = z.string().trim().min(1, { abort: true }).regex(
@@ -183,6 +181,7 @@ const matrix = z.object({
   e2e: flag.default(true),
   allowed_rooms: z.array(roomRef).nullish(),
   allowed_users: z.array(mxid).nullish(),
+  catch_up_seconds: z.int().min(0).default(600),
   verification: z.object({
     accept_from: z.enum(["anyone", "admins", "nobody"]).default("anyone"),
   }).default({ accept_from: "anyone" }),

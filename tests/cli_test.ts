@@ -170,7 +170,7 @@ Deno.test("check-config on a broken config exits 2 with one line per problem", a
     deepStrictEqual(stderr.split("\n").filter((l) => l.startsWith("- ")), [
       "- llm.history_size: must be at least 2 (got number 1)",
       "- matrix.server: must be an http:// or https:// URL",
-      "- matrix.channels[0]: must be a room alias (#room:server) or room ID (!id:server)",
+      "- matrix.channels[0]: must be a room alias (#room:server) or room ID (!id:server, or !id in room version 12)",
       '- llm.default_model: "gpt-9" is not in any list of llm.models (available: gpt-4.1-nano, gpt-4o, qwen3:8b)',
       "- matrix.password: is required (or set matrix.access_token)",
     ]);

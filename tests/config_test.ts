@@ -469,12 +469,40 @@ const REJECTED: Array<{ name: string; set: Record<string, unknown>; errors: stri
   {
     name: "a channel without # or !",
     set: { "matrix.channels": ["#ok:matrix.test", "room:matrix.test"] },
-    errors: ["matrix.channels[1]: must be a room alias (#room:server) or room ID (!id:server)"],
+    errors: [
+      "matrix.channels[1]: must be a room alias (#room:server) or room ID (!id:server, or !id in room version 12)",
+    ],
   },
   {
     name: "a channel that is a user id",
     set: { "matrix.channels": ["@user:matrix.test"] },
-    errors: ["matrix.channels[0]: must be a room alias (#room:server) or room ID (!id:server)"],
+    errors: [
+      "matrix.channels[0]: must be a room alias (#room:server) or room ID (!id:server, or !id in room version 12)",
+    ],
+  },
+  {
+    name: "a room version 12 ID cut short (no server part, not 43 characters)",
+    set: { "matrix.channels": ["!pbPNIxnaXPE-mgjkvK2X0Pytc1LxC48ysmWw"] },
+    errors: [
+      "matrix.channels[0]: must be a room alias (#room:server) or room ID (!id:server, or !id in room version 12)",
+    ],
+  },
+  {
+    name: "a room version 12 ID in standard (not URL-safe) base64",
+    set: { "matrix.allowed_rooms": ["!pbPNIxnaXPE+mgjkvK2X0Pytc1LxC48ysmWwZJkVZ/w"] },
+    errors: [
+      "matrix.allowed_rooms[0]: must be a room alias (#room:server) or room ID (!id:server, or !id in room version 12)",
+    ],
+  },
+  {
+    name: "a negative catch_up_seconds",
+    set: { "matrix.catch_up_seconds": -1 },
+    errors: ["matrix.catch_up_seconds: must be at least 0 (got number -1)"],
+  },
+  {
+    name: "a catch_up_seconds that is not a whole number",
+    set: { "matrix.catch_up_seconds": 1.5 },
+    errors: ["matrix.catch_up_seconds: must be an integer (got number 1.5)"],
   },
   {
     name: "channels given as one string",
@@ -500,7 +528,7 @@ const REJECTED: Array<{ name: string; set: Record<string, unknown>; errors: stri
     name: "an allowed_rooms entry that is not a room",
     set: { "matrix.allowed_rooms": ["ai"] },
     errors: [
-      "matrix.allowed_rooms[0]: must be a room alias (#room:server) or room ID (!id:server)",
+      "matrix.allowed_rooms[0]: must be a room alias (#room:server) or room ID (!id:server, or !id in room version 12)",
     ],
   },
   {
@@ -554,7 +582,7 @@ Deno.test("reports every problem at once, cross-field ones included", () => {
   deepStrictEqual(errors, [
     "llm.history_size: must be at least 2 (got number 1)",
     "matrix.server: must be an http:// or https:// URL",
-    "matrix.channels[0]: must be a room alias (#room:server) or room ID (!id:server)",
+    "matrix.channels[0]: must be a room alias (#room:server) or room ID (!id:server, or !id in room version 12)",
     'llm.default_model: "gpt-9" is not in any list of llm.models (available: gpt-4.1-nano, gpt-4o, qwen3:8b)',
     "matrix.password: is required (or set matrix.access_token)",
   ]);
@@ -665,6 +693,30 @@ const ACCEPTED: Array<{ name: string; set: Record<string, unknown>; check: (c: C
       name: "room aliases and room IDs as channels",
       set: { "matrix.channels": ["#ai:matrix.test", "!abcDEF:matrix.test"] },
       check: (c) => deepStrictEqual(c.matrix.channels, ["#ai:matrix.test", "!abcDEF:matrix.test"]),
+    },
+    {
+      name: "room version 12 IDs (no server part) as channels and allowed_rooms",
+      set: {
+        "matrix.channels": ["!pbPNIxnaXPE-mgjkvK2X0Pytc1LxC48ysmWwZJkVZ-w", "#ai:matrix.test"],
+        "matrix.allowed_rooms": ["!pbPNIxnaXPE-mgjkvK2X0Pytc1LxC48ysmWwZJkVZ-w"],
+      },
+      check: (c) => {
+        deepStrictEqual(c.matrix.channels, [
+          "!pbPNIxnaXPE-mgjkvK2X0Pytc1LxC48ysmWwZJkVZ-w",
+          "#ai:matrix.test",
+        ]);
+        deepStrictEqual(c.matrix.allowed_rooms, ["!pbPNIxnaXPE-mgjkvK2X0Pytc1LxC48ysmWwZJkVZ-w"]);
+      },
+    },
+    {
+      name: "catch_up_seconds defaults to 600 and accepts 0",
+      set: {},
+      check: (c) => strictEqual(c.matrix.catch_up_seconds, 600),
+    },
+    {
+      name: "catch_up_seconds 0 answers none",
+      set: { "matrix.catch_up_seconds": 0 },
+      check: (c) => strictEqual(c.matrix.catch_up_seconds, 0),
     },
     {
       name: "allowed_rooms and allowed_users lists",
