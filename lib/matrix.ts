@@ -3,9 +3,11 @@
  * store, turned into a {@link ChatPort} for the core.
  *
  * Incoming: only live events after the first sync, never our own, never from
- * before the bot joined the room; each is written to the durable inbox the
- * moment sync delivers it, decrypted (waiting for late keys), filtered to
- * `m.text`, handed to the bot, and marked handled after the reply.
+ * before the bot's own join event in the room (joins.ts); after a restart,
+ * what the first sync catches up on (and the inbox kept) only within
+ * `matrix.catch_up_seconds` (catch_up.ts). Each is written to the durable
+ * inbox the moment sync delivers it, decrypted (waiting for late keys),
+ * filtered to `m.text`, handed to the bot, and marked handled after the reply.
  * Outgoing: Markdown body + sanitized HTML, threads kept, long replies split,
  * edits with `m.replace`, media encrypted in encrypted rooms, transaction ids
  * derived from the triggering event so a resend after a crash is dropped by
@@ -16,11 +18,14 @@
 import loglevel from "loglevel";
 import * as sdk from "matrix-js-sdk";
 import { encryptAttachment, imageSize } from "./attachments.ts";
+import { catchUpVerdict, eventAgeMs, skippedLine } from "./catch_up.ts";
 import type { ChatPort, ImageOptions, IncomingMessage, OutgoingMessage } from "./chat_port.ts";
 import type { Config } from "./config.ts";
-import { Inbox } from "./inbox.ts";
+import { Inbox, type InboxEntry } from "./inbox.ts";
+import { answerInvite, JoinBoundary } from "./joins.ts";
 import { getLogger } from "./log.ts";
 import { renderMarkdown } from "./markdown.ts";
+import { isRoomId } from "./room_ref.ts";
 import type { Session } from "./session.ts";
 import { splitMarkdown } from "./split.ts";
 import type { Store } from "./store.ts";
@@ -196,6 +201,19 @@ export class MatrixTransport implements ChatPort {
   readonly #startedAt = Date.now();
   readonly #inflight = new Set<Promise<void>>();
   readonly #profiles = new Map<string, { name: string; at: number }>();
+  readonly #joins = new JoinBoundary();
+  /** Rooms this process joined: a stale invite to one of them is never declined. */
+  readonly #joinedHere = new Set<string>();
+  /** Room IDs of `matrix.channels` (aliases resolved). */
+  readonly #channelIds = new Set<string>();
+  /** Invites answered (room + invite event), so one is answered once. */
+  readonly #invitesAnswered = new Set<string>();
+  /** Until the first sync from the homeserver after the start is processed. */
+  #catchingUp = true;
+  #inboxCaughtUp = false;
+  #skipped = 0;
+  /** Invites wait until the channels are joined: a channel's invite is accepted from anyone. */
+  #answeringInvites = false;
   #name: string;
   #handler?: MessageHandler;
   #prepared = false;
@@ -318,8 +336,8 @@ export class MatrixTransport implements ChatPort {
 
   /**
    * Starts syncing, waits for the first sync, sets up cross-signing, joins
-   * `matrix.channels`, then hands live messages (and any left in the inbox
-   * from before a crash) to `handler`.
+   * `matrix.channels`, answers pending invites, then hands live messages (and
+   * any left in the inbox from before a crash) to `handler`.
    */
   async start(handler: MessageHandler): Promise<JoinResult[]> {
     this.#handler = handler;
@@ -337,16 +355,15 @@ export class MatrixTransport implements ChatPort {
       this.#stopping = true;
     });
     client.on(sdk.RoomEvent.Timeline, (event, room, toStart, removed, data) => {
-      if (!this.#prepared || toStart || removed || !data?.liveEvent || !room) return;
+      if (toStart || removed || !data?.liveEvent || !room) return;
+      if (event.getType() === "m.room.member" && event.getStateKey() === this.userId) {
+        this.#joins.ownMembership(room.roomId, event.getContent().membership);
+      }
+      if (!this.#prepared) return;
       try {
         this.#accept(event, room.roomId);
       } catch (error) {
         log.error(`Could not queue event ${event.getId()}: ${(error as Error).message}`);
-      }
-    });
-    client.on(sdk.RoomMemberEvent.Membership, (event, member) => {
-      if (this.#prepared && member.userId === this.userId && member.membership === "invite") {
-        void this.#onInvite(member.roomId, event.getSender() ?? "");
       }
     });
     if (config.matrix.e2e) {
@@ -370,11 +387,23 @@ export class MatrixTransport implements ChatPort {
     });
     // Rooms joined before the current sync: a reset in a room just joined is not a gap.
     let joinedBefore = new Set<string>();
-    client.on(sdk.ClientEvent.Sync, () => {
+    // Runs when a sync has been processed: its events were all emitted before.
+    client.on(sdk.ClientEvent.Sync, (state, _previous, data) => {
+      if (state !== "PREPARED" && state !== "SYNCING") return;
       joinedBefore = new Set(
         client.getRooms().filter((r) => r.getMyMembership() === "join").map((r) => r.roomId),
       );
-      if (this.#prepared) this.#trimTimelines();
+      this.#joins.syncEnded(joinedBefore);
+      if (state === "PREPARED") this.#prepared = true;
+      // The first sync from the homeserver is the catch-up (at a first start
+      // it is the initial sync, which is not dispatched at all).
+      if (!data?.fromCache && this.#catchingUp) {
+        this.#catchingUp = false;
+        this.#reportSkipped();
+      }
+      if (!this.#prepared) return;
+      this.#trimTimelines();
+      this.#answerInvites();
     });
     client.on(sdk.RoomEvent.TimelineReset, (room) => {
       if (this.#prepared && !this.#trimming && room && joinedBefore.has(room.roomId)) {
@@ -389,22 +418,49 @@ export class MatrixTransport implements ChatPort {
     await client.startClient({ initialSyncLimit: 1, lazyLoadMembers: false, filter });
     await prepared;
     this.#prepared = true;
+    // Taken now, before live events join them in the inbox.
+    const leftovers = this.#catchUpInbox();
     await this.#loadOwnName();
     if (config.matrix.e2e) await this.#bootstrapCrossSigning();
     const joins = await this.#joinChannels();
-    // Invites that arrived before the first sync (or while the bot was down).
-    for (const room of client.getRooms()) {
-      if (room.getMyMembership() === "invite") {
-        const inviter = room.getMember(this.userId)?.events.member?.getSender() ?? "";
-        void this.#onInvite(room.roomId, inviter);
-      }
-    }
+    // Invites that arrived before the first sync (or while the bot was down),
+    // and those held back while the channels were joined.
+    this.#answeringInvites = true;
+    this.#answerInvites();
     this.#inbox.prune();
-    for (const entry of this.#inbox.pending()) {
+    for (const entry of leftovers) {
       log.info(`Handling ${entry.eventId} in ${entry.room}, left from before the restart`);
       this.#track(this.#process(entry.eventId, entry.room, new sdk.MatrixEvent(entry.event), true));
     }
     return joins;
+  }
+
+  // Inbox leftovers (from before a crash or a cancelled answer) are caught-up
+  // messages too: older than the window, they are marked handled unanswered.
+  #catchUpInbox(): InboxEntry[] {
+    const window = this.#options.config.matrix.catch_up_seconds;
+    const now = Date.now();
+    const fresh: InboxEntry[] = [];
+    for (const entry of this.#inbox.pending()) {
+      const age = eventAgeMs(entry.event, entry.receivedAt, now);
+      if (catchUpVerdict(age, window) === "answer") fresh.push(entry);
+      else {
+        log.debug(`Skipping ${entry.eventId} in ${entry.room}: older than the catch-up window`);
+        this.#inbox.done(entry.eventId, entry.room);
+        this.#skipped++;
+      }
+    }
+    this.#inboxCaughtUp = true;
+    this.#reportSkipped();
+    return fresh;
+  }
+
+  // One line for everything skipped at this start, once both the inbox and
+  // the first sync have been looked at.
+  #reportSkipped(): void {
+    if (this.#catchingUp || !this.#inboxCaughtUp || !this.#skipped) return;
+    log.info(skippedLine(this.#skipped, this.#options.config.matrix.catch_up_seconds));
+    this.#skipped = 0;
   }
 
   async #loadOwnName(): Promise<void> {
@@ -446,8 +502,12 @@ export class MatrixTransport implements ChatPort {
   async #joinChannels(): Promise<JoinResult[]> {
     const results: JoinResult[] = [];
     for (const room of this.#options.config.matrix.channels) {
+      if (isRoomId(room)) this.#channelIds.add(room);
       try {
         const joined = await this.client.joinRoom(room);
+        this.#joinedHere.add(joined.roomId);
+        this.#channelIds.add(joined.roomId);
+        this.#channelAliases.set(room, joined.roomId);
         log.info(
           `${this.#name} joined ${room}${joined.roomId !== room ? ` (${joined.roomId})` : ""}`,
         );
@@ -461,29 +521,79 @@ export class MatrixTransport implements ChatPort {
     return results;
   }
 
+  readonly #channelAliases = new Map<string, string>();
+
+  // True when the room is one of `matrix.channels`; aliases not resolved yet
+  // (a room created after the start) are tried again.
+  async #isChannel(roomId: string): Promise<boolean> {
+    if (this.#channelIds.has(roomId)) return true;
+    for (const ref of this.#options.config.matrix.channels) {
+      if (isRoomId(ref) || this.#channelAliases.has(ref)) continue;
+      try {
+        const id = (await this.client.getRoomIdForAlias(ref)).room_id;
+        this.#channelAliases.set(ref, id);
+        this.#channelIds.add(id);
+      } catch (error) {
+        log.debug(`Cannot resolve ${ref}: ${(error as Error).message}`);
+      }
+    }
+    return this.#channelIds.has(roomId);
+  }
+
+  // Answers each invite the synced state shows once. Membership events
+  // replayed by the sync that delivers a joined room (its old invite among
+  // them) are not invites: only a room whose membership is still `invite`
+  // after a whole sync is one.
+  #answerInvites(): void {
+    if (!this.#answeringInvites || this.#stopping) return;
+    for (const room of this.client.getRooms()) {
+      if (room.getMyMembership() !== "invite") continue;
+      const invite = room.getMember(this.userId)?.events.member;
+      const key = `${room.roomId} ${invite?.getId() ?? invite?.getTs() ?? ""}`;
+      if (this.#invitesAnswered.has(key)) continue;
+      this.#invitesAnswered.add(key);
+      void this.#onInvite(room.roomId, invite?.getSender() ?? "");
+    }
+  }
+
   async #onInvite(roomId: string, inviter: string): Promise<void> {
     const { admins, allowed_users } = this.#options.config.matrix;
-    const ok = admins.includes(inviter) || (allowed_users?.includes(inviter) ?? false);
     try {
-      if (ok) {
+      const facts = {
+        inviter,
+        admins,
+        allowedUsers: allowed_users,
+        channel: await this.#isChannel(roomId),
+        joined: this.#joinedHere.has(roomId),
+      };
+      let answer = answerInvite(facts);
+      // The synced state can trail the homeserver (a join whose sync has not
+      // arrived yet): it has the last word before the bot leaves a room.
+      if (answer.action === "leave" && (await this.#joinedOnServer(roomId))) {
+        answer = answerInvite({ ...facts, joined: true });
+      }
+      if (answer.action === "join") {
         await this.client.joinRoom(roomId);
-        log.info(`Accepted the invite of ${inviter} to ${roomId}`);
-      } else {
+        this.#joinedHere.add(roomId);
+        log.info(`Accepted the invite of ${inviter} to ${roomId}: ${answer.reason}`);
+      } else if (answer.action === "leave") {
         await this.client.leave(roomId);
-        log.info(
-          `Declined the invite of ${inviter} to ${roomId}: only admins${
-            allowed_users ? " and allowed users" : ""
-          } may invite the bot`,
-        );
+        log.info(`Declined the invite of ${inviter} to ${roomId}: ${answer.reason}`);
+      } else {
+        log.debug(`Not answering the invite of ${inviter} to ${roomId}: ${answer.reason}`);
       }
     } catch (error) {
       log.warn(`Could not answer the invite to ${roomId}: ${(error as Error).message}`);
     }
   }
 
-  // The time the bot joined a room (server clock); older events are history.
-  #joinedAt(roomId: string): number | undefined {
-    return this.client.getRoom(roomId)?.getMember(this.userId)?.events.member?.getTs();
+  async #joinedOnServer(roomId: string): Promise<boolean> {
+    try {
+      return (await this.client.getJoinedRooms()).joined_rooms.includes(roomId);
+    } catch (error) {
+      log.debug(`Cannot list the joined rooms: ${(error as Error).message}`);
+      return false;
+    }
   }
 
   #accept(event: sdk.MatrixEvent, roomId: string): void {
@@ -492,8 +602,19 @@ export class MatrixTransport implements ChatPort {
     if (!eventId || eventId.startsWith("~") || event.getSender() === this.userId) return;
     const type = event.getWireType();
     if (type !== "m.room.message" && type !== "m.room.encrypted") return;
-    const joined = this.#joinedAt(roomId);
-    if (joined !== undefined && event.getTs() < joined) return;
+    // Everything before the bot's own join is history (decision 28).
+    if (!this.#joins.afterJoin(roomId)) return;
+    if (this.#inbox.seen(eventId)) return;
+    if (this.#catchingUp) {
+      const window = this.#options.config.matrix.catch_up_seconds;
+      const age = eventAgeMs(event.event, Date.now(), Date.now());
+      if (catchUpVerdict(age, window) === "skip") {
+        log.debug(`Skipping ${eventId} in ${roomId}: older than the catch-up window`);
+        this.#inbox.done(eventId, roomId);
+        this.#skipped++;
+        return;
+      }
+    }
     if (!this.#inbox.add(eventId, roomId, event.event as Record<string, unknown>)) return;
     this.#track(this.#process(eventId, roomId, event, false, performance.now()));
   }
@@ -737,19 +858,11 @@ export class MatrixTransport implements ChatPort {
   }
 
   /** Rooms the bot is in, for `allowed_rooms` resolution. */
-  async resolveRooms(refs: readonly string[]): Promise<Set<string>> {
-    const ids = new Set<string>();
-    for (const ref of refs) {
-      if (ref.startsWith("!")) ids.add(ref);
-      else {
-        try {
-          ids.add((await this.client.getRoomIdForAlias(ref)).room_id);
-        } catch (error) {
-          log.warn(`matrix.allowed_rooms: cannot resolve ${ref}: ${(error as Error).message}`);
-        }
-      }
-    }
-    return ids;
+  resolveRooms(refs: readonly string[]): Promise<Set<string>> {
+    return resolveRoomRefs(
+      refs,
+      async (alias) => (await this.client.getRoomIdForAlias(alias)).room_id,
+    );
   }
 
   /** Waits for messages being processed (bounded by the bot's own stop). */
@@ -768,6 +881,29 @@ export class MatrixTransport implements ChatPort {
       log.warn(`Could not save the sync position: ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * Room IDs for references: an ID (of any room version) as it is, an alias
+ * through `resolveAlias`; one that cannot be resolved is left out, with a
+ * warning.
+ */
+export async function resolveRoomRefs(
+  refs: readonly string[],
+  resolveAlias: (alias: string) => Promise<string>,
+): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (const ref of refs) {
+    if (isRoomId(ref)) ids.add(ref);
+    else {
+      try {
+        ids.add(await resolveAlias(ref));
+      } catch (error) {
+        log.warn(`matrix.allowed_rooms: cannot resolve ${ref}: ${(error as Error).message}`);
+      }
+    }
+  }
+  return ids;
 }
 
 function localpart(userId: string): string {

@@ -1,7 +1,13 @@
 import { deepStrictEqual, match, notStrictEqual, strictEqual } from "node:assert/strict";
 import type { IncomingMessage } from "../lib/chat_port.ts";
 import * as sdk from "matrix-js-sdk";
-import { sendQueueFor, stripReplyFallback, toIncoming, txnIdFor } from "../lib/matrix.ts";
+import {
+  resolveRoomRefs,
+  sendQueueFor,
+  stripReplyFallback,
+  toIncoming,
+  txnIdFor,
+} from "../lib/matrix.ts";
 
 const ROOM = "!room:test";
 
@@ -241,4 +247,20 @@ Deno.test("sends queue per room: messages, edits and redactions in order, other 
     ],
   ];
   for (const [what, e, queue] of table) strictEqual(sendQueueFor(e), queue, what);
+});
+
+Deno.test("allowed_rooms: room IDs of every version are taken as they are, aliases resolved", async () => {
+  const v12 = "!pbPNIxnaXPE-mgjkvK2X0Pytc1LxC48ysmWwZJkVZ-w";
+  const asked: string[] = [];
+  const ids = await resolveRoomRefs(
+    [v12, "!old:matrix.test", "#ai:matrix.test", "#gone:matrix.test"],
+    (alias) => {
+      asked.push(alias);
+      return alias === "#ai:matrix.test"
+        ? Promise.resolve("!resolved:matrix.test")
+        : Promise.reject(new Error("M_NOT_FOUND"));
+    },
+  );
+  deepStrictEqual([...ids], [v12, "!old:matrix.test", "!resolved:matrix.test"]);
+  deepStrictEqual(asked, ["#ai:matrix.test", "#gone:matrix.test"], "IDs are never looked up");
 });
