@@ -18,6 +18,23 @@ python3-olm). Reads a JSON plan from the file named in argv[1], or from stdin:
       ]
     }
 
+Steps of other kinds (additive; the plan may then be given as a file, so
+stdin stays free for "wait_signal"); a room may be named "$<label>" of a room
+the plan created:
+
+    {"create": "<label>", "alias": "localpart", "name": "...", "encrypted": true,
+     "room_version": "12", "preset": "public_chat", "invite": ["@u:server"]}
+        -> {"step", "created": "<label>", "room": "!id", "alias": "#localpart:server"}
+    {"room": "$<label>", "invite": "@u:server"}       -> {"step", "invited", "room"}
+    {"room": "$<label>", "send": "text", "count": 0}  -> sends without waiting for an answer
+    {"room": "$<label>", "wait_member": "@u:server", "membership": "join"}
+        -> waits until that member event arrives: {"step", "member", "membership", "room"}
+    {"wait_signal": "<word>"}   -> prints {"step", "waiting": "<word>"} and reads stdin
+                                   until a line equal to <word> arrives
+    {"room": "$<label>", "report": true, "settle_ms": 1000}
+        -> syncs settle_ms more, then {"step", "room", "report": [every peer message
+           of the room, as above], "memberships": [the peer's membership events]}
+
 Prints one JSON line when ready ({"ready": ...}) and one per step:
 {"step", "room", "send", "sent_event_id", "sent_encrypted", "ok", "messages": [...]},
 where each message is a peer message first seen after the send:
@@ -42,8 +59,12 @@ from nio import (
     JoinError,
     LoginResponse,
     MegolmEvent,
+    RoomCreateResponse,
+    RoomInviteResponse,
+    RoomMemberEvent,
     RoomSendResponse,
 )
+from nio.api import RoomPreset
 from nio.crypto import ENCRYPTION_ENABLED
 from nio.exceptions import EncryptionError
 
@@ -70,6 +91,9 @@ class Peer:
         self.pending_edits: dict = {}  # target event id -> list of edit records
         self.undecrypted: list = []  # (room_id, MegolmEvent) awaiting keys
         self.invites: set = set()
+        self.labels: dict = {}  # "$label" -> room id of a room the plan created
+        # (room id, user id) -> that member's membership events, in timeline order
+        self.memberships: dict = {}
 
     async def step(self, timeout_ms: int = 0, full_state: bool = False):
         """One sync plus nio's key housekeeping (what sync_forever would do)."""
@@ -85,6 +109,10 @@ class Peer:
             self.invites.update(resp.rooms.invite.keys())
             for room_id, info in resp.rooms.join.items():
                 for ev in info.timeline.events:
+                    if isinstance(ev, RoomMemberEvent):
+                        self.memberships.setdefault((room_id, ev.state_key), []).append(
+                            {"event_id": ev.event_id, "membership": ev.membership}
+                        )
                     self.record(room_id, ev, late=False)
         self.retry_undecrypted()
         return resp
@@ -172,8 +200,104 @@ class Peer:
                     raise Failure(f"join of {room_id} never synced", 2)
                 await self.step(500)
 
-    async def run_step(self, index: int, spec: dict, timeout: float) -> dict:
+    def room_of(self, spec: dict) -> str:
         room_id = spec.get("room") or self.plan["rooms"][0]
+        return self.labels.get(room_id, room_id)
+
+    async def create(self, index: int, spec: dict, timeout: float) -> dict:
+        initial_state = []
+        if spec.get("encrypted"):
+            initial_state.append({
+                "type": "m.room.encryption",
+                "state_key": "",
+                "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+            })
+        resp = await self.c.room_create(
+            alias=spec.get("alias"),
+            name=spec.get("name"),
+            room_version=spec.get("room_version"),
+            preset=RoomPreset(spec["preset"]) if spec.get("preset") else None,
+            invite=spec.get("invite", []),
+            initial_state=initial_state,
+        )
+        if not isinstance(resp, RoomCreateResponse):
+            raise Failure(f"step {index}: create failed: {resp}", 2)
+        self.labels["$" + spec["create"]] = resp.room_id
+        deadline = time.monotonic() + timeout
+        while resp.room_id not in self.c.rooms:
+            if time.monotonic() > deadline:
+                raise Failure(f"step {index}: created room {resp.room_id} never synced", 2)
+            await self.step(500)
+        server = self.c.user_id.split(":", 1)[1]
+        return {
+            "step": index,
+            "created": spec["create"],
+            "room": resp.room_id,
+            "alias": f"#{spec['alias']}:{server}" if spec.get("alias") else None,
+            "encrypted": bool(self.c.rooms[resp.room_id].encrypted),
+        }
+
+    async def invite(self, index: int, spec: dict) -> dict:
+        room_id = self.room_of(spec)
+        resp = await self.c.room_invite(room_id, spec["invite"])
+        if not isinstance(resp, RoomInviteResponse):
+            raise Failure(f"step {index}: invite failed: {resp}")
+        return {"step": index, "invited": spec["invite"], "room": room_id}
+
+    async def wait_member(self, index: int, spec: dict, timeout: float) -> dict:
+        room_id = self.room_of(spec)
+        user, wanted = spec["wait_member"], spec.get("membership", "join")
+        deadline = time.monotonic() + timeout
+        while not any(m["membership"] == wanted
+                      for m in self.memberships.get((room_id, user), [])):
+            if time.monotonic() > deadline:
+                result = {"step": index, "ok": False, "room": room_id,
+                          "error": f"step {index}: {user} never got {wanted} in {room_id}"}
+                raise Failure(result["error"], 1, result)
+            await self.step(500)
+        return {"step": index, "member": user, "membership": wanted, "room": room_id}
+
+    async def wait_signal(self, index: int, spec: dict) -> dict:
+        out({"step": index, "waiting": spec["wait_signal"]})
+        loop = asyncio.get_running_loop()
+        while True:
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            if not line:
+                raise Failure(f"step {index}: stdin closed before {spec['wait_signal']!r}")
+            if line.strip() == spec["wait_signal"]:
+                return {"step": index, "signal": spec["wait_signal"]}
+
+    async def report(self, index: int, spec: dict) -> dict:
+        room_id = self.room_of(spec)
+        until = time.monotonic() + spec.get("settle_ms", 0) / 1000
+        while True:
+            now = time.monotonic()
+            if now >= until:
+                break
+            await self.step(max(0, min(500, int((until - now) * 1000))))
+        return {
+            "step": index,
+            "room": room_id,
+            "report": [m for m in self.messages.values() if m["room"] == room_id],
+            "undecrypted": [e.event_id for r, e in self.undecrypted if r == room_id],
+            "memberships": self.memberships.get((room_id, self.peer), []),
+        }
+
+    async def any_step(self, index: int, spec: dict, timeout: float) -> dict:
+        if "create" in spec:
+            return await self.create(index, spec, timeout)
+        if "invite" in spec and "send" not in spec:
+            return await self.invite(index, spec)
+        if "wait_member" in spec:
+            return await self.wait_member(index, spec, timeout)
+        if "wait_signal" in spec:
+            return await self.wait_signal(index, spec)
+        if spec.get("report"):
+            return await self.report(index, spec)
+        return await self.run_step(index, spec, timeout)
+
+    async def run_step(self, index: int, spec: dict, timeout: float) -> dict:
+        room_id = self.room_of(spec)
         room = self.c.rooms[room_id]
         content = {"msgtype": "m.text", "body": spec["send"]}
         if spec.get("mentions"):
@@ -250,7 +374,7 @@ async def main() -> int:
                 "rooms": {r: {"encrypted": bool(client.rooms[r].encrypted)} for r in plan["rooms"]},
             })
             for index, spec in enumerate(plan["steps"]):
-                out(await peer.run_step(index, spec, float(spec.get("timeout", timeout))))
+                out(await peer.any_step(index, spec, float(spec.get("timeout", timeout))))
             return 0
         except Failure as failure:
             if failure.extra:
