@@ -206,6 +206,7 @@ export class MatrixTransport implements ChatPort {
   readonly #joinedHere = new Set<string>();
   /** Room IDs of `matrix.channels` (aliases resolved). */
   readonly #channelIds = new Set<string>();
+  readonly #channelAliases = new Map<string, string>();
   /** Invites answered (room + invite event), so one is answered once. */
   readonly #invitesAnswered = new Set<string>();
   /** Until the first sync from the homeserver after the start is processed. */
@@ -356,6 +357,8 @@ export class MatrixTransport implements ChatPort {
     });
     client.on(sdk.RoomEvent.Timeline, (event, room, toStart, removed, data) => {
       if (toStart || removed || !data?.liveEvent || !room) return;
+      // In timeline order: without thread support in the client, thread
+      // replies are in the room's timeline too, in the server's order.
       if (event.getType() === "m.room.member" && event.getStateKey() === this.userId) {
         this.#joins.ownMembership(room.roomId, event.getContent().membership);
       }
@@ -520,8 +523,6 @@ export class MatrixTransport implements ChatPort {
     }
     return results;
   }
-
-  readonly #channelAliases = new Map<string, string>();
 
   // True when the room is one of `matrix.channels`; aliases not resolved yet
   // (a room created after the start) are tried again.
