@@ -202,7 +202,10 @@ export class MatrixTransport implements ChatPort {
   readonly #inflight = new Set<Promise<void>>();
   readonly #profiles = new Map<string, { name: string; at: number }>();
   readonly #joins = new JoinBoundary();
-  /** Rooms this process joined: a stale invite to one of them is never declined. */
+  /**
+   * Rooms joined and not left since: this process's joins count at once,
+   * before their sync arrives, so a stale invite to one is never declined.
+   */
   readonly #joinedHere = new Set<string>();
   /** Room IDs of `matrix.channels` (aliases resolved). */
   readonly #channelIds = new Set<string>();
@@ -360,7 +363,10 @@ export class MatrixTransport implements ChatPort {
       // In timeline order: without thread support in the client, thread
       // replies are in the room's timeline too, in the server's order.
       if (event.getType() === "m.room.member" && event.getStateKey() === this.userId) {
-        this.#joins.ownMembership(room.roomId, event.getContent().membership);
+        const membership = event.getContent().membership;
+        this.#joins.ownMembership(room.roomId, membership);
+        // Kicked or left: a new invite to the room is a real one again.
+        if (membership === "leave" || membership === "ban") this.#joinedHere.delete(room.roomId);
       }
       if (!this.#prepared) return;
       try {
