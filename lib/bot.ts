@@ -325,6 +325,7 @@ export class Bot {
       displayName: (userId) =>
         o.port.displayName(msg.room, userId).catch(() => userId).then((n) => n || userId),
       withThread: (user, task) => this.#threads.push(`${msg.room}\n${user}`, task),
+      withAllThreads: (task) => this.#threads.exclusive(task),
       recordUsage: (tokens) => o.budget?.add(msg.sender, tokens),
       mark: (label) => void marks.set(label, performance.now()),
     };

@@ -26,19 +26,58 @@ export function systemPrompt(prompt: readonly string[], persona: string, verbose
 }
 
 /**
- * Trims a thread to `size` messages by dropping the oldest non-system
- * message, keeping a leading system message. Returns a new array.
+ * Trims a thread to `size` messages by dropping whole exchanges (a user
+ * message and what answers it), oldest first, keeping a leading system
+ * message: the first message after the system prompt stays a user message.
+ * Messages before the first user message (left by older versions, which
+ * trimmed one message at a time) go first. The newest exchange is never
+ * dropped, so a thread may exceed `size` by the rest of that exchange.
+ * Returns a new array.
  */
 export function trimThread(messages: readonly Message[], size: number): Message[] {
   const out = [...messages];
-  const hasSystem = out[0]?.role === "system";
+  const start = out[0]?.role === "system" ? 1 : 0;
   while (out.length > size) {
-    if (hasSystem) {
-      if (out.length <= 1) break;
-      out.splice(1, 1);
-    } else out.shift();
+    let end = start + 1;
+    while (end < out.length && out[end].role !== "user") end++;
+    if (end >= out.length) break;
+    out.splice(start, end - start);
   }
   return out;
+}
+
+/**
+ * The thread as a provider may see it (decision 30): after the system
+ * prompt, user and assistant alternate, starting with a user message.
+ * - A user message followed by another one was never answered (a failure
+ *   stored by an older version): it is dropped, never glued to the next.
+ * - Assistant messages before the first user message are dropped.
+ * - Consecutive assistant messages (an empty `.ai` answers the thread
+ *   again) are joined: the user saw both, so the model sees both.
+ * Ids are kept; the input is not changed.
+ */
+export function wellFormed(messages: readonly Message[]): Message[] {
+  const out: Message[] = [];
+  for (const m of messages) {
+    const last = out.at(-1);
+    if (m.role === "user" && last?.role === "user") out.pop();
+    if (m.role === "assistant" && last?.role !== "user") {
+      if (last?.role === "assistant") last.content += `\n\n${m.content}`;
+      continue;
+    }
+    out.push({ ...m });
+  }
+  return out;
+}
+
+/**
+ * The thread before the message with id `id` (a re-handled event whose
+ * message an older version stored before it failed or crashed), or the
+ * whole thread when no message has that id.
+ */
+export function before(thread: readonly Message[], id: string | undefined): Message[] {
+  const at = id ? thread.findIndex((m) => m.id === id) : -1;
+  return at === -1 ? [...thread] : thread.slice(0, at);
 }
 
 /** Options for {@link History}. */
@@ -103,16 +142,30 @@ export class History {
   }
 
   /**
-   * Appends a message and trims to `history_size`. When the message has an
-   * `id` already present in the thread, nothing changes and `false` is
-   * returned (a re-handled event after a crash).
+   * Appends messages in one write and trims to `history_size`. A stored
+   * message that has the id of a new one is an earlier copy (an older
+   * version stored a user message before its answer failed) and is dropped.
    */
-  append(room: string, user: string, message: Message): boolean {
-    const thread = this.get(room, user);
-    if (message.id && thread.some((m) => m.id === message.id)) return false;
-    thread.push(message);
+  append(room: string, user: string, ...messages: Message[]): void {
+    const ids = new Set(messages.map((m) => m.id).filter(Boolean));
+    const thread = this.get(room, user).filter((m) => !m.id || !ids.has(m.id));
+    thread.push(...messages);
     this.#save(room, user, trimThread(thread, this.#options.historySize));
-    return true;
+  }
+
+  /**
+   * The messages to send for an exchange, storing nothing (decision 30): the
+   * stored thread (or `thread`) before any earlier copy of `next`, with `next`
+   * after it, well-formed and trimmed to `history_size`.
+   */
+  request(
+    room: string,
+    user: string,
+    options: { next?: Message; thread?: Message[] } = {},
+  ): Message[] {
+    const { next } = options;
+    const thread = before(options.thread ?? this.get(room, user), next?.id);
+    return trimThread(wellFormed(next ? [...thread, next] : thread), this.#options.historySize);
   }
 
   /** The stored message with this id, if any (to resend an answer after a crash). */

@@ -95,19 +95,11 @@ export function failureReason(error: unknown): string {
 }
 
 /**
- * The stored thread as a request: ids dropped, and consecutive messages of
- * one role joined. A failed answer leaves a user message without a reply,
- * and strict chat templates (Mistral, some local servers) refuse two user
- * messages in a row.
+ * The thread as a request: ids dropped. Keeping roles alternating is the
+ * caller's job (`History.request`, decision 30).
  */
-export function alternate(messages: readonly Message[]): ChatMessage[] {
-  const out: Array<{ role: Message["role"]; content: string }> = [];
-  for (const m of messages) {
-    const last = out.at(-1);
-    if (last && last.role === m.role && m.role !== "system") last.content += `\n\n${m.content}`;
-    else out.push({ role: m.role, content: m.content });
-  }
-  return out as ChatMessage[];
+function toChat(messages: readonly Message[]): ChatMessage[] {
+  return messages.map(({ role, content }) => ({ role, content })) as ChatMessage[];
 }
 
 /** Token counts summed over every request of one answer. */
@@ -187,7 +179,7 @@ export class Llm {
     let toolCalls = 0;
     const tools = request.tools?.size ? request.tools : undefined;
     const definitions = tools?.definitions();
-    const working: ChatMessage[] = alternate(request.messages);
+    const working: ChatMessage[] = toChat(request.messages);
 
     const send = async (toolChoice?: "auto" | "none"): Promise<ChatCompletion> => {
       requests++;

@@ -50,10 +50,14 @@ export class Semaphore {
 /**
  * Runs tasks in order per key. A failing task does not stop the ones queued
  * after it. Idle keys are forgotten, so memory does not grow with users.
+ * {@link exclusive} runs a task that needs every key at once (a writer
+ * among readers): after everything queued before it, before anything after.
  */
 export class KeyedQueue {
   readonly #tails = new Map<string, Promise<unknown>>();
   readonly #pending = new Set<Promise<unknown>>();
+  /** Settles when the latest exclusive task has; later tasks wait for it. */
+  #barrier: Promise<unknown> = Promise.resolve();
 
   /** Number of keys with queued or running work. */
   get activeKeys(): number {
@@ -62,15 +66,31 @@ export class KeyedQueue {
 
   /** Queues `task` behind earlier tasks of `key`; resolves with its result. */
   push<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    const result = previous.then(() => task(), () => task());
-    const tail = result.then(() => undefined, () => undefined);
-    this.#tails.set(key, tail);
-    this.#pending.add(tail);
-    tail.then(() => {
-      this.#pending.delete(tail);
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    const previous = Promise.all([this.#tails.get(key), this.#barrier]);
+    return this.#track(previous.then(() => task()), (tail) => {
+      this.#tails.set(key, tail);
+      tail.then(() => {
+        if (this.#tails.get(key) === tail) this.#tails.delete(key);
+      });
     });
+  }
+
+  /**
+   * Runs `task` with every key to itself: after every task queued so far,
+   * whatever its key, and before any task queued after this call. Not
+   * reentrant: a task of this queue must not wait for it.
+   */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const previous = Promise.all([...this.#tails.values(), this.#barrier]);
+    return this.#track(previous.then(() => task()), (tail) => this.#barrier = tail);
+  }
+
+  #track<T>(result: Promise<T>, link: (tail: Promise<unknown>) => void): Promise<T> {
+    // Tails never reject: a failing task does not stop what is queued after it.
+    const tail = result.then(() => undefined, () => undefined);
+    link(tail);
+    this.#pending.add(tail);
+    tail.then(() => this.#pending.delete(tail));
     return result;
   }
 

@@ -7,11 +7,21 @@
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 
-/** Sliding-window request limit per key. */
+/** Keys kept before the first prune: a small map is never worth a pass. */
+const PRUNE_FLOOR = 256;
+
+/**
+ * Sliding-window request limit per key. The map prunes itself: when it has
+ * doubled since the last prune, keys without recent requests are dropped,
+ * so memory follows the users active within a window, at constant cost per
+ * request on average and without a timer.
+ */
 export class RateLimiter {
   readonly #perMinute: number;
   readonly #windowMs: number;
   readonly #hits = new Map<string, number[]>();
+  /** Size of the map at which {@link take} prunes it next. */
+  #pruneAt = PRUNE_FLOOR;
 
   /** `perMinute` 0 disables the limit. */
   constructor(perMinute: number, windowMs = 60_000) {
@@ -32,10 +42,19 @@ export class RateLimiter {
     }
     recent.push(now);
     this.#hits.set(key, recent);
+    if (this.#hits.size >= this.#pruneAt) {
+      this.prune(now);
+      this.#pruneAt = Math.max(PRUNE_FLOOR, 2 * this.#hits.size);
+    }
     return 0;
   }
 
-  /** Drops keys with no recent requests (called now and then). */
+  /** Users with requests remembered (for tests and metrics). */
+  get size(): number {
+    return this.#hits.size;
+  }
+
+  /** Drops keys with no recent requests; {@link take} calls it as the map grows. */
   prune(now = Date.now()): void {
     for (const [key, times] of this.#hits) {
       if (times.every((t) => now - t >= this.#windowMs)) this.#hits.delete(key);

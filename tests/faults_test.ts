@@ -351,30 +351,28 @@ async function runFault(c: FaultCase): Promise<void> {
     strictEqual(alice.length, c.requests, "requests of Alice's exchange");
     c.check?.(alice, lines);
 
-    // The thread: the user message is kept; an assistant entry only on success.
+    // The thread: the exchange is stored on success; a failure leaves it as it was (decision 30).
     const answered = c.reply.startsWith("**Alice**:\n");
     const answer = c.reply.slice("**Alice**:\n".length);
     const system = bot.history.get(ROOM, ALICE)[0];
     strictEqual(system.role, "system");
+    strictEqual(bot.history.has(ROOM, ALICE), answered, "a thread exists only after an answer");
     const expected = [
       { role: "system", content: system.content },
-      { role: "user", content: ASK },
-      ...(answered ? [{ role: "assistant", content: answer }] : []),
+      ...(answered ? [{ role: "user", content: ASK }, { role: "assistant", content: answer }] : []),
     ];
     deepStrictEqual(plain(bot.history.get(ROOM, ALICE)), expected);
 
     // Alice's next .ai works and sends the thread without tool leftovers; after a
-    // failure her unanswered message is joined with the new one (roles alternate).
+    // failure it is about her new message only (roles alternate).
     await bot.say(ALICE, ".ai alice again");
-    const asked = answered ? "alice again" : `${ASK}\n\nalice again`;
-    strictEqual(bot.port.visible(ROOM).at(-1), `**Alice**:\nEcho: ${asked}`);
+    strictEqual(bot.port.visible(ROOM).at(-1), "**Alice**:\nEcho: alice again");
     const next = fake.chats.at(-1)!;
     assertWellFormed(next);
-    deepStrictEqual(
-      plain(next.messages),
-      answered
-        ? [...expected, { role: "user", content: "alice again" }]
-        : [expected[0], { role: "user", content: asked }],
+    deepStrictEqual(plain(next.messages), [...expected, { role: "user", content: "alice again" }]);
+    ok(
+      answered || !JSON.stringify(next.messages).includes(ASK),
+      "the failed message is not resent",
     );
 
     // Bob's thread is untouched by Alice's trouble.
@@ -426,17 +424,15 @@ Deno.test("a refused connection replies 'could not reach the model provider' at 
     strictEqual(fake.chats.length, 1, "only Bob's request reached a provider");
     // Not retried: a refused connection is refused again.
     ok(!lines.some((l) => /retry \d/.test(l)), lines.join("\n"));
-    deepStrictEqual(plain(bot.history.get(ROOM, ALICE)).slice(1), [{ role: "user", content: ASK }]);
+    strictEqual(bot.history.has(ROOM, ALICE), false, "the failed exchange left no thread");
 
-    // Alice moves to the working provider; her thread carries on.
+    // Alice moves to the working provider; her new message is answered on its own.
     await bot.say(ALICE, ".mymodel gemini-2.5-flash");
     await bot.say(ALICE, ".ai alice again");
-    strictEqual(bot.port.visible(ROOM).at(-1), `**Alice**:\nEcho: ${ASK}\n\nalice again`);
+    strictEqual(bot.port.visible(ROOM).at(-1), "**Alice**:\nEcho: alice again");
     const next = fake.chats.at(-1)!;
     assertWellFormed(next);
-    deepStrictEqual(plain(next.messages).slice(1), [
-      { role: "user", content: `${ASK}\n\nalice again` },
-    ]);
+    deepStrictEqual(plain(next.messages).slice(1), [{ role: "user", content: "alice again" }]);
     assertNoSecrets("the log", lines);
   });
 });
@@ -542,21 +538,22 @@ Deno.test("a 401 that echoes the key in its body leaks it neither to the log nor
   });
 });
 
-// A failed exchange leaves the user's message without an answer; the next
-// request joins it with the new one, so roles still alternate (strict chat
-// templates refuse two user messages in a row) and nothing the user said is lost.
+// A failed exchange leaves the thread as it was (decision 30): the next request is
+// about the next message only, and roles still alternate (strict chat templates
+// refuse two user messages in a row).
 Deno.test({
-  name: "after a failed exchange the next request still alternates user and assistant roles",
+  name: "after a failed exchange the next request is about the next message and alternates roles",
   fn: async () => {
     await using fake = FakeOpenAI.start();
     await using bot = await startTestBot({ providerUrl: fake.url, port: { names }, tools: [] });
+    await bot.say(ALICE, ".ai zero");
     fake.enqueue({ kind: "error", status: 500 });
     await bot.say(ALICE, ".ai first");
     await bot.say(ALICE, ".ai second");
-    strictEqual(bot.port.visible(ROOM).at(-1), "**Alice**:\nEcho: first\n\nsecond");
-    const roles = fake.chats.at(-1)!.messages.map((m) => m.role).slice(1);
-    for (let i = 1; i < roles.length; i++) {
-      ok(roles[i] !== roles[i - 1], `roles ${roles.join(",")} do not alternate`);
-    }
+    strictEqual(bot.port.visible(ROOM).at(-1), "**Alice**:\nEcho: second");
+    const sent = fake.chats.at(-1)!.messages;
+    ok(!JSON.stringify(sent).includes("first"), "the failed message is not resent");
+    const roles = sent.map((m) => m.role).slice(1);
+    deepStrictEqual(roles, ["user", "assistant", "user"]);
   },
 });

@@ -1,5 +1,6 @@
-import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import {
+  before,
   History,
   type HistoryOptions,
   type Message,
@@ -8,6 +9,7 @@ import {
   type SettingValues,
   systemPrompt,
   trimThread,
+  wellFormed,
 } from "../lib/history.ts";
 import { Store } from "../lib/store.ts";
 
@@ -53,16 +55,22 @@ const bot = (content: string): Message => ({ role: "assistant", content });
 const trimCases: Array<[name: string, thread: Message[], size: number, want: Message[]]> = [
   ["a thread within the size is unchanged", [sys(), user("a")], 5, [sys(), user("a")]],
   [
-    "the system message is kept and the oldest other message dropped",
+    "the oldest whole exchange goes, so a user message follows the system prompt",
     [sys(), user("1"), bot("2"), user("3")],
     3,
-    [sys(), bot("2"), user("3")],
+    [sys(), user("3")],
   ],
   [
-    "without a system message the oldest message is dropped",
+    "exchanges go oldest first until the thread fits",
+    [sys(), user("1"), bot("2"), user("3"), bot("4"), user("5"), bot("6")],
+    5,
+    [sys(), user("3"), bot("4"), user("5"), bot("6")],
+  ],
+  [
+    "without a system message the oldest exchange is dropped",
     [user("1"), bot("2"), user("3")],
     2,
-    [bot("2"), user("3")],
+    [user("3")],
   ],
   [
     "size 2 keeps the system message and the last message",
@@ -71,13 +79,28 @@ const trimCases: Array<[name: string, thread: Message[], size: number, want: Mes
     [sys(), user("3")],
   ],
   [
-    "a system message that is not first is trimmed like any other",
-    [user("1"), sys(), user("2")],
+    "the newest exchange is never dropped, even when it alone is over the size",
+    [sys(), user("1"), bot("2"), user("3"), bot("4")],
     2,
-    [sys(), user("2")],
+    [sys(), user("3"), bot("4")],
+  ],
+  [
+    "answers left before the first user message by older versions go first",
+    [sys(), bot("0"), bot("1"), user("2"), bot("3")],
+    4,
+    [sys(), user("2"), bot("3")],
+  ],
+  [
+    "unanswered user messages of older versions are exchanges of their own",
+    [sys(), user("1"), user("2"), bot("3"), user("4")],
+    4,
+    [sys(), user("2"), bot("3"), user("4")],
   ],
   ["an empty thread stays empty", [], 2, []],
-  ["size 1 with a system message keeps only the system message", [sys(), user("1")], 1, [sys()]],
+  ["size 1 with a system message keeps the newest exchange", [sys(), user("1")], 1, [
+    sys(),
+    user("1"),
+  ]],
 ];
 
 for (const [name, thread, size, want] of trimCases) {
@@ -94,6 +117,85 @@ Deno.test("trimThread: 10 appends with size 5 leave at most 5 entries (reference
   strictEqual(thread.length, 5);
   deepStrictEqual(thread, [sys(), user("m6"), user("m7"), user("m8"), user("m9")]);
 });
+
+// --- wellFormed (decision 30) -------------------------------------------------
+
+const formCases: Array<[name: string, thread: Message[], want: Message[]]> = [
+  [
+    "an alternating thread is unchanged",
+    [sys(), user("1"), bot("2"), user("3")],
+    [sys(), user("1"), bot("2"), user("3")],
+  ],
+  [
+    "an unanswered user message stored by an older version is dropped, not glued",
+    [sys(), user("failed"), user("next")],
+    [sys(), user("next")],
+  ],
+  [
+    "a run of unanswered user messages keeps only the last",
+    [sys(), user("1"), user("2"), user("3"), bot("4")],
+    [sys(), user("3"), bot("4")],
+  ],
+  [
+    "answers before the first user message are dropped",
+    [sys(), bot("0"), user("1"), bot("2")],
+    [sys(), user("1"), bot("2")],
+  ],
+  [
+    "two answers in a row (an empty .ai) are joined",
+    [sys(), user("1"), bot("a"), bot("b"), user("2")],
+    [sys(), user("1"), bot("a\n\nb"), user("2")],
+  ],
+  ["a thread without a system prompt may start with a user message", [user("1"), user("2")], [
+    user("2"),
+  ]],
+  ["a thread without a system prompt drops a leading answer", [bot("0"), user("1")], [user("1")]],
+  ["an empty thread stays empty", [], []],
+  ["a lone system prompt stays", [sys()], [sys()]],
+];
+
+for (const [name, thread, want] of formCases) {
+  Deno.test(`wellFormed: ${name}`, () => {
+    const copy = structuredClone(thread);
+    const got = wellFormed(thread);
+    deepStrictEqual(got, want);
+    deepStrictEqual(thread, copy, "the input must not be changed");
+    for (let i = 1; i < got.length; i++) {
+      ok(got[i].role !== got[i - 1].role, `two ${got[i].role} messages in a row`);
+    }
+  });
+}
+
+Deno.test("wellFormed keeps ids", () => {
+  deepStrictEqual(
+    wellFormed([{ role: "user", content: "a", id: "$1" }, {
+      role: "user",
+      content: "b",
+      id: "$2",
+    }]),
+    [{ role: "user", content: "b", id: "$2" }],
+  );
+});
+
+const withIds: Message[] = [
+  sys(),
+  { role: "user", content: "1", id: "$1" },
+  { role: "user", content: "2", id: "$2" },
+  { role: "assistant", content: "3", id: "$2:answer" },
+];
+
+const beforeCases: Array<[name: string, id: string | undefined, want: Message[]]> = [
+  ["no id: the whole thread", undefined, withIds],
+  ["an unknown id: the whole thread", "$9", withIds],
+  ["a stored id: the thread before that message", "$2", withIds.slice(0, 2)],
+  ["the first message's id: only what precedes it", "$1", withIds.slice(0, 1)],
+];
+
+for (const [name, id, want] of beforeCases) {
+  Deno.test(`before: ${name}`, () => {
+    deepStrictEqual(before(withIds, id), want);
+  });
+}
 
 // --- History, PersonalModels, Settings on a real store ----------------------
 
@@ -156,11 +258,13 @@ Deno.test("History: the default prompt follows the verbose mode at creation time
   strictEqual(history.defaultPrompt("a cat"), "you are a cat. Be brief.");
 });
 
-Deno.test("History: append stores the message durably (survives reopening the store)", () => {
+Deno.test("History: append stores the messages durably (survives reopening the store)", () => {
   using t = tempStore();
   const history = new History(t.store.db, options());
-  strictEqual(history.append(ROOM, ALICE, { role: "user", content: "hi", id: "$e1" }), true);
-  strictEqual(history.append(ROOM, ALICE, { role: "assistant", content: "hello" }), true);
+  history.append(ROOM, ALICE, { role: "user", content: "hi", id: "$e1" }, {
+    role: "assistant",
+    content: "hello",
+  });
   const reopened = new History(t.reopen().db, options());
   deepStrictEqual(reopened.get(ROOM, ALICE), [
     { role: "system", content: DEFAULT_PROMPT },
@@ -170,29 +274,111 @@ Deno.test("History: append stores the message durably (survives reopening the st
   strictEqual(reopened.has(ROOM, ALICE), true);
 });
 
-Deno.test("History: append trims to history_size, keeping the system prompt", () => {
+Deno.test("History: append trims to history_size by whole exchanges, keeping the system prompt", () => {
   using t = tempStore();
   const history = new History(t.store.db, options({ historySize: 3 }));
-  for (const content of ["1", "2", "3", "4"]) {
-    history.append(ROOM, ALICE, { role: "user", content });
+  for (const content of ["1", "2"]) {
+    history.append(ROOM, ALICE, user(content), bot(`re ${content}`));
   }
-  deepStrictEqual(history.get(ROOM, ALICE).map((m) => m.content), [DEFAULT_PROMPT, "3", "4"]);
+  deepStrictEqual(history.get(ROOM, ALICE).map((m) => m.content), [DEFAULT_PROMPT, "2", "re 2"]);
 });
 
-Deno.test("History: appending a message whose id is already stored changes nothing", () => {
+Deno.test("History: appending a message whose id is stored drops the earlier copy", () => {
   using t = tempStore();
   const history = new History(t.store.db, options());
+  // As an older version left it: the user message of an exchange that failed.
   history.append(ROOM, ALICE, { role: "user", content: "hi", id: "$e1" });
-  const before = history.get(ROOM, ALICE);
-  strictEqual(history.append(ROOM, ALICE, { role: "user", content: "hi again", id: "$e1" }), false);
-  deepStrictEqual(history.get(ROOM, ALICE), before);
+  history.append(ROOM, ALICE, user("later"), bot("re later"));
+  history.append(
+    ROOM,
+    ALICE,
+    { role: "user", content: "hi", id: "$e1" },
+    { role: "assistant", content: "hello", id: "$e1:answer" },
+  );
+  deepStrictEqual(history.get(ROOM, ALICE).map((m) => m.content), [
+    DEFAULT_PROMPT,
+    "later",
+    "re later",
+    "hi",
+    "hello",
+  ]);
 });
 
 Deno.test("History: the same id in another user's thread is a different message", () => {
   using t = tempStore();
   const history = new History(t.store.db, options());
-  strictEqual(history.append(ROOM, ALICE, { role: "user", content: "a", id: "$e1" }), true);
-  strictEqual(history.append(ROOM, BOB, { role: "user", content: "b", id: "$e1" }), true);
+  history.append(ROOM, ALICE, { role: "user", content: "a", id: "$e1" });
+  history.append(ROOM, BOB, { role: "user", content: "b", id: "$e1" });
+  strictEqual(history.get(ROOM, ALICE).at(-1)?.content, "a");
+  strictEqual(history.get(ROOM, BOB).at(-1)?.content, "b");
+});
+
+Deno.test("History: request builds the exchange's messages without storing anything", () => {
+  using t = tempStore();
+  const history = new History(t.store.db, options());
+  history.append(ROOM, ALICE, user("1"), bot("2"));
+  const stored = history.get(ROOM, ALICE);
+  deepStrictEqual(
+    history.request(ROOM, ALICE, { next: { role: "user", content: "3", id: "$3" } }),
+    [
+      ...stored,
+      { role: "user", content: "3", id: "$3" },
+    ],
+  );
+  deepStrictEqual(history.get(ROOM, ALICE), stored);
+  strictEqual(history.has(ROOM, BOB), false);
+  deepStrictEqual(history.request(ROOM, BOB, { next: user("hi") }), [
+    sys(DEFAULT_PROMPT),
+    user("hi"),
+  ]);
+  strictEqual(history.has(ROOM, BOB), false);
+});
+
+Deno.test("History: request never sends two user messages in a row, whatever is stored", () => {
+  using t = tempStore();
+  const history = new History(t.store.db, options());
+  history.set(ROOM, ALICE, [sys(), user("failed once"), user("failed twice")]);
+  deepStrictEqual(history.request(ROOM, ALICE, { next: user("now") }), [sys(), user("now")]);
+  // Without a new message (an empty .ai), the last unanswered one is asked.
+  deepStrictEqual(history.request(ROOM, ALICE), [sys(), user("failed twice")]);
+});
+
+Deno.test("History: request leaves out an earlier copy of the message and what followed it", () => {
+  using t = tempStore();
+  const history = new History(t.store.db, options());
+  history.set(ROOM, ALICE, [
+    sys(),
+    { role: "user", content: "first", id: "$m1" },
+    { role: "user", content: "second", id: "$m2" },
+    { role: "assistant", content: "re second", id: "$m2:answer" },
+  ]);
+  deepStrictEqual(
+    history.request(ROOM, ALICE, { next: { role: "user", content: "first", id: "$m1" } }),
+    [sys(), { role: "user", content: "first", id: "$m1" }],
+  );
+});
+
+Deno.test("History: request trims whole exchanges to history_size, the new message included", () => {
+  using t = tempStore();
+  const history = new History(t.store.db, options({ historySize: 4 }));
+  history.append(ROOM, ALICE, user("1"), bot("2"));
+  history.append(ROOM, ALICE, user("3"), bot("4"));
+  deepStrictEqual(history.request(ROOM, ALICE, { next: user("5") }), [
+    sys(DEFAULT_PROMPT),
+    user("3"),
+    bot("4"),
+    user("5"),
+  ]);
+});
+
+Deno.test("History: request can start from another thread (.persona)", () => {
+  using t = tempStore();
+  const history = new History(t.store.db, options());
+  history.append(ROOM, ALICE, user("old"), bot("old answer"));
+  deepStrictEqual(
+    history.request(ROOM, ALICE, { next: user("introduce yourself"), thread: [sys("pirate")] }),
+    [sys("pirate"), user("introduce yourself")],
+  );
 });
 
 Deno.test("History: find returns the stored message with an id, or nothing", () => {
@@ -222,8 +408,8 @@ Deno.test("History: get returns a copy the caller may change freely", () => {
 Deno.test("History: set replaces the thread and trims it", () => {
   using t = tempStore();
   const history = new History(t.store.db, options({ historySize: 2 }));
-  history.set(ROOM, ALICE, [sys("custom"), user("1"), user("2")]);
-  deepStrictEqual(history.get(ROOM, ALICE), [sys("custom"), user("2")]);
+  history.set(ROOM, ALICE, [sys("custom"), user("1"), bot("2"), user("3")]);
+  deepStrictEqual(history.get(ROOM, ALICE), [sys("custom"), user("3")]);
 });
 
 Deno.test("History: a stock (empty) thread is kept empty and not re-seeded", () => {

@@ -1,13 +1,6 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import type { Message } from "../lib/history.ts";
-import {
-  alternate,
-  type Answer,
-  failureReason,
-  Llm,
-  LlmError,
-  stripReasoning,
-} from "../lib/llm.ts";
+import { type Answer, failureReason, Llm, LlmError, stripReasoning } from "../lib/llm.ts";
 import { type FailureKind, ProviderError, Providers } from "../lib/providers.ts";
 import { builtinTools } from "../lib/tools/builtins.ts";
 import { type Tool, type ToolImage, ToolOutput, ToolRegistry } from "../lib/tools/registry.ts";
@@ -557,20 +550,21 @@ Deno.test("answer strips reasoning markers from the final text after a tool loop
   deepStrictEqual(answer.thinking, ["the tool said 4"]);
 });
 
-Deno.test("alternate() joins consecutive messages of one role and drops ids", () => {
-  deepStrictEqual(
-    alternate([
+Deno.test("answer sends the messages it is given in order, without ids, joining nothing", async () => {
+  await using fake = FakeOpenAI.start();
+  await llmFor(fake).answer({
+    model: "gpt-4.1-nano",
+    messages: [
       { role: "system", content: "s", id: "x" },
       { role: "user", content: "a", id: "$1" },
-      { role: "user", content: "b", id: "$2" },
-      { role: "assistant", content: "c" },
-      { role: "user", content: "d" },
-    ]),
-    [
-      { role: "system", content: "s" },
-      { role: "user", content: "a\n\nb" },
-      { role: "assistant", content: "c" },
-      { role: "user", content: "d" },
+      { role: "assistant", content: "b", id: "$1:answer" },
+      { role: "user", content: "c", id: "$2" },
     ],
-  );
+  });
+  deepStrictEqual(fake.chats[0].messages, [
+    { role: "system", content: "s" },
+    { role: "user", content: "a" },
+    { role: "assistant", content: "b" },
+    { role: "user", content: "c" },
+  ]);
 });

@@ -169,3 +169,62 @@ Deno.test("KeyedQueue.idle resolves at once when nothing was queued", async () =
   await queue.idle();
   strictEqual(queue.activeKeys, 0);
 });
+
+Deno.test("KeyedQueue.exclusive waits for running tasks of every key, and later tasks wait for it", async () => {
+  const queue = new KeyedQueue();
+  const log: string[] = [];
+  const a = deferred();
+  const b = deferred();
+  const runA = queue.push("a", async () => {
+    log.push("a start");
+    await a.promise;
+    log.push("a end");
+  });
+  const runB = queue.push("b", async () => {
+    log.push("b start");
+    await b.promise;
+    log.push("b end");
+  });
+  const all = queue.exclusive(() => {
+    log.push("exclusive");
+    return Promise.resolve("cleared");
+  });
+  const later = queue.push("c", () => {
+    log.push("c");
+    return Promise.resolve();
+  });
+  await settle();
+  deepStrictEqual(log, ["a start", "b start"], "neither the exclusive task nor c may start yet");
+  a.resolve();
+  await settle();
+  deepStrictEqual(log, ["a start", "b start", "a end"], "b still runs");
+  b.resolve();
+  strictEqual(await all, "cleared");
+  await Promise.all([runA, runB, later]);
+  deepStrictEqual(log, ["a start", "b start", "a end", "b end", "exclusive", "c"]);
+});
+
+Deno.test("KeyedQueue.exclusive: a failing exclusive task does not block later tasks", async () => {
+  const queue = new KeyedQueue();
+  await rejects(queue.exclusive(() => Promise.reject(new Error("boom"))), /boom/);
+  strictEqual(await queue.push("a", () => Promise.resolve(1)), 1);
+  strictEqual(await queue.exclusive(() => Promise.resolve(2)), 2);
+  await queue.idle();
+  strictEqual(queue.activeKeys, 0);
+});
+
+Deno.test("KeyedQueue.idle waits for an exclusive task", async () => {
+  const queue = new KeyedQueue();
+  const gate = deferred();
+  let done = false;
+  void queue.exclusive(async () => {
+    await gate.promise;
+    done = true;
+  });
+  const idle = queue.idle();
+  await settle();
+  strictEqual(done, false);
+  gate.resolve();
+  await idle;
+  strictEqual(done, true);
+});

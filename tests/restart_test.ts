@@ -185,3 +185,42 @@ Deno.test("models the config no longer lists fall back after a restart", async (
     strictEqual(fake.chats[0].body.model, "gpt-4.1-nano");
   });
 });
+
+Deno.test("an answer interrupted by shutdown is not stored; after the restart it is asked once, with the thread", async () => {
+  await using fake = FakeOpenAI.start();
+  await withDir(async (dir) => {
+    await withBot(fake, dir, async (bot) => {
+      await bot.say(ALICE, ".ai before", ROOM, "$ev-0");
+      fake.enqueue({ kind: "hang" });
+      const pending = bot.bot.handle({
+        room: ROOM,
+        sender: ALICE,
+        body: ".ai interrupted",
+        eventId: "$ev-1",
+      });
+      while (fake.inFlight === 0) await new Promise((r) => setTimeout(r, 5));
+      await bot.bot.stop(50);
+      strictEqual(await pending, false, "not handled: the transport keeps it for the restart");
+      deepStrictEqual(bot.history.get(ROOM, ALICE).map((m) => m.content).slice(1), [
+        "before",
+        "Echo: before",
+      ]);
+    });
+    // The inbox hands the event over again after the restart.
+    await withBot(fake, dir, async (bot) => {
+      await bot.say(ALICE, ".ai interrupted", ROOM, "$ev-1");
+      deepStrictEqual(bot.port.visible(), ["**Alice**:\nEcho: interrupted"]);
+      deepStrictEqual(fake.chats.at(-1)!.messages.map((m) => m.content).slice(1), [
+        "before",
+        "Echo: before",
+        "interrupted",
+      ]);
+      deepStrictEqual(bot.history.get(ROOM, ALICE).map((m) => m.content).slice(1), [
+        "before",
+        "Echo: before",
+        "interrupted",
+        "Echo: interrupted",
+      ]);
+    });
+  });
+});

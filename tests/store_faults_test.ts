@@ -496,11 +496,13 @@ Deno.test({
     }
     strictEqual(result.code, 0, result.stderr);
     match(result.stderr, /database or disk is full/);
-    // Only the two answered exchanges reached the model; the failed one never did.
+    // The exchange is stored after the model answered (decision 30): the model was asked
+    // while the disk was full, the write failed, and nothing of it reached a later request.
     deepStrictEqual(
       fake.chats.map((c) => c.messages.at(-1)?.content),
-      ["first words", "space again"],
+      ["first words", "while full", "space again"],
     );
+    ok(!JSON.stringify(fake.chats[2].messages).includes("while full"));
     strictEqual(integrity(join(env.store, "state.db")), "ok");
     const thread = consoleThread(env.store);
     deepStrictEqual(thread.slice(1), [

@@ -46,6 +46,11 @@ export interface Context {
    * `.ai` must not interleave (decision 17). Not reentrant for one thread.
    */
   withThread<T>(user: string, task: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `task` with exclusive use of every thread of every room (`.clear`):
+   * after the thread tasks already queued, before any queued later.
+   */
+  withAllThreads<T>(task: () => Promise<T>): Promise<T>;
   /** Counts tokens against the sender's daily budget. */
   recordUsage(tokens: number): void;
   /** Records a moment of this command's processing (timing spans). */

@@ -1,7 +1,8 @@
 /**
- * The flow every model-backed command shares: append the user's text, ask
- * the model, store the answer, reply with the requester's header. A failure
- * replies `Something went wrong (<reason>)` (decision 3).
+ * The flow every model-backed command shares: ask the model with the thread
+ * and the user's text, store both with the answer, reply with the
+ * requester's header. A failure replies `Something went wrong (<reason>)`
+ * (decision 3) and stores nothing (decision 30).
  *
  * @module
  */
@@ -23,52 +24,48 @@ export function modelFor(ctx: Context, user: string): string {
   return ctx.settings.get("model");
 }
 
-/**
- * The thread as the model should see it: when a retried message is already
- * stored, only up to it (later messages were not there when it was sent).
- */
-export function upTo(thread: Message[], id: string | undefined): Message[] {
-  const at = id ? thread.findIndex((m) => m.id === id) : -1;
-  return at === -1 ? thread : thread.slice(0, at + 1);
-}
-
 /** What to converse about. */
 export interface ConverseOptions {
   /** Whose thread (the sender, or the `.x` target). */
   owner: string;
-  /** Appended as the user's message; nothing is appended when absent. */
+  /** The user's message; without it the model answers the thread again. */
   userText?: string;
   model: string;
   useTools: boolean;
+  /**
+   * Start from this thread instead of the stored one; on success it replaces
+   * the stored thread (`.persona`, `.custom`).
+   */
+  thread?: Message[];
 }
 
-/** Runs one exchange with the model in `owner`'s thread and replies. */
-export async function converse(ctx: Context, options: ConverseOptions): Promise<void> {
+/**
+ * Runs one exchange with the model in `owner`'s thread and replies. The
+ * user's message and the answer are stored together, only after success:
+ * a failed exchange leaves the thread as it was (decision 30). Resolves
+ * `true` when the model answered.
+ */
+export async function converse(ctx: Context, options: ConverseOptions): Promise<boolean> {
   const { room } = ctx;
   const { owner, model } = options;
   // Ids keyed on the triggering event make a re-handled event harmless.
   const answerId = ctx.eventId ? `${ctx.eventId}:answer` : undefined;
-  let alreadyThere = false;
-  if (options.userText) {
-    alreadyThere = !ctx.history.append(room, owner, {
-      role: "user",
-      content: options.userText,
-      id: ctx.eventId,
-    });
-  }
   const stored = answerId ? ctx.history.find(room, owner, answerId) : undefined;
   if (stored) {
     ctx.log.info(`Resending the stored answer for ${ctx.eventId} to ${ctx.senderName}`);
     await ctx.reply(withHeader(ctx.senderName, stored.content));
-    return;
+    return true;
   }
+  const question: Message | undefined = options.userText
+    ? { role: "user", content: options.userText, ...(ctx.eventId ? { id: ctx.eventId } : {}) }
+    : undefined;
   const started = performance.now();
   let answer;
   ctx.mark("provider");
   try {
     answer = await ctx.llm.answer({
       model,
-      messages: upTo(ctx.history.get(room, owner), alreadyThere ? ctx.eventId : undefined),
+      messages: ctx.history.request(room, owner, { next: question, thread: options.thread }),
       tools: options.useTools ? ctx.tools : undefined,
       signal: ctx.signal,
       onImage: (image) => ctx.replyImage(image),
@@ -83,13 +80,20 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
       }`,
     );
     await ctx.reply(`Something went wrong (${failureReason(error)})`);
-    return;
+    return false;
   }
   ctx.mark("answered");
   for (const thought of answer.thinking) {
     ctx.log.debug(`Model thinking for ${ctx.senderName} (${ctx.sender}): ${thought}`);
   }
-  ctx.history.append(room, owner, { role: "assistant", content: answer.text, id: answerId });
+  const reply: Message = {
+    role: "assistant",
+    content: answer.text,
+    ...(answerId ? { id: answerId } : {}),
+  };
+  const exchange = question ? [question, reply] : [reply];
+  if (options.thread) ctx.history.set(room, owner, [...options.thread, ...exchange]);
+  else ctx.history.append(room, owner, ...exchange);
   ctx.recordUsage(answer.usage.prompt + answer.usage.completion);
   const ms = Math.round(performance.now() - started);
   ctx.log.info(
@@ -98,4 +102,5 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
   );
   ctx.log.debug(`Response to ${ctx.senderName}: ${answer.text}`);
   await ctx.reply(withHeader(ctx.senderName, answer.text));
+  return true;
 }

@@ -1,6 +1,6 @@
 /**
- * `.persona <text>`: start a new thread with a persona, then let the model
- * introduce itself. `.custom <prompt>`: the same with a verbatim system prompt.
+ * `.persona <text>`: start a new thread with a persona, in which the model
+ * introduces itself. `.custom <prompt>`: the same with a verbatim system prompt.
  * Both use the sender's personal model and never tools (decision 5).
  *
  * @module
@@ -10,17 +10,25 @@ import { converse, modelFor } from "./converse.ts";
 
 const INTRODUCE = "introduce yourself";
 
+/**
+ * The new thread is stored only with its introduction: when the model fails,
+ * the old thread stays and the user can send the command again (decision 30).
+ */
 function restart(ctx: Context, prompt: string): Promise<void> {
   return ctx.withThread(ctx.sender, async () => {
-    ctx.history.set(ctx.room, ctx.sender, [{ role: "system", content: prompt }]);
-    ctx.log.info(`System prompt for ${ctx.senderName} (${ctx.sender}) set`);
     ctx.log.debug(`System prompt for ${ctx.senderName} (${ctx.sender}): '${prompt}'`);
-    await converse(ctx, {
+    const answered = await converse(ctx, {
       owner: ctx.sender,
       userText: INTRODUCE,
       model: modelFor(ctx, ctx.sender),
       useTools: false,
+      thread: [{ role: "system", content: prompt }],
     });
+    ctx.log.info(
+      answered
+        ? `System prompt for ${ctx.senderName} (${ctx.sender}) set`
+        : `System prompt for ${ctx.senderName} (${ctx.sender}) not set: the introduction failed`,
+    );
   });
 }
 

@@ -76,9 +76,13 @@ export const clear: Command = {
   name: ".clear",
   admin: true,
   async run(ctx) {
-    ctx.history.clearAll();
-    ctx.models.clearAll();
-    ctx.settings.set("model", ctx.config.llm.default_model);
+    // An answer in flight would write its exchange into a cleared thread.
+    await ctx.withAllThreads(() => {
+      ctx.history.clearAll();
+      ctx.models.clearAll();
+      ctx.settings.set("model", ctx.config.llm.default_model);
+      return Promise.resolve();
+    });
     ctx.log.info(`Bot reset for everyone by ${ctx.sender}`);
     await ctx.reply("Bot has been reset for everyone");
   },

@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { classifyAddress, isBlockedHostname, normaliseHost } from "./address.ts";
+import { isBlockedHostname, isIpLiteral, isPublicAddress, normaliseHost } from "./address.ts";
 import { htmlToText } from "./html_text.ts";
 import type { BuiltinImplementation, BuiltinOptions } from "./options.ts";
 
@@ -184,8 +184,7 @@ async function checkHost(
 ): Promise<HostCheck> {
   const host = normaliseHost(hostname);
   if (isBlockedHostname(host)) return { refused: true };
-  const literal = classifyAddress(host);
-  if (literal !== "invalid") return literal === "public" ? { refused: false } : { refused: true };
+  if (isIpLiteral(host)) return isPublicAddress(host) ? { refused: false } : { refused: true };
   let addresses: string[];
   try {
     addresses = await (options.resolve ? options.resolve(host) : resolveDns(host, signal));
@@ -194,7 +193,7 @@ async function checkHost(
     return { error: `could not resolve ${host}: ${describe(error)}` };
   }
   if (addresses.length === 0) return { error: `could not resolve ${host}` };
-  if (addresses.some((address) => classifyAddress(address) !== "public")) return { refused: true };
+  if (!addresses.every(isPublicAddress)) return { refused: true };
   const address = addresses.find((a) => !a.includes(":")) ?? addresses[0];
   return { refused: false, address };
 }

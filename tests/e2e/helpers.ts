@@ -592,3 +592,81 @@ export async function scenario(options: {
   };
   return s;
 }
+
+/** A message of the bot as a matrix-nio user saw it (see `nio_client.py`). */
+export interface NioMessage {
+  event_id: string;
+  sender: string;
+  msgtype: string;
+  body: string;
+  /** The latest edit's body, else `body`. */
+  text: string;
+  formatted_body?: string;
+  encrypted: boolean;
+  decrypted: boolean;
+  late_decrypt: boolean;
+  edits: Array<{ event_id: string; encrypted: boolean; decrypted: boolean }>;
+}
+
+/** One step's report from the nio driver. */
+export interface NioStep {
+  step: number;
+  room: string;
+  send: string;
+  sent_event_id: string;
+  sent_encrypted: boolean;
+  ok: boolean;
+  error?: string;
+  messages: NioMessage[];
+}
+
+/** What a run of the nio driver reported. */
+export interface NioRun {
+  ready?: { user_id: string; device_id: string; rooms: Record<string, { encrypted: boolean }> };
+  steps: NioStep[];
+  code: number;
+  stderr: string;
+}
+
+/**
+ * Runs `tests/e2e/nio_client.py` (a matrix-nio + libolm user) with a plan
+ * (its format is in the driver's docstring); killed after `killAfterMs`.
+ */
+export async function runNio(
+  plan: Record<string, unknown>,
+  killAfterMs = 15 * 60_000,
+): Promise<NioRun> {
+  const child = new Deno.Command("/usr/bin/python3", {
+    args: [`${ROOT}/tests/e2e/nio_client.py`],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const killer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }, killAfterMs);
+  try {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(JSON.stringify(plan)));
+    await writer.close();
+    const output = await child.output();
+    const run: NioRun = {
+      steps: [],
+      code: output.code,
+      stderr: new TextDecoder().decode(output.stderr),
+    };
+    for (const line of new TextDecoder().decode(output.stdout).split("\n")) {
+      if (!line.trim()) continue;
+      const parsed = JSON.parse(line);
+      if (parsed.ready) run.ready = parsed;
+      else run.steps.push(parsed);
+    }
+    return run;
+  } finally {
+    clearTimeout(killer);
+  }
+}

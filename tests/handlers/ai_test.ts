@@ -215,18 +215,60 @@ Deno.test("thought and solution markers are stripped as well", async () => {
   deepStrictEqual(bot.port.visible(), ["**Alice**:\nfinal"]);
 });
 
-Deno.test("a provider HTTP 500 replies with the reason and stores no answer", async () => {
+Deno.test("a provider HTTP 500 replies with the reason and leaves the thread as it was (decision 30)", async () => {
   await using fake = FakeOpenAI.start();
   await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await bot.say(ALICE, ".ai before");
+  const before = bot.history.get(ROOM, ALICE);
   fake.enqueue({ kind: "error", status: 500 });
   await bot.say(ALICE, ".ai hello");
-  deepStrictEqual(bot.port.visible(), [
+  deepStrictEqual(
+    bot.port.visible().at(-1),
     "Something went wrong (the model provider had an internal error, HTTP 500)",
-  ]);
-  deepStrictEqual(plain(bot.history.get(ROOM, ALICE)), [
+  );
+  deepStrictEqual(bot.history.get(ROOM, ALICE), before);
+});
+
+Deno.test("after a failed .ai the next request is about the next message only", async () => {
+  await using fake = FakeOpenAI.start();
+  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await bot.say(ALICE, ".ai before");
+  fake.enqueue({
+    kind: "error",
+    status: 400,
+    message: "too long",
+    code: "context_length_exceeded",
+  });
+  await bot.say(ALICE, ".ai a message that is far too long");
+  await bot.say(ALICE, ".ai after");
+  deepStrictEqual(fake.chats.at(-1)!.messages, [
     { role: "system", content: DEFAULT_PROMPT },
-    { role: "user", content: "hello" },
+    { role: "user", content: "before" },
+    { role: "assistant", content: "Echo: before" },
+    { role: "user", content: "after" },
   ]);
+  strictEqual(bot.port.visible().at(-1), "**Alice**:\nEcho: after");
+});
+
+Deno.test("a thread an older version left with unanswered messages is sent without them", async () => {
+  await using fake = FakeOpenAI.start();
+  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  bot.history.set(ROOM, ALICE, [
+    { role: "system", content: DEFAULT_PROMPT },
+    { role: "assistant", content: "left over by one-at-a-time trimming" },
+    { role: "user", content: "answered" },
+    { role: "assistant", content: "Echo: answered" },
+    { role: "user", content: "failed once", id: "$old1" },
+    { role: "user", content: "failed twice", id: "$old2" },
+  ]);
+  await bot.say(ALICE, ".ai now");
+  deepStrictEqual(fake.chats[0].messages, [
+    { role: "system", content: DEFAULT_PROMPT },
+    { role: "user", content: "answered" },
+    { role: "assistant", content: "Echo: answered" },
+    { role: "user", content: "now" },
+  ]);
+  strictEqual(bot.port.visible().at(-1), "**Alice**:\nEcho: now");
 });
 
 Deno.test("a provider HTTP 401 replies that the API key was rejected", async () => {
@@ -316,10 +358,48 @@ Deno.test("an empty model answer replies Something went wrong and stores nothing
     "Something went wrong (the model returned an empty answer)",
     "Something went wrong (the model returned an empty answer)",
   ]);
-  deepStrictEqual(plain(bot.history.get(ROOM, ALICE)).map((m) => m.role), [
-    "system",
-    "user",
-    "user",
+  strictEqual(bot.history.has(ROOM, ALICE), false);
+  deepStrictEqual(fake.chats[1].messages, [
+    { role: "system", content: DEFAULT_PROMPT },
+    { role: "user", content: "two" },
+  ]);
+});
+
+Deno.test("a failure in the tool loop leaves the thread as it was", async () => {
+  await using fake = FakeOpenAI.start();
+  await using bot = await startTestBot({ providerUrl: fake.url, port: { names }, tools: [shout] });
+  await bot.say(ALICE, ".ai before");
+  const before = bot.history.get(ROOM, ALICE);
+  fake.enqueue(
+    { content: null, toolCalls: [{ name: "shout", arguments: { text: "x" } }] },
+    { kind: "error", status: 500 },
+  );
+  await bot.say(ALICE, ".ai use the tool");
+  strictEqual(
+    bot.port.visible().at(-1),
+    "Something went wrong (the model provider had an internal error, HTTP 500)",
+  );
+  deepStrictEqual(bot.history.get(ROOM, ALICE), before);
+  await bot.say(ALICE, ".ai after");
+  deepStrictEqual(plain(fake.chats.at(-1)!.messages).slice(1), [
+    { role: "user", content: "before" },
+    { role: "assistant", content: "Echo: before" },
+    { role: "user", content: "after" },
+  ]);
+});
+
+Deno.test("an empty .ai after an empty .ai sends the two answers as one (roles alternate)", async () => {
+  await using fake = FakeOpenAI.start();
+  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await bot.say(ALICE, ".ai first");
+  fake.enqueue({ content: "more" });
+  await bot.say(ALICE, ".ai");
+  await bot.say(ALICE, ".ai next");
+  deepStrictEqual(fake.chats.at(-1)!.messages, [
+    { role: "system", content: DEFAULT_PROMPT },
+    { role: "user", content: "first" },
+    { role: "assistant", content: "Echo: first\n\nmore" },
+    { role: "user", content: "next" },
   ]);
 });
 
@@ -352,7 +432,7 @@ Deno.test("an image a tool makes is posted in the room before the text answer", 
   deepStrictEqual(bot.port.visible(), ['**Alice**:\nTool said: {"result":"image posted"}']);
 });
 
-Deno.test("history_size trims the oldest non-system messages before the request", async () => {
+Deno.test("history_size trims whole exchanges before the request, the new message included", async () => {
   await using fake = FakeOpenAI.start();
   await using bot = await startTestBot({
     providerUrl: fake.url,
@@ -363,7 +443,6 @@ Deno.test("history_size trims the oldest non-system messages before the request"
   await bot.say(ALICE, ".ai b");
   deepStrictEqual(fake.chats[1].messages, [
     { role: "system", content: DEFAULT_PROMPT },
-    { role: "assistant", content: "Echo: a" },
     { role: "user", content: "b" },
   ]);
   deepStrictEqual(plain(bot.history.get(ROOM, ALICE)), [

@@ -111,19 +111,29 @@ Deno.test("reasoning markers are stripped from the introduction", async () => {
   strictEqual(bot.history.get(ROOM, ALICE).at(-1)?.content, "Arr, I be a pirate.");
 });
 
-Deno.test("a provider error after .persona keeps the new prompt and the introduction request", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
-  fake.enqueue({ kind: "error", status: 500 });
-  await bot.say(ALICE, ".persona a pirate");
-  deepStrictEqual(bot.port.visible(), [
-    "Something went wrong (the model provider had an internal error, HTTP 500)",
-  ]);
-  deepStrictEqual(plain(bot.history.get(ROOM, ALICE)), [
-    { role: "system", content: "you are a pirate. Be brief." },
-    INTRO,
-  ]);
-});
+for (const command of [".persona a pirate", ".custom Be a pirate."]) {
+  Deno.test(`a provider error after ${command.split(" ")[0]} keeps the old thread; sent again, it works`, async () => {
+    await using fake = FakeOpenAI.start();
+    await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+    await bot.say(ALICE, ".ai earlier");
+    const before = bot.history.get(ROOM, ALICE);
+    fake.enqueue({ kind: "error", status: 500 });
+    await bot.say(ALICE, command);
+    deepStrictEqual(
+      bot.port.visible().at(-1),
+      "Something went wrong (the model provider had an internal error, HTTP 500)",
+    );
+    deepStrictEqual(bot.history.get(ROOM, ALICE), before);
+    await bot.say(ALICE, command);
+    strictEqual(bot.port.visible().at(-1), "**Alice**:\nEcho: introduce yourself");
+    deepStrictEqual(plain(bot.history.get(ROOM, ALICE)).map((m) => m.role), [
+      "system",
+      "user",
+      "assistant",
+    ]);
+    deepStrictEqual(fake.chats.at(-1)!.messages.length, 2);
+  });
+}
 
 Deno.test(".persona changes only the sender's thread in this room", async () => {
   await using fake = FakeOpenAI.start();

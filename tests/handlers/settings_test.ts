@@ -227,6 +227,36 @@ Deno.test(".clear forgets every thread and personal model and restores the defau
   strictEqual(fake.chats.at(-1)?.body.model, "gpt-4.1-nano");
 });
 
+Deno.test(".clear waits for an answer in flight, and that answer leaves no thread behind", async () => {
+  await using fake = FakeOpenAI.start();
+  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  let arrived!: () => void;
+  const atProvider = new Promise<void>((resolve) => arrived = resolve);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  fake.setHandler(async (request) => {
+    if (request.messages.at(-1)?.content !== "slow") return undefined;
+    arrived();
+    await gate;
+    return { content: "late answer" };
+  });
+  const inFlight = bot.say(ALICE, ".ai slow");
+  await atProvider;
+  let cleared = false;
+  const clearing = bot.say(ADMIN, ".clear").then(() => cleared = true);
+  // Let .clear run as far as it can while the answer is still out.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  strictEqual(cleared, false, ".clear waits for the answer in flight");
+  strictEqual(bot.port.visible().length, 0);
+  release();
+  await Promise.all([inFlight, clearing]);
+  deepStrictEqual(bot.port.visible(), [
+    "**Alice**:\nlate answer",
+    "Bot has been reset for everyone",
+  ]);
+  deepStrictEqual(bot.history.users(ROOM), [], "no thread is left behind");
+});
+
 Deno.test(".clear from a non-admin gets no reply and forgets nothing", async () => {
   await using fake = FakeOpenAI.start();
   await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });

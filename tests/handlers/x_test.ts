@@ -222,5 +222,21 @@ Deno.test("a provider error in .x replies Something went wrong and stores no ans
   deepStrictEqual(bot.port.visible(), [
     "Something went wrong (the model provider had an internal error, HTTP 500)",
   ]);
-  deepStrictEqual(plain(bot.history.get(ROOM, BOB)).map((m) => m.role), ["system", "user"]);
+  strictEqual(bot.history.has(ROOM, BOB), false, "no thread is created by a failure");
+});
+
+Deno.test("a failed .x leaves the target's thread as it was, and the target's next .ai is unaffected", async () => {
+  await using fake = FakeOpenAI.start();
+  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await bot.say(BOB, ".ai mine");
+  const before = bot.history.get(ROOM, BOB);
+  fake.enqueue({ kind: "error", status: 500 });
+  await bot.say(ALICE, ".x @bob:test from alice");
+  deepStrictEqual(bot.history.get(ROOM, BOB), before);
+  await bot.say(BOB, ".ai mine again");
+  deepStrictEqual(plain(fake.chats.at(-1)!.messages).slice(1), [
+    { role: "user", content: "mine" },
+    { role: "assistant", content: "Echo: mine" },
+    { role: "user", content: "mine again" },
+  ]);
 });

@@ -41,6 +41,9 @@ const DNS: Record<string, string[]> = {
   "loopback.test": ["127.0.0.1"],
   "mixed.test": ["93.184.216.34", "10.0.0.7"],
   "mapped.test": ["::ffff:127.0.0.1"],
+  "nat64.test": ["64:ff9b:1::a00:1"],
+  "teredo.test": ["93.184.216.34", "2001:0:4136:e378:8000:63bf:3fff:fdd2"],
+  "doc.test": ["3fff::1"],
   "empty.test": [],
 };
 
@@ -203,6 +206,17 @@ const refused: Array<[url: string, host: string]> = [
   ["https://loopback.test/", "loopback.test"],
   ["http://mixed.test/", "mixed.test"],
   ["http://mapped.test/", "mapped.test"],
+  ["http://nat64.test/", "nat64.test"],
+  ["http://teredo.test/", "teredo.test"],
+  ["http://doc.test/", "doc.test"],
+  ["http://[64:ff9b:1::a00:1]/", "[64:ff9b:1::a00:1]"],
+  ["http://[64:ff9b::7f00:1]/", "[64:ff9b::7f00:1]"],
+  ["http://[::ffff:0:a00:1]/", "[::ffff:0:a00:1]"],
+  ["http://[2001::1]/", "[2001::1]"],
+  ["http://[2001:2::1]/", "[2001:2::1]"],
+  ["http://[3fff::1]/", "[3fff::1]"],
+  ["http://[2002:7f00:1::]/", "[2002:7f00:1::]"],
+  ["http://[::7f00:1]/", "[::7f00:1]"],
 ];
 
 for (const [url, host] of refused) {
