@@ -1,10 +1,18 @@
 /**
- * Who may verify the bot (`matrix.verification.accept_from`, decision 23).
- * The SAS flow itself runs against a real homeserver in
- * tests/e2e/verification_test.ts.
+ * Who may verify the bot (`matrix.verification.accept_from`, decision 23),
+ * what it tells those it declines, and which to-device events are classic
+ * SAS starts (decision 31). The SAS flows themselves run against a real
+ * homeserver in tests/e2e/verification_test.ts and
+ * tests/e2e/journeys/verification_classic_test.ts.
  */
-import { strictEqual } from "node:assert/strict";
-import { type AcceptFrom, acceptsFrom } from "../lib/verification.ts";
+import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import {
+  type AcceptFrom,
+  acceptsFrom,
+  type ClassicStart,
+  classicStart,
+  declineReason,
+} from "../lib/verification.ts";
 
 const ADMIN = "@admin:example.org";
 const OTHER_ADMIN = "@boss:example.org";
@@ -82,5 +90,104 @@ const cases: Array<{
 for (const c of cases) {
   Deno.test(`acceptsFrom ${c.name}`, () => {
     strictEqual(acceptsFrom(c.policy, c.admins, c.user), c.accepted);
+  });
+}
+
+Deno.test("declineReason tells the other side who may verify, per policy", () => {
+  strictEqual(declineReason("admins"), "This bot accepts verification only from its admins");
+  strictEqual(declineReason("nobody"), "This bot does not accept verification");
+  strictEqual(declineReason("anyone"), "Not accepted by this bot");
+});
+
+const OWN = { userId: "@bot:example.org", deviceId: "BOTDEVICE" };
+const NIO_START = {
+  type: "m.key.verification.start",
+  sender: "@nio:example.org",
+  content: {
+    from_device: "NIODEVICE",
+    method: "m.sas.v1",
+    transaction_id: "txn1",
+    key_agreement_protocols: ["curve25519-hkdf-sha256"],
+    hashes: ["sha256"],
+    message_authentication_codes: ["hkdf-hmac-sha256"],
+    short_authentication_string: ["emoji", "decimal"],
+  },
+};
+const withContent = (content: Record<string, unknown>) => ({
+  ...NIO_START,
+  content: { ...NIO_START.content, ...content },
+});
+
+const startCases: Array<{
+  name: string;
+  message: { type?: unknown; sender?: unknown; content?: unknown };
+  expected: ClassicStart | undefined;
+}> = [
+  {
+    name: "a matrix-nio SAS start is one",
+    message: NIO_START,
+    expected: { userId: "@nio:example.org", deviceId: "NIODEVICE", txnId: "txn1" },
+  },
+  {
+    name: "a start from another device of the bot's own user is one",
+    message: { ...NIO_START, sender: OWN.userId },
+    expected: { userId: OWN.userId, deviceId: "NIODEVICE", txnId: "txn1" },
+  },
+  {
+    name: "a start from the bot's own device is not",
+    message: { ...withContent({ from_device: OWN.deviceId }), sender: OWN.userId },
+    expected: undefined,
+  },
+  {
+    name: "a request is not a start",
+    message: { ...NIO_START, type: "m.key.verification.request" },
+    expected: undefined,
+  },
+  {
+    name: "other verification events are not",
+    message: { ...NIO_START, type: "m.key.verification.key" },
+    expected: undefined,
+  },
+  {
+    name: "a QR reciprocation start is not an emoji one",
+    message: withContent({ method: "m.reciprocate.v1" }),
+    expected: undefined,
+  },
+  {
+    name: "a start without a transaction id is not",
+    message: withContent({ transaction_id: undefined }),
+    expected: undefined,
+  },
+  {
+    name: "a start with an empty transaction id is not",
+    message: withContent({ transaction_id: "" }),
+    expected: undefined,
+  },
+  {
+    name: "a start with a non-string transaction id is not",
+    message: withContent({ transaction_id: 42 }),
+    expected: undefined,
+  },
+  {
+    name: "a start without from_device is not",
+    message: withContent({ from_device: undefined }),
+    expected: undefined,
+  },
+  {
+    name: "a start without a sender is not",
+    message: { ...NIO_START, sender: undefined },
+    expected: undefined,
+  },
+  {
+    name: "a start without content is not",
+    message: { ...NIO_START, content: undefined },
+    expected: undefined,
+  },
+  { name: "an empty event is not", message: {}, expected: undefined },
+];
+
+for (const c of startCases) {
+  Deno.test(`classicStart: ${c.name}`, () => {
+    deepStrictEqual(classicStart(c.message, OWN), c.expected);
   });
 }

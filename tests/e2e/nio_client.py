@@ -14,7 +14,8 @@ python3-olm). Reads a JSON plan from the file named in argv[1], or from stdin:
       "timeout": 60,                    # seconds per step (and for joining)
       "steps": [
         {"room": "!a:server", "send": ".ai hi", "expect": "Echo: hi",
-         "count": 1, "settle_ms": 0, "mentions": ["@bot:server"]}
+         "count": 1, "settle_ms": 0, "mentions": ["@bot:server"]},
+        {"verify": "@bot:server", "device": "BOTDEVICE", "expect": "verified"}
       ]
     }
 
@@ -44,6 +45,16 @@ are the latest edit's `m.new_content` (edits with m.replace are applied).
 A step succeeds when `count` (default 1) of those messages have a `text`
 containing `expect`; it then keeps syncing `settle_ms` more to catch extras.
 
+A "verify" step starts emoji verification the classic way, as nio does: a
+to-device m.key.verification.start (start_key_verification) to that device,
+no request. nio answers the accept with its key by itself; the step confirms
+the emojis once the other key arrived and waits for the MAC. Its line:
+{"step", "verify", "device", "transaction_id", "ok", "emoji": ["🐶 Dog", ...],
+"verified", "device_verified", "cancel": {"code", "reason"} | null,
+"received": [verification event types from the peer, in order]}.
+`expect` is "verified" (default: the SAS completed and nio's store now marks
+the device verified) or "cancel" (the peer cancelled; the step ends there).
+
 Exit 0 when every step succeeded; 1 when a step timed out (its line has
 "ok": false and "error"); 2 on a setup failure. Errors also go to stderr.
 """
@@ -55,6 +66,8 @@ import time
 
 from nio import (
     AsyncClient,
+    KeyVerificationCancel,
+    KeyVerificationEvent,
     AsyncClientConfig,
     JoinError,
     LoginResponse,
@@ -63,6 +76,7 @@ from nio import (
     RoomInviteResponse,
     RoomMemberEvent,
     RoomSendResponse,
+    ToDeviceResponse,
 )
 from nio.api import RoomPreset
 from nio.crypto import ENCRYPTION_ENABLED
@@ -94,6 +108,12 @@ class Peer:
         self.labels: dict = {}  # "$label" -> room id of a room the plan created
         # (room id, user id) -> that member's membership events, in timeline order
         self.memberships: dict = {}
+        # transaction id -> verification events from the peer, in order.
+        self.verification_events: dict = {}
+        client.add_to_device_callback(self.on_verification, (KeyVerificationEvent,))
+
+    def on_verification(self, ev) -> None:
+        self.verification_events.setdefault(ev.transaction_id, []).append(ev)
 
     async def step(self, timeout_ms: int = 0, full_state: bool = False):
         """One sync plus nio's key housekeeping (what sync_forever would do)."""
@@ -294,6 +314,8 @@ class Peer:
             return await self.wait_signal(index, spec)
         if spec.get("report"):
             return await self.report(index, spec)
+        if "verify" in spec:
+            return await self.run_verify(index, spec, timeout)
         return await self.run_step(index, spec, timeout)
 
     async def run_step(self, index: int, spec: dict, timeout: float) -> dict:
@@ -344,6 +366,60 @@ class Peer:
             await self.step(max(0, min(500, int(wait * 1000))))
         result.update(ok=True, messages=mine())
         return result
+
+
+    async def run_verify(self, index: int, spec: dict, timeout: float) -> dict:
+        user_id, device_id = spec["verify"], spec["device"]
+        expect = spec.get("expect", "verified")
+        deadline = time.monotonic() + timeout
+        result = {"step": index, "verify": user_id, "device": device_id}
+
+        def fail(error: str):
+            result.update(ok=False, error=f"step {index}: {error}")
+            raise Failure(result["error"], 1, result)
+
+        # nio verifies only devices it has fetched the keys of.
+        while True:
+            device = self.c.device_store[user_id].get(device_id)
+            if device is not None:
+                break
+            if time.monotonic() > deadline:
+                fail(f"device {device_id} of {user_id} never showed up in the key store")
+            self.c.olm.users_for_key_query.add(user_id)
+            await self.step(500)
+        sent = await self.c.start_key_verification(device)
+        if not isinstance(sent, ToDeviceResponse):
+            fail(f"start_key_verification failed: {sent}")
+        sas = self.c.olm.get_active_sas(user_id, device_id)
+        result["transaction_id"] = sas.transaction_id
+        confirmed = False
+        while True:
+            events = self.verification_events.get(sas.transaction_id, [])
+            cancel = next((e for e in events if isinstance(e, KeyVerificationCancel)), None)
+            if sas.other_key_set and not confirmed and not sas.canceled:
+                result["emoji"] = [f"{symbol} {name}" for symbol, name in sas.get_emoji()]
+                confirmed = True
+                answer = await self.c.confirm_short_auth_string(sas.transaction_id)
+                if not isinstance(answer, ToDeviceResponse):
+                    fail(f"confirm_short_auth_string failed: {answer}")
+            done = sas.verified or cancel is not None or sas.canceled
+            if done or time.monotonic() > deadline:
+                result.update(
+                    verified=bool(sas.verified),
+                    device_verified=bool(self.c.device_store[user_id][device_id].verified),
+                    cancel={"code": cancel.code, "reason": cancel.reason} if cancel else None,
+                    received=[e.source.get("type") for e in events],
+                )
+                if not done:
+                    fail(f"verification with {device_id} neither finished nor was cancelled "
+                         f"within {timeout}s")
+                if expect == "cancel" and cancel is None:
+                    fail(f"expected a cancel, got verified={sas.verified} canceled={sas.canceled}")
+                if expect == "verified" and not result["device_verified"]:
+                    fail(f"verification did not complete: {result['cancel'] or 'no cancel'}")
+                result["ok"] = True
+                return result
+            await self.step(500)
 
 
 async def main() -> int:
