@@ -18,6 +18,8 @@ import * as sdk from "matrix-js-sdk";
 import { encryptAttachment, imageSize } from "./attachments.ts";
 import type { ChatPort, ImageOptions, IncomingMessage, OutgoingMessage } from "./chat_port.ts";
 import type { Config } from "./config.ts";
+import { fetchWithTimeout } from "./discovery.ts";
+import { describeHomeserverError, HOMESERVER_TIMEOUT_MS } from "./homeserver.ts";
 import { Inbox } from "./inbox.ts";
 import { getLogger } from "./log.ts";
 import { renderMarkdown } from "./markdown.ts";
@@ -174,7 +176,11 @@ export interface MatrixTransportOptions {
   fetch?: typeof fetch;
   /** Debug logging from the SDK. */
   debug?: boolean;
+  /** Timeout of every request but the sync long-poll (default {@link HOMESERVER_TIMEOUT_MS}). */
+  timeoutMs?: number;
 }
+
+const SYNC_PATH = /\/_matrix\/client\/v3\/sync\b/;
 
 /** How a room of `matrix.channels` fared at start. */
 export interface JoinResult {
@@ -230,7 +236,14 @@ export class MatrixTransport implements ChatPort {
     });
     // The fetch wrapper needs the transport, which needs the client.
     const ref: { transport?: MatrixTransport } = {};
-    const baseFetch = options.fetch ?? fetch;
+    // The timeout is ours, not the SDK's `localTimeoutMs`: the SDK sets its
+    // own per request where it cares (60 s for crypto requests, none for
+    // media), and its timeout aborts with an AbortError it does not retry.
+    const baseFetch = fetchWithTimeout(
+      options.fetch ?? fetch,
+      options.timeoutMs ?? HOMESERVER_TIMEOUT_MS,
+      (url) => SYNC_PATH.test(url),
+    );
     const client = sdk.createClient({
       baseUrl: options.session.homeserver,
       userId: options.session.user_id,
@@ -246,7 +259,7 @@ export class MatrixTransport implements ChatPort {
           : input instanceof URL
           ? input.href
           : input.url;
-        if (ref.transport && /\/_matrix\/client\/v3\/sync\b/.test(url)) {
+        if (ref.transport && SYNC_PATH.test(url)) {
           await ref.transport.#beforeSync();
         }
         return baseFetch(input, init);
@@ -325,12 +338,25 @@ export class MatrixTransport implements ChatPort {
     this.#handler = handler;
     const { client } = this;
     const { config } = this.#options;
+    let syncFailure: string | undefined;
     client.on(sdk.ClientEvent.Sync, (state, _previous, data) => {
       // The replay of the saved cache is not news: saving it again would pin
       // the saved position where it was.
       if ((state === "SYNCING" || state === "PREPARED") && !data?.fromCache) this.#dirty = true;
-      if (state === "ERROR") log.warn("Sync failed; the SDK retries with backoff");
-      if (state === "RECONNECTING") log.warn("Homeserver unreachable; reconnecting");
+      if ((state === "ERROR" || state === "RECONNECTING") && !this.#stopping) {
+        // Once per distinct reason: the SDK retries every few seconds.
+        const reason = data?.error
+          ? describeHomeserverError(data.error, client.baseUrl)
+          : "no reason given";
+        if (reason !== syncFailure) {
+          log.warn(`Sync failed: ${reason}; retrying with backoff`);
+          syncFailure = reason;
+        }
+      }
+      if ((state === "SYNCING" || state === "PREPARED") && syncFailure !== undefined) {
+        log.info("Sync works again");
+        syncFailure = undefined;
+      }
     });
     client.on(sdk.HttpApiEvent.SessionLoggedOut, () => {
       log.fatal("The homeserver ended this session (token revoked or device deleted); stopping");
@@ -388,6 +414,8 @@ export class MatrixTransport implements ChatPort {
     // The initial sync (history, never answered) stays small.
     await client.startClient({ initialSyncLimit: 1, lazyLoadMembers: false, filter });
     await prepared;
+    // Stopped while waiting (run.ts stopped waiting too): nothing more to start.
+    if (this.#stopping) return [];
     this.#prepared = true;
     await this.#loadOwnName();
     if (config.matrix.e2e) await this.#bootstrapCrossSigning();
