@@ -28,10 +28,10 @@ import {
  * its port: a plain-HTTP server (Synapse's own listener, for one) never
  * answers a TLS hello, so without it the operator would see only a timeout.
  */
-export const TLS_PROBE_AFTER_MS = 3_000;
+export const TLS_PROBE_AFTER_MS = 2_000;
 
 /** How long the second look waits for a TLS handshake, then for a plain-HTTP answer. */
-export const TLS_PROBE_TIMEOUT_MS = 4_000;
+export const TLS_PROBE_TIMEOUT_MS = 3_000;
 
 /** Options for {@link resolveHomeserver} and {@link getText}. */
 export interface DiscoveryOptions {
