@@ -98,6 +98,11 @@ export interface Failure {
   hint?: string;
 }
 
+/** `text` ending as a sentence, so another can follow it. */
+export function sentence(text: string): string {
+  return /[.?!]$/.test(text) ? text : `${text}.`;
+}
+
 /** The one-line text of a failure: cause, then what to try. */
 export function failureText(failure: Failure): string {
   return failure.hint ? `${failure.reason}. ${failure.hint}` : failure.reason;

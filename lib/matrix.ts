@@ -19,7 +19,7 @@ import { encryptAttachment, imageSize } from "./attachments.ts";
 import type { ChatPort, ImageOptions, IncomingMessage, OutgoingMessage } from "./chat_port.ts";
 import type { Config } from "./config.ts";
 import { fetchWithTimeout } from "./discovery.ts";
-import { describeHomeserverError, HOMESERVER_TIMEOUT_MS } from "./homeserver.ts";
+import { describeHomeserverError, HOMESERVER_TIMEOUT_MS, sentence } from "./homeserver.ts";
 import { Inbox } from "./inbox.ts";
 import { getLogger } from "./log.ts";
 import { renderMarkdown } from "./markdown.ts";
@@ -210,6 +210,8 @@ export class MatrixTransport implements ChatPort {
   #lastSave = 0;
   #trimming = false;
   #stopVerification?: () => void;
+  /** The last network error of a request, for the sync error's reason. */
+  #lastFetchError?: unknown;
 
   private constructor(
     options: MatrixTransportOptions,
@@ -262,7 +264,14 @@ export class MatrixTransport implements ChatPort {
         if (ref.transport && SYNC_PATH.test(url)) {
           await ref.transport.#beforeSync();
         }
-        return baseFetch(input, init);
+        try {
+          return await baseFetch(input, init);
+        } catch (error) {
+          // The SDK's ConnectionError keeps only "fetch failed"; the cause
+          // (refused, DNS, TLS, timeout) is in this error.
+          if (ref.transport) ref.transport.#lastFetchError = error;
+          throw error;
+        }
       },
     });
     // The SDK wants the store attached to its client before it loads saved data.
@@ -345,11 +354,12 @@ export class MatrixTransport implements ChatPort {
       if ((state === "SYNCING" || state === "PREPARED") && !data?.fromCache) this.#dirty = true;
       if ((state === "ERROR" || state === "RECONNECTING") && !this.#stopping) {
         // Once per distinct reason: the SDK retries every few seconds.
-        const reason = data?.error
-          ? describeHomeserverError(data.error, client.baseUrl)
-          : "no reason given";
+        const error = data?.error?.name === "ConnectionError" && this.#lastFetchError
+          ? this.#lastFetchError
+          : data?.error;
+        const reason = error ? describeHomeserverError(error, client.baseUrl) : "no reason given";
         if (reason !== syncFailure) {
-          log.warn(`Sync failed: ${reason}; retrying with backoff`);
+          log.warn(`Sync failed: ${sentence(reason)} Retrying with backoff.`);
           syncFailure = reason;
         }
       }

@@ -15,6 +15,7 @@ import {
   HomeserverError,
   missingLoginFields,
   seconds,
+  sentence,
 } from "./homeserver.ts";
 import { getLogger, registerSecret } from "./log.ts";
 import { type Store, writeFileAtomic } from "./store.ts";
@@ -130,9 +131,8 @@ async function withRetry<T>(
       const delay = error instanceof MatrixHttpError && error.retryAfterMs
         ? error.retryAfterMs
         : delays[Math.min(attempt, delays.length - 1)];
-      const why = (error as Error).message;
       log.warn(
-        `${what} failed: ${why}${/[.?!]$/.test(why) ? "" : "."} Retrying in ${seconds(delay)} s.`,
+        `${what} failed: ${sentence((error as Error).message)} Retrying in ${seconds(delay)} s.`,
       );
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => {
