@@ -212,7 +212,9 @@ async function findHomeserver(options: SessionOptions): Promise<string> {
       }),
   );
   if (resolved.via) log.info(`Homeserver ${resolved.baseUrl} (named by ${resolved.via})`);
-  else log.debug(`Homeserver ${resolved.baseUrl}`);
+  else if (resolved.baseUrl !== baseUrl(server)) {
+    log.info(`Homeserver ${resolved.baseUrl} (${server} has no .well-known/matrix/client)`);
+  } else log.debug(`Homeserver ${resolved.baseUrl}`);
   return resolved.baseUrl;
 }
 
