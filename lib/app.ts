@@ -17,6 +17,7 @@ import type { McpManager } from "./mcp.ts";
 import { Providers, routeProvider } from "./providers.ts";
 import { TokenBudget } from "./rate_limit.ts";
 import type { Store } from "./store.ts";
+import { untilStopped } from "./stop.ts";
 import { builtinTools } from "./tools/builtins.ts";
 import type { BuiltinOptions, Endpoints, KeyName } from "./tools/options.ts";
 import { mergeTools, type Tool, ToolRegistry } from "./tools/registry.ts";
@@ -45,6 +46,11 @@ export interface CreateBotOptions {
   help?: string;
   /** Log per-message processing times. */
   timings?: boolean;
+  /**
+   * The bot is stopping: the wait for MCP servers ends at once, they are
+   * closed, and createBot rejects with `StoppedError`.
+   */
+  signal?: AbortSignal;
   /** Placeholder animation and typing-renewal timings (tests; defaults otherwise). */
   timing?: Pick<
     BotOptions,
@@ -104,7 +110,12 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
         log.info(`Tools now: ${tools.size} (${m} MCP, ${builtin} builtin)`);
       },
     });
-    await mcp.start();
+    try {
+      await untilStopped(mcp.start(), options.signal);
+    } catch (error) {
+      await mcp.close();
+      throw error;
+    }
   }
   merge();
   const known = new Set(allModels(config));

@@ -16,6 +16,7 @@ import { BUILTIN_PROVIDERS, envKeyNames } from "./providers.ts";
 import { type Env, processEnv } from "./env.ts";
 import { getLogger, type LogLevel, parseLevel, registerSecret, setupLogging } from "./log.ts";
 import { Store, StoreError } from "./store.ts";
+import { onStopSignals } from "./stop.ts";
 import { join } from "node:path";
 
 /** The program version (from `deno.json`). */
@@ -231,13 +232,22 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
   );
 
   if (command === "console") return await runConsoleCommand(loaded, flags, io);
-  const { runMatrix } = await import("./run.ts");
-  return await runMatrix({
-    loaded,
-    io,
-    verbose: !!flags.verbose,
-    debug: level === "debug" || level === "trace",
-  });
+  // A stop signal while the Matrix code loads (seconds on a slow machine)
+  // stops the bot like any other (decision 33) instead of killing it.
+  const early = new AbortController();
+  const removeEarly = onStopSignals(() => early.abort());
+  try {
+    const { runMatrix } = await import("./run.ts");
+    return await runMatrix({
+      loaded,
+      io,
+      verbose: !!flags.verbose,
+      debug: level === "debug" || level === "trace",
+      signal: early.signal,
+    });
+  } finally {
+    removeEarly();
+  }
 }
 
 async function runConsoleCommand(loaded: LoadedConfig, flags: Flags, io: CliIo): Promise<number> {

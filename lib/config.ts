@@ -8,6 +8,7 @@
  * @module
  */
 import { describeFsError } from "./fs_errors.ts";
+import { parseServerRef } from "./homeserver.ts";
 import { z } from "zod";
 import type { Env } from "./env.ts";
 import { isRoomRef, ROOM_REF_HINT } from "./room_ref.ts";
@@ -51,6 +52,12 @@ const httpUrl = z.string().trim().refine((value) => {
     return false;
   }
 }, "must be an http:// or https:// URL");
+
+// The homeserver's URL, or a server name found through .well-known (decision 33).
+const homeserver = z.string().trim().refine(
+  (value) => parseServerRef(value) !== undefined,
+  "must be the homeserver's URL (https://matrix.example.org) or a server name (example.org)",
+);
 
 const MXID = /^@[^:\s]+:[^\s]+$/;
 const mxid = z.string().regex(MXID, "must be a full Matrix user ID like @name:server");
@@ -167,7 +174,7 @@ const llm = z.object({
 });
 
 const matrix = z.object({
-  server: httpUrl,
+  server: homeserver,
   username: mxid,
   password: z.string().optional(),
   access_token: z.string().nullish(),

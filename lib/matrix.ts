@@ -21,6 +21,8 @@ import { encryptAttachment, imageSize } from "./attachments.ts";
 import { catchUpVerdict, eventAgeMs, skippedLine } from "./catch_up.ts";
 import type { ChatPort, ImageOptions, IncomingMessage, OutgoingMessage } from "./chat_port.ts";
 import type { Config } from "./config.ts";
+import { fetchWithTimeout } from "./discovery.ts";
+import { describeHomeserverError, HOMESERVER_TIMEOUT_MS, sentence } from "./homeserver.ts";
 import { Inbox, type InboxEntry } from "./inbox.ts";
 import { answerInvite, JoinBoundary } from "./joins.ts";
 import { getLogger } from "./log.ts";
@@ -179,7 +181,11 @@ export interface MatrixTransportOptions {
   fetch?: typeof fetch;
   /** Debug logging from the SDK. */
   debug?: boolean;
+  /** Timeout of every request but the sync long-poll (default {@link HOMESERVER_TIMEOUT_MS}). */
+  timeoutMs?: number;
 }
+
+const SYNC_PATH = /\/_matrix\/client\/v3\/sync\b/;
 
 /** How a room of `matrix.channels` fared at start. */
 export interface JoinResult {
@@ -226,6 +232,8 @@ export class MatrixTransport implements ChatPort {
   #lastSave = 0;
   #trimming = false;
   #stopVerification?: () => void;
+  /** The last network error of a request, for the sync error's reason. */
+  #lastFetchError?: unknown;
 
   private constructor(
     options: MatrixTransportOptions,
@@ -252,7 +260,14 @@ export class MatrixTransport implements ChatPort {
     });
     // The fetch wrapper needs the transport, which needs the client.
     const ref: { transport?: MatrixTransport } = {};
-    const baseFetch = options.fetch ?? fetch;
+    // The timeout is ours, not the SDK's `localTimeoutMs`: the SDK sets its
+    // own per request where it cares (60 s for crypto requests, none for
+    // media), and its timeout aborts with an AbortError it does not retry.
+    const baseFetch = fetchWithTimeout(
+      options.fetch ?? fetch,
+      options.timeoutMs ?? HOMESERVER_TIMEOUT_MS,
+      (url) => SYNC_PATH.test(url),
+    );
     const client = sdk.createClient({
       baseUrl: options.session.homeserver,
       userId: options.session.user_id,
@@ -268,10 +283,17 @@ export class MatrixTransport implements ChatPort {
           : input instanceof URL
           ? input.href
           : input.url;
-        if (ref.transport && /\/_matrix\/client\/v3\/sync\b/.test(url)) {
+        if (ref.transport && SYNC_PATH.test(url)) {
           await ref.transport.#beforeSync();
         }
-        return baseFetch(input, init);
+        try {
+          return await baseFetch(input, init);
+        } catch (error) {
+          // The SDK's ConnectionError keeps only "fetch failed"; the cause
+          // (refused, DNS, TLS, timeout) is in this error.
+          if (ref.transport) ref.transport.#lastFetchError = error;
+          throw error;
+        }
       },
     });
     // The SDK wants the store attached to its client before it loads saved data.
@@ -347,12 +369,26 @@ export class MatrixTransport implements ChatPort {
     this.#handler = handler;
     const { client } = this;
     const { config } = this.#options;
+    let syncFailure: string | undefined;
     client.on(sdk.ClientEvent.Sync, (state, _previous, data) => {
       // The replay of the saved cache is not news: saving it again would pin
       // the saved position where it was.
       if ((state === "SYNCING" || state === "PREPARED") && !data?.fromCache) this.#dirty = true;
-      if (state === "ERROR") log.warn("Sync failed; the SDK retries with backoff");
-      if (state === "RECONNECTING") log.warn("Homeserver unreachable; reconnecting");
+      if ((state === "ERROR" || state === "RECONNECTING") && !this.#stopping) {
+        // Once per distinct reason: the SDK retries every few seconds.
+        const error = data?.error?.name === "ConnectionError" && this.#lastFetchError
+          ? this.#lastFetchError
+          : data?.error;
+        const reason = error ? describeHomeserverError(error, client.baseUrl) : "no reason given";
+        if (reason !== syncFailure) {
+          log.warn(`Sync failed: ${sentence(reason)} Retrying with backoff.`);
+          syncFailure = reason;
+        }
+      }
+      if ((state === "SYNCING" || state === "PREPARED") && syncFailure !== undefined) {
+        log.info("Sync works again");
+        syncFailure = undefined;
+      }
     });
     client.on(sdk.HttpApiEvent.SessionLoggedOut, () => {
       log.fatal("The homeserver ended this session (token revoked or device deleted); stopping");
@@ -426,6 +462,8 @@ export class MatrixTransport implements ChatPort {
     // The initial sync (history, never answered) stays small.
     await client.startClient({ initialSyncLimit: 1, lazyLoadMembers: false, filter });
     await prepared;
+    // Stopped while waiting (run.ts stopped waiting too): nothing more to start.
+    if (this.#stopping) return [];
     this.#prepared = true;
     // Taken now, before live events join them in the inbox.
     const leftovers = this.#catchUpInbox();

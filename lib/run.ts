@@ -18,6 +18,7 @@ import { MatrixTransport } from "./matrix.ts";
 import { ensureSession, SessionError } from "./session.ts";
 import { Store, StoreError } from "./store.ts";
 import { loadStoreKey, StoreKeyError } from "./store_key.ts";
+import { onStopSignals, untilStopped } from "./stop.ts";
 
 const log = getLogger("run");
 
@@ -37,42 +38,35 @@ export interface RunOptions {
 /** A second stop signal sooner than this is the same stop delivered twice. */
 const DUPLICATE_SIGNAL_MS = 1000;
 
-function onSignals(handler: () => void): () => void {
-  const signals: Deno.Signal[] = Deno.build.os === "windows"
-    ? ["SIGINT", "SIGBREAK"]
-    : ["SIGINT", "SIGTERM"];
-  const added: Deno.Signal[] = [];
-  for (const signal of signals) {
-    try {
-      Deno.addSignalListener(signal, handler);
-      added.push(signal);
-    } catch {
-      // Not supported on this platform.
-    }
-  }
-  return () => added.forEach((s) => Deno.removeSignalListener(s, handler));
-}
-
 /** Runs the Matrix bot until it is told to stop; resolves with the exit code. */
 export async function runMatrix(options: RunOptions): Promise<number> {
   const started = performance.now();
   const { config } = options.loaded;
   const stop = new AbortController();
+  if (options.signal?.aborted) stop.abort();
   options.signal?.addEventListener("abort", () => stop.abort(), { once: true });
   let firstSignalAt = 0;
-  const removeSignals = onSignals(() => {
-    if (stop.signal.aborted) {
+  // `options.signal` may be aborted by the same signal just before this
+  // handler runs (cli.ts listens from before run.ts is loaded): only a
+  // signal this handler saw before counts as the first.
+  const removeSignals = onStopSignals(() => {
+    if (firstSignalAt) {
       // The same stop often arrives twice at once: Ctrl-C or systemd signal
       // the whole group, and `deno task start`'s launcher forwards it too.
       if (performance.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
       log.warn("Second signal: exiting now");
       Deno.exit(1);
     }
-    firstSignalAt = performance.now();
+    firstSignalAt = performance.now() || 1;
     log.info("Stopping (signal received)");
     stop.abort();
   });
 
+  if (stop.signal.aborted) {
+    log.info("Stopped before starting");
+    removeSignals();
+    return 0;
+  }
   let store: Store;
   try {
     store = Store.open(config.matrix.store_path);
@@ -108,7 +102,10 @@ export async function runMatrix(options: RunOptions): Promise<number> {
       `Encryption store restored: ${restored.databases} databases, ${restored.records} records`,
     );
 
+    // Every wait below ends the moment a stop signal comes (decision 33);
+    // the finally block then stops what is still running.
     const session = await ensureSession({ config, store, signal: stop.signal });
+    if (stop.signal.aborted) return 0;
     transport = await MatrixTransport.create({
       config,
       store,
@@ -117,7 +114,7 @@ export async function runMatrix(options: RunOptions): Promise<number> {
       debug: options.debug,
     });
     const allowedRooms = config.matrix.allowed_rooms
-      ? await transport.resolveRooms(config.matrix.allowed_rooms)
+      ? await untilStopped(transport.resolveRooms(config.matrix.allowed_rooms), stop.signal)
       : undefined;
     const app = await createBot({
       config,
@@ -127,10 +124,16 @@ export async function runMatrix(options: RunOptions): Promise<number> {
       verbose: options.verbose,
       allowedRooms,
       timings: options.io.env.INFINIGPT_TIMINGS === "1",
+      signal: stop.signal,
     });
     closeApp = () => app.close(10_000);
     if (stop.signal.aborted) return 0;
-    const joins = await transport.start((message) => app.bot.handle(message));
+    // The first sync may never come (homeserver gone, a sync that keeps
+    // failing): the wait for it, and the joins after it, end with the stop.
+    const joins = await untilStopped(
+      transport.start((message) => app.bot.handle(message)),
+      stop.signal,
+    );
     const ms = Math.round(performance.now() - started);
     const rooms = joins.map((j) => (j.error ? `${j.room} (failed: ${j.error})` : j.room)).join(
       ", ",

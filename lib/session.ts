@@ -8,6 +8,15 @@
  * @module
  */
 import type { Config } from "./config.ts";
+import { resolveHomeserver } from "./discovery.ts";
+import {
+  classifyNetworkError,
+  HOMESERVER_TIMEOUT_MS,
+  HomeserverError,
+  missingLoginFields,
+  seconds,
+  sentence,
+} from "./homeserver.ts";
 import { getLogger, registerSecret } from "./log.ts";
 import { type Store, writeFileAtomic } from "./store.ts";
 
@@ -46,6 +55,8 @@ export interface SessionOptions {
   signal?: AbortSignal;
   /** Backoff delays while the homeserver is unreachable (ms); the last repeats. */
   backoffMs?: readonly number[];
+  /** Timeout of each request (default {@link HOMESERVER_TIMEOUT_MS}; tests shorten it). */
+  timeoutMs?: number;
 }
 
 function baseUrl(server: string): string {
@@ -54,24 +65,32 @@ function baseUrl(server: string): string {
 
 async function call(
   options: SessionOptions,
+  homeserver: string,
   method: string,
   path: string,
   body?: unknown,
   token?: string,
 ): Promise<Record<string, unknown>> {
-  const response = await (options.fetch ?? fetch)(
-    `${baseUrl(options.config.matrix.server)}${path}`,
-    {
+  const url = `${baseUrl(homeserver)}${path}`;
+  const timeoutMs = options.timeoutMs ?? HOMESERVER_TIMEOUT_MS;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  let response: Response;
+  let json: Record<string, unknown>;
+  try {
+    response = await (options.fetch ?? fetch)(url, {
       method,
       headers: {
         ...(body ? { "content-type": "application/json" } : {}),
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
       body: body ? JSON.stringify(body) : undefined,
-      signal: options.signal,
-    },
-  );
-  const json = await response.json().catch(() => ({})) as Record<string, unknown>;
+      signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
+    });
+    json = await response.json().catch(() => ({})) as Record<string, unknown>;
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw new HomeserverError(classifyNetworkError(error, url, timeoutMs));
+  }
   if (!response.ok) {
     const errcode = typeof json.errcode === "string" ? json.errcode : undefined;
     const header = Number(response.headers.get("retry-after"));
@@ -80,11 +99,11 @@ async function call(
       : Number.isFinite(header) && header >= 0 && response.headers.has("retry-after")
       ? header * 1000
       : undefined;
+    const said = typeof json.error === "string" && json.error ? `: ${json.error}` : "";
     throw new MatrixHttpError(
       response.status,
       errcode,
-      `${errcode ?? `HTTP ${response.status}`}: ${typeof json.error === "string" ? json.error : ""}`
-        .trim(),
+      `HTTP ${response.status}${errcode ? ` ${errcode}` : ""} from ${url}${said}`,
       retry,
     );
   }
@@ -103,23 +122,28 @@ async function withRetry<T>(
       return await task();
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      const transient = !(error instanceof MatrixHttpError) || error.status >= 500 ||
-        error.status === 429 || error.errcode === "M_LIMIT_EXCEEDED";
+      // Unreachable, not (yet) a homeserver, 5xx, rate limited: the
+      // operator reads why, and the bot starts once it is fixed.
+      const transient = error instanceof HomeserverError ||
+        (error instanceof MatrixHttpError &&
+          (error.status >= 500 || error.status === 429 || error.errcode === "M_LIMIT_EXCEEDED"));
       if (!transient) throw error;
       const delay = error instanceof MatrixHttpError && error.retryAfterMs
         ? error.retryAfterMs
         : delays[Math.min(attempt, delays.length - 1)];
       log.warn(
-        `${what}: homeserver ${options.config.matrix.server} not available (${
-          (error as Error).message
-        }); retrying in ${Math.round(delay / 1000)} s`,
+        `${what} failed: ${sentence((error as Error).message)} Retrying in ${seconds(delay)} s.`,
       );
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, delay);
-        options.signal?.addEventListener("abort", () => {
+        const onAbort = () => {
           clearTimeout(timer);
           reject(options.signal!.reason);
-        }, { once: true });
+        };
+        const timer = setTimeout(() => {
+          options.signal?.removeEventListener("abort", onAbort);
+          resolve();
+        }, delay);
+        options.signal?.addEventListener("abort", onAbort, { once: true });
       });
     }
   }
@@ -164,9 +188,40 @@ const REVOKED =
   "to start over as a new device, stop the bot and remove session.json and crypto.db from the store " +
   "directory (users will have to verify the new device), or restore the store from a backup.";
 
+/** The fields a login answer must carry (and `whoami`, `user_id`). */
+const LOGIN_FIELDS = ["user_id", "device_id", "access_token"] as const;
+
+function incompleteAnswer(what: string, missing: string, expected: string): SessionError {
+  return new SessionError(
+    `The homeserver's ${what} answer has no ${missing} (it must carry ${expected}); ` +
+      `nothing was saved. Check that matrix.server is the homeserver's client URL.`,
+  );
+}
+
+/** Finds the homeserver for `matrix.server` (waiting while it cannot be reached). */
+async function findHomeserver(options: SessionOptions): Promise<string> {
+  const { server } = options.config.matrix;
+  const resolved = await withRetry(
+    options,
+    `Finding the homeserver ${server}`,
+    () =>
+      resolveHomeserver(server, {
+        fetch: options.fetch,
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+      }),
+  );
+  if (resolved.via) log.info(`Homeserver ${resolved.baseUrl} (named by ${resolved.via})`);
+  else if (resolved.baseUrl !== baseUrl(server)) {
+    log.info(`Homeserver ${resolved.baseUrl} (${server} has no .well-known/matrix/client)`);
+  } else log.debug(`Homeserver ${resolved.baseUrl}`);
+  return resolved.baseUrl;
+}
+
 /**
  * Returns a usable session: the saved one after checking it, or a new one
- * from login. Waits (with backoff) while the homeserver is down.
+ * from login. Finds the homeserver first (decision 33), and waits (with
+ * backoff) while it cannot be reached, saying why.
  */
 export async function ensureSession(options: SessionOptions): Promise<Session> {
   const { config, store } = options;
@@ -180,19 +235,29 @@ export async function ensureSession(options: SessionOptions): Promise<Session> {
           `Use another matrix.store_path for another account.`,
       );
     }
-    if (baseUrl(saved.homeserver) !== baseUrl(m.server)) {
+  }
+  const homeserver = await findHomeserver(options);
+  if (saved) {
+    if (baseUrl(saved.homeserver) !== baseUrl(homeserver)) {
       log.warn(
-        `Homeserver URL changed from ${saved.homeserver} to ${m.server}; keeping the session`,
+        `Homeserver URL changed from ${saved.homeserver} to ${homeserver}; keeping the session`,
       );
-      saved.homeserver = m.server;
+      saved.homeserver = homeserver;
       writeSession(store, saved);
     }
     try {
       const who = await withRetry(
         options,
-        "Checking the session",
+        `Checking the session at ${homeserver}`,
         () =>
-          call(options, "GET", "/_matrix/client/v3/account/whoami", undefined, saved.access_token),
+          call(
+            options,
+            homeserver,
+            "GET",
+            "/_matrix/client/v3/account/whoami",
+            undefined,
+            saved.access_token,
+          ),
       );
       if (who.device_id && who.device_id !== saved.device_id) {
         throw new SessionError(
@@ -216,8 +281,16 @@ export async function ensureSession(options: SessionOptions): Promise<Session> {
     registerSecret(m.access_token);
     const who = await withRetry(
       options,
-      "Checking matrix.access_token",
-      () => call(options, "GET", "/_matrix/client/v3/account/whoami", undefined, m.access_token!),
+      `Checking matrix.access_token at ${homeserver}`,
+      () =>
+        call(
+          options,
+          homeserver,
+          "GET",
+          "/_matrix/client/v3/account/whoami",
+          undefined,
+          m.access_token!,
+        ),
     ).catch(
       (error) => {
         if (error instanceof MatrixHttpError && error.status === 401) {
@@ -228,6 +301,8 @@ export async function ensureSession(options: SessionOptions): Promise<Session> {
         throw error;
       },
     );
+    const noUser = missingLoginFields(who, ["user_id"]);
+    if (noUser) throw incompleteAnswer("whoami", noUser, "user_id");
     const device = (typeof who.device_id === "string" && who.device_id) || m.device_id;
     if (!device) {
       throw new SessionError(
@@ -235,8 +310,8 @@ export async function ensureSession(options: SessionOptions): Promise<Session> {
       );
     }
     const session = {
-      homeserver: m.server,
-      user_id: String(who.user_id),
+      homeserver,
+      user_id: who.user_id as string,
       device_id: device,
       access_token: m.access_token,
     };
@@ -247,8 +322,8 @@ export async function ensureSession(options: SessionOptions): Promise<Session> {
     return session;
   }
 
-  let login = await passwordLogin(options, m.device_id || undefined);
-  if (m.device_id && m.e2e && await hasDeviceKeys(options, login, m.device_id)) {
+  let login = await passwordLogin(options, homeserver, m.device_id || undefined);
+  if (m.device_id && m.e2e && await hasDeviceKeys(options, homeserver, login, m.device_id)) {
     // Encryption keys of another client (the Python bot writes its device id
     // into config.json) that this store does not hold: clients would keep
     // encrypting to them and the bot could read nothing in encrypted rooms.
@@ -258,15 +333,9 @@ export async function ensureSession(options: SessionOptions): Promise<Session> {
         `instead. Empty matrix.device_id, and remove the old session in Element ` +
         `(Settings → Sessions) once nothing uses it.`,
     );
-    login = await passwordLogin(options, undefined);
+    login = await passwordLogin(options, homeserver, undefined);
   }
-  const session: Session = {
-    homeserver: m.server,
-    user_id: String(login.user_id),
-    device_id: String(login.device_id),
-    access_token: String(login.access_token),
-  };
-  registerSecret(session.access_token);
+  const session: Session = { homeserver, ...login };
   writeSession(store, session);
   log.info(
     `Logged in as ${session.user_id}, ${
@@ -278,15 +347,17 @@ export async function ensureSession(options: SessionOptions): Promise<Session> {
 
 async function passwordLogin(
   options: SessionOptions,
+  homeserver: string,
   deviceId: string | undefined,
-): Promise<Record<string, unknown>> {
+): Promise<Omit<Session, "homeserver">> {
   const m = options.config.matrix;
+  let answer: Record<string, unknown>;
   try {
-    return await withRetry(
+    answer = await withRetry(
       options,
-      "Logging in",
+      `Logging in at ${homeserver}`,
       () =>
-        call(options, "POST", "/_matrix/client/v3/login", {
+        call(options, homeserver, "POST", "/_matrix/client/v3/login", {
           type: "m.login.password",
           identifier: { type: "m.id.user", user: m.username },
           password: m.password,
@@ -302,27 +373,38 @@ async function passwordLogin(
     }
     throw error;
   }
+  // A token in an answer that is otherwise unusable is still a secret.
+  if (typeof answer.access_token === "string") registerSecret(answer.access_token);
+  const missing = missingLoginFields(answer, LOGIN_FIELDS);
+  if (missing) throw incompleteAnswer("login", missing, LOGIN_FIELDS.join(", "));
+  return {
+    user_id: answer.user_id as string,
+    device_id: answer.device_id as string,
+    access_token: answer.access_token as string,
+  };
 }
 
 /** Whether the homeserver already has identity keys for this device of ours. */
 async function hasDeviceKeys(
   options: SessionOptions,
-  login: Record<string, unknown>,
+  homeserver: string,
+  login: Omit<Session, "homeserver">,
   deviceId: string,
 ): Promise<boolean> {
-  const user = String(login.user_id);
+  const user = login.user_id;
   let keys: Record<string, unknown>;
   try {
     keys = await withRetry(
       options,
-      "Checking the configured device",
+      `Checking the configured device at ${homeserver}`,
       () =>
         call(
           options,
+          homeserver,
           "POST",
           "/_matrix/client/v3/keys/query",
           { device_keys: { [user]: [deviceId] } },
-          String(login.access_token),
+          login.access_token,
         ),
     );
   } catch (error) {

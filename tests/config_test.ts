@@ -437,9 +437,11 @@ const REJECTED: Array<{ name: string; set: Record<string, unknown>; errors: stri
     errors: ["matrix.server: is required"],
   },
   {
-    name: "a matrix.server without a scheme",
-    set: { "matrix.server": "matrix.org" },
-    errors: ["matrix.server: must be an http:// or https:// URL"],
+    name: "a matrix.server that is neither a URL nor a server name",
+    set: { "matrix.server": "matrix.org/path" },
+    errors: [
+      "matrix.server: must be the homeserver's URL (https://matrix.example.org) or a server name (example.org)",
+    ],
   },
   {
     name: "a username that is not an mxid",
@@ -571,17 +573,40 @@ Deno.test("rejects a root that is not an object", () => {
   }
 });
 
+Deno.test("matrix.server may be the homeserver's URL or a server name (found through .well-known)", () => {
+  for (
+    const server of [
+      "https://matrix.example.org",
+      "http://127.0.0.1:8008/",
+      "https://example.org/matrix",
+      "example.org",
+      "example.org:8448",
+      "127.0.0.1:8448",
+      "[::1]:8448",
+      " example.org ",
+    ]
+  ) {
+    strictEqual(
+      validateConfig(raw({ "matrix.server": server })).config.matrix.server,
+      server.trim(),
+    );
+  }
+  for (const server of ["ftp://example.org", "example.org:99999", "exa mple.org", "https://"]) {
+    ok(errorsOf(raw({ "matrix.server": server }))[0].startsWith("matrix.server: "), server);
+  }
+});
+
 Deno.test("reports every problem at once, cross-field ones included", () => {
   const errors = errorsOf(raw({
     "llm.history_size": 1,
     "llm.default_model": "gpt-9",
-    "matrix.server": "matrix.test",
+    "matrix.server": "ftp://matrix.test",
     "matrix.channels": ["ai"],
     "matrix.password": DELETE,
   }));
   deepStrictEqual(errors, [
     "llm.history_size: must be at least 2 (got number 1)",
-    "matrix.server: must be an http:// or https:// URL",
+    "matrix.server: must be the homeserver's URL (https://matrix.example.org) or a server name (example.org)",
     "matrix.channels[0]: must be a room alias (#room:server) or room ID (!id:server, or !id in room version 12)",
     'llm.default_model: "gpt-9" is not in any list of llm.models (available: gpt-4.1-nano, gpt-4o, qwen3:8b)',
     "matrix.password: is required (or set matrix.access_token)",
@@ -1195,10 +1220,13 @@ Deno.test("a --model that is in no model list is rejected after the merge", asyn
 Deno.test("an invalid value from the environment is reported like a file value", async () => {
   await withConfigFile(FILE_VALUES, async (path) => {
     const error = await loadError(
-      loadConfig({ path, env: { INFINIGPT_MATRIX_SERVER: "matrix.test", INFINIGPT_E2E: "maybe" } }),
+      loadConfig({
+        path,
+        env: { INFINIGPT_MATRIX_SERVER: "ftp://matrix.test", INFINIGPT_E2E: "maybe" },
+      }),
     );
     deepStrictEqual(error.errors, [
-      "matrix.server: must be an http:// or https:// URL",
+      "matrix.server: must be the homeserver's URL (https://matrix.example.org) or a server name (example.org)",
       'matrix.e2e: must be true or false (got string "maybe")',
     ]);
   });

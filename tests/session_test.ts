@@ -18,9 +18,18 @@ interface Recorded {
 type Reply = { status: number; body: unknown };
 type Handler = (request: Recorded) => Reply | undefined;
 
-/** A fake homeserver on 127.0.0.1 playing login and whoami. */
+/**
+ * A fake homeserver on 127.0.0.1 playing login and whoami. Its
+ * `/_matrix/client/versions` (the check before login) is answered first and
+ * kept out of `requests`.
+ */
 class FakeHomeserver {
   readonly requests: Recorded[] = [];
+  /** How many times `/_matrix/client/versions` was asked. */
+  versionChecks = 0;
+  /** Requests to these paths get no answer until the server closes. */
+  readonly hang = new Set<string>();
+  readonly #release = Promise.withResolvers<void>();
   /** Replies to use first, in order, before the default answers. */
   readonly queue: Reply[] = [];
   handler?: Handler;
@@ -49,6 +58,10 @@ class FakeHomeserver {
 
   async #handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
+    if (url.pathname === "/_matrix/client/versions") {
+      this.versionChecks++;
+      return Response.json({ versions: ["v1.11"] });
+    }
     const text = await request.text();
     const recorded: Recorded = {
       method: request.method,
@@ -58,6 +71,11 @@ class FakeHomeserver {
       at: performance.now(),
     };
     this.requests.push(recorded);
+    if (this.hang.has(url.pathname)) {
+      this.hang.delete(url.pathname);
+      await this.#release.promise;
+      return new Response(null, { status: 503 });
+    }
     const reply = this.handler?.(recorded) ?? this.queue.shift() ?? this.#default(recorded);
     return Response.json(reply.body, { status: reply.status });
   }
@@ -79,6 +97,7 @@ class FakeHomeserver {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
+    this.#release.resolve();
     await this.#server.shutdown();
   }
 }
@@ -373,7 +392,7 @@ Deno.test("a changed homeserver URL keeps the session and records the new URL", 
   });
   const session = await ensureSession({ config: config(hs.url + "/"), store: tmp.store });
   strictEqual(session.device_id, "NEWDEVICE");
-  strictEqual(readSession(tmp.store)!.homeserver, hs.url + "/");
+  strictEqual(readSession(tmp.store)!.homeserver, hs.url, "as found (no trailing slash)");
   deepStrictEqual(hs.paths(), ["GET /_matrix/client/v3/account/whoami"], "no double slash");
 });
 
@@ -507,4 +526,100 @@ Deno.test("an already aborted signal makes no request loop", async () => {
   }
   ok(error !== undefined);
   strictEqual(hs.requests.length, 0);
+});
+
+Deno.test("the homeserver is checked before logging in: /_matrix/client/versions first", async () => {
+  await using hs = FakeHomeserver.start();
+  using tmp = tempStore();
+  await ensureSession({ config: config(hs.url), store: tmp.store });
+  strictEqual(hs.versionChecks, 1);
+  deepStrictEqual(hs.paths(), ["POST /_matrix/client/v3/login"]);
+});
+
+Deno.test("a login answer without access_token is an error naming it, and nothing is saved", async (t) => {
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ["no access_token", { user_id: USER, device_id: "DEV" }, /has no access_token/],
+    ["no device_id", { user_id: USER, access_token: TOKEN }, /has no device_id/],
+    ["nothing", {}, /has no user_id, device_id, access_token/],
+    ["a number for user_id", { user_id: 5, device_id: "DEV", access_token: TOKEN }, /no user_id/],
+  ];
+  for (const [name, body, expected] of cases) {
+    await t.step(name, async () => {
+      await using hs = FakeHomeserver.start();
+      using tmp = tempStore();
+      hs.handler = () => ({ status: 200, body });
+      const error = await sessionError(ensureSession({ config: config(hs.url), store: tmp.store }));
+      match(error.message, expected);
+      match(error.message, /nothing was saved/);
+      strictEqual(readSession(tmp.store), undefined, "no session.json");
+      ok(!Deno.readDirSync(tmp.store.dir).some((e) => e.name.startsWith("session")));
+      strictEqual(hs.requests.length, 1, "not retried");
+    });
+  }
+});
+
+Deno.test("a whoami answer without user_id for matrix.access_token is an error, nothing saved", async () => {
+  await using hs = FakeHomeserver.start();
+  using tmp = tempStore();
+  hs.handler = () => ({ status: 200, body: { device_id: "DEV" } });
+  const error = await sessionError(ensureSession({
+    config: config(hs.url, { access_token: TOKEN, password: undefined }),
+    store: tmp.store,
+  }));
+  match(error.message, /whoami answer has no user_id/);
+  strictEqual(readSession(tmp.store), undefined);
+});
+
+Deno.test("a login request that gets no answer is given up after the timeout and tried again", async () => {
+  await using hs = FakeHomeserver.start();
+  using tmp = tempStore();
+  hs.hang.add("/_matrix/client/v3/login");
+  const session = await ensureSession({
+    config: config(hs.url),
+    store: tmp.store,
+    timeoutMs: 300,
+    backoffMs: [10],
+  });
+  strictEqual(session.access_token, TOKEN);
+  deepStrictEqual(hs.paths(), Array(2).fill("POST /_matrix/client/v3/login"));
+});
+
+Deno.test("a website URL whose .well-known names the homeserver: the session is made and saved there", async () => {
+  await using hs = FakeHomeserver.start();
+  await using site = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (r) =>
+      new URL(r.url).pathname === "/.well-known/matrix/client"
+        ? Response.json({ "m.homeserver": { base_url: hs.url } })
+        : new Response("<html>Not Found</html>", { status: 404 }),
+  );
+  using tmp = tempStore();
+  const website = `http://127.0.0.1:${site.addr.port}`;
+  const session = await ensureSession({ config: config(website), store: tmp.store });
+  strictEqual(session.homeserver, hs.url);
+  strictEqual(readSession(tmp.store)!.homeserver, hs.url);
+  deepStrictEqual(hs.paths(), ["POST /_matrix/client/v3/login"]);
+});
+
+Deno.test("a homeserver that is not one (a website) is retried with the reason, until stopped", async () => {
+  await using site = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => new Response("<html>Not Found</html>", { status: 404 }),
+  );
+  using tmp = tempStore();
+  const controller = new AbortController();
+  let requests = 0;
+  const error = await ensureSession({
+    config: config(`http://127.0.0.1:${site.addr.port}`),
+    store: tmp.store,
+    signal: controller.signal,
+    backoffMs: [20],
+    fetch: (input, init) => {
+      // The versions check, then the .well-known, twice.
+      if (++requests === 4) controller.abort(new Error("stopping"));
+      return fetch(input, init);
+    },
+  }).catch((e) => e);
+  match(String(error), /stopping/);
+  strictEqual(readSession(tmp.store), undefined);
 });

@@ -100,7 +100,7 @@ Deno.test({
     await synapse("stop.sh");
     const bot = await setup.start();
     try {
-      const line = await bot.waitForLog(/not available .* retrying in \d+ s/, 30_000);
+      const line = await bot.waitForLog(/failed: connection refused .* Retrying in \d+ s/, 30_000);
       ok(line.includes(URL), line);
       await synapse("start.sh", { SYNAPSE_FRESH: "0" });
       await bot.ready(120_000);
