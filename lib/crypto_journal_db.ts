@@ -5,7 +5,7 @@
  * One file holds every fake-indexeddb database: `dbs` (name, version),
  * `stores` (key path, autoIncrement, the key generator's next key),
  * `indexes`, and `records` (key as {@link encodeKey} text, value as
- * {@link encodeValue} bytes). The format is what existing stores hold, so
+ * `encodeValue` bytes). The format is what existing stores hold, so
  * it only ever grows by columns added in place.
  *
  * @module
@@ -61,15 +61,19 @@ type Statements = { [K in keyof typeof SQL]: StatementSync };
 
 /** A journaled database. */
 export interface JournaledDatabase {
+  /** The database's name. */
   name: string;
+  /** Its version after the last journaled upgrade. */
   version: number;
 }
 
 /** A journaled object store of one database. */
 export interface JournaledStore {
+  /** The store's name. */
   name: string;
   /** The store's key path; `undefined` for out-of-line keys. */
   keyPath: string | string[] | undefined;
+  /** Whether the store generates keys. */
   autoIncrement: boolean;
   /** The key generator's next key, when the journal has seen one. */
   nextKey: number | null;
@@ -77,16 +81,23 @@ export interface JournaledStore {
 
 /** A journaled index of one database. */
 export interface JournaledIndex {
+  /** The store the index belongs to. */
   store: string;
+  /** The index's name. */
   name: string;
+  /** The index's key path. */
   keyPath: string | string[];
+  /** Whether the index rejects duplicate keys. */
   unique: boolean;
+  /** Whether an array value gives one index entry per element. */
   multiEntry: boolean;
 }
 
-/** A journaled record, as stored: see {@link decodeKey} and {@link decodeValue}. */
+/** A journaled record, as stored. */
 export interface JournaledRecord {
+  /** The key as {@link encodeKey} text. */
   key: string;
+  /** The value as `encodeValue` bytes (lib/crypto_journal_codec.ts). */
   value: Uint8Array;
 }
 
@@ -112,6 +123,7 @@ export interface CommittedTransaction {
   version: number;
   /** A `versionchange` transaction: it records the version even without ops. */
   upgrade: boolean;
+  /** Its writes, in the order they were made. */
   ops: readonly Op[];
 }
 

@@ -19,7 +19,9 @@ import { done, request } from "./crypto_journal_idb.ts";
 
 /** What {@link restoreDatabases} brought back. */
 export interface RestoreStats {
+  /** Databases recreated. */
   databases: number;
+  /** Records put back, in all of them. */
   records: number;
 }
 
