@@ -14,7 +14,7 @@ import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONSOLE_ROOM } from "../lib/console.ts";
-import { IdbJournal } from "../lib/crypto_store.ts";
+import { IdbJournal } from "../lib/crypto_journal.ts";
 import { History, type Message } from "../lib/history.ts";
 import { Store } from "../lib/store.ts";
 import { FakeOpenAI } from "./fixtures/fake_openai.ts";
