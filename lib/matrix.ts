@@ -756,6 +756,13 @@ export class MatrixTransport implements ChatPort {
     key?: string,
   ): Promise<string> {
     const txnId = key ? await txnIdFor(key) : undefined;
+    // A resend after a crash whose first attempt reached the homeserver: its
+    // remote echo may already be here. Sending again would race that echo.
+    const delivered = txnId ? this.#eventIdForTxn(room, txnId) : undefined;
+    if (delivered) {
+      log.debug(`Already sent as ${delivered} in ${room} (${key})`);
+      return delivered;
+    }
     // The SDK's typed overloads do not cover hand-built content; the shape is ours.
     const send = this.client.sendEvent.bind(this.client) as unknown as (
       roomId: string,
@@ -767,7 +774,18 @@ export class MatrixTransport implements ChatPort {
     // The local echo is registered synchronously; keep it, as it takes the
     // real id when the remote echo arrives.
     const local = txnId ? this.client.getRoom(room)?.getEventForTxnId(txnId) : undefined;
-    const response = await sending;
+    let response: { event_id: string } | undefined;
+    try {
+      response = await sending;
+    } catch (error) {
+      // The remote echo of an earlier attempt can arrive while this send is
+      // being encrypted or queued; the SDK then trips over its own local echo
+      // ("not a local echo") although the event exists: that is a success.
+      const id = realId(local?.getId()) ?? (txnId ? this.#eventIdForTxn(room, txnId) : undefined);
+      if (!id) throw error;
+      log.debug(`Sent ${id} in ${room} (its echo overtook the send: ${(error as Error).message})`);
+      return id;
+    }
     // When sync delivers the remote echo of an earlier attempt with this
     // transaction id (a resend after a crash) while the send is still being
     // encrypted, the SDK settles the send without an id: the echo has it.
