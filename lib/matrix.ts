@@ -104,6 +104,27 @@ export function sendQueueFor(event: sdk.MatrixEvent): string | null {
   return queue ? `${queue}:${event.getRoomId()}` : null;
 }
 
+/**
+ * The SDK's scheduler, with one fix: an event whose remote echo arrived
+ * before its turn to be sent (a resend after a crash, with the transaction id
+ * of an attempt that reached the homeserver) counts as sent. The SDK's own
+ * process function throws on it ("not a local echo"), retries for about 30 s
+ * and then fails every event queued behind it in that room.
+ */
+export class EchoAwareScheduler extends sdk.MatrixScheduler {
+  constructor() {
+    super(undefined, sendQueueFor);
+  }
+
+  override setProcessFunction(fn: (event: sdk.MatrixEvent) => Promise<sdk.ISendEventResponse>) {
+    super.setProcessFunction((event) => {
+      const id = realId(event.getId());
+      if (event.status === null && id) return Promise.resolve({ event_id: id });
+      return fn(event);
+    });
+  }
+}
+
 /** A stable transaction id for a key (the event id + a suffix). */
 export async function txnIdFor(key: string): Promise<string> {
   const digest = new Uint8Array(
@@ -274,7 +295,7 @@ export class MatrixTransport implements ChatPort {
       deviceId: options.session.device_id,
       accessToken: options.session.access_token,
       store: syncStore,
-      scheduler: new sdk.MatrixScheduler(undefined, sendQueueFor),
+      scheduler: new EchoAwareScheduler(),
       verificationMethods: ["m.sas.v1"],
       // Persist the sync position only after the events it covers are in the inbox.
       fetchFn: async (input: RequestInfo | URL, init?: RequestInit) => {

@@ -2,6 +2,7 @@ import { deepStrictEqual, match, notStrictEqual, strictEqual } from "node:assert
 import type { IncomingMessage } from "../lib/chat_port.ts";
 import * as sdk from "matrix-js-sdk";
 import {
+  EchoAwareScheduler,
   resolveRoomRefs,
   sendQueueFor,
   stripReplyFallback,
@@ -247,6 +248,30 @@ Deno.test("sends queue per room: messages, edits and redactions in order, other 
     ],
   ];
   for (const [what, e, queue] of table) strictEqual(sendQueueFor(e), queue, what);
+});
+
+Deno.test("the scheduler counts an event whose remote echo came first as sent, and sends the rest", async () => {
+  const scheduler = new EchoAwareScheduler();
+  const sent: string[] = [];
+  scheduler.setProcessFunction((event) => {
+    sent.push(event.getId()!);
+    return Promise.resolve({ event_id: `$sent-${sent.length}` });
+  });
+  const local = (id: string, status: sdk.EventStatus | null) => {
+    const e = new sdk.MatrixEvent({
+      room_id: "!a:hs",
+      type: "m.room.message",
+      event_id: id,
+      content: { body: id },
+    });
+    e.setStatus(status);
+    return e;
+  };
+  // Echoed: the SDK made the local echo the remote event (real id, no status).
+  const echoed = await scheduler.queueEvent(local("$real", null));
+  const pending = await scheduler.queueEvent(local("~local", sdk.EventStatus.SENDING));
+  deepStrictEqual([echoed, pending], [{ event_id: "$real" }, { event_id: "$sent-1" }]);
+  deepStrictEqual(sent, ["~local"], "only the event without an echo went out");
 });
 
 Deno.test("allowed_rooms: room IDs of every version are taken as they are, aliases resolved", async () => {
