@@ -25,6 +25,7 @@ import { fetchWithTimeout } from "./discovery.ts";
 import { describeHomeserverError, HOMESERVER_TIMEOUT_MS, sentence } from "./homeserver.ts";
 import { Inbox, type InboxEntry } from "./inbox.ts";
 import { answerInvite, JoinBoundary } from "./joins.ts";
+import { type RawEvent, scanGapPage } from "./gap.ts";
 import { getLogger } from "./log.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { isRoomId } from "./room_ref.ts";
@@ -59,6 +60,12 @@ export const SYNC_TIMELINE_LIMIT = 200;
  * often (a crash loop), and everything is replayed from there.
  */
 export const SYNC_SAVE_INTERVAL_MS = 2_000;
+
+/** Pages of `/messages` fetched, at most, to fill one gap in a timeline. */
+export const GAP_PAGES = 10;
+
+/** Events per page when filling a gap. */
+export const GAP_PAGE_SIZE = 100;
 
 /** Events kept in memory per room; older ones are dropped (the bot never looks back). */
 export const TIMELINE_KEEP = 300;
@@ -229,6 +236,8 @@ export class MatrixTransport implements ChatPort {
   readonly #inflight = new Set<Promise<void>>();
   readonly #profiles = new Map<string, { name: string; at: number }>();
   readonly #joins = new JoinBoundary();
+  /** Rooms whose timeline gap is being fetched, with the live events held back meanwhile. */
+  readonly #gaps = new Map<string, Array<() => void>>();
   /**
    * Rooms joined and not left since: this process's joins count at once,
    * before their sync arrives, so a stale invite to one is never declined.
@@ -350,6 +359,8 @@ export class MatrixTransport implements ChatPort {
   }
 
   async #beforeSync(): Promise<void> {
+    // A gap being filled is not in the inbox yet: a crash now must find it again.
+    if (this.#gaps.size) return;
     if (!this.#dirty || Date.now() - this.#lastSave < SYNC_SAVE_INTERVAL_MS) return;
     this.#dirty = false;
     this.#lastSave = Date.now();
@@ -472,10 +483,11 @@ export class MatrixTransport implements ChatPort {
       this.#answerInvites();
     });
     client.on(sdk.RoomEvent.TimelineReset, (room) => {
+      // A limited sync in a room the bot was in: the events before the ones
+      // it delivered are missing (a busy room while the bot was down).
       if (this.#prepared && !this.#trimming && room && joinedBefore.has(room.roomId)) {
-        log.warn(
-          `More than ${SYNC_TIMELINE_LIMIT} messages arrived in ${room.roomId} at once; the older ones are not answered`,
-        );
+        const token = room.getLiveTimeline().getPaginationToken(sdk.Direction.Backward);
+        if (token) this.#fillGap(room.roomId, token);
       }
     });
     const filter = new sdk.Filter(this.userId);
@@ -682,7 +694,63 @@ export class MatrixTransport implements ChatPort {
       }
     }
     if (!this.#inbox.add(eventId, roomId, event.event as Record<string, unknown>)) return;
-    this.#track(this.#process(eventId, roomId, event, false, performance.now()));
+    const receivedAt = performance.now();
+    const run = () => this.#track(this.#process(eventId, roomId, event, false, receivedAt));
+    // The older events of a gap go first, so each thread stays in order.
+    const held = this.#gaps.get(roomId);
+    if (held) held.push(run);
+    else run();
+  }
+
+  /**
+   * Fetches the events a limited sync left out, newest first, until what the
+   * bot received before, its own join, or the catch-up window (decision 29),
+   * then hands them over oldest first, before the live events held meanwhile.
+   */
+  #fillGap(roomId: string, from: string): void {
+    if (this.#gaps.has(roomId)) return;
+    const held: Array<() => void> = [];
+    this.#gaps.set(roomId, held);
+    this.#track((async () => {
+      const found: RawEvent[] = [];
+      let stop: string | undefined;
+      try {
+        let token: string | undefined = from;
+        for (let page = 0; token && !stop && page < GAP_PAGES; page++) {
+          const response = await this.client.createMessagesRequest(
+            roomId,
+            token,
+            GAP_PAGE_SIZE,
+            sdk.Direction.Backward,
+          );
+          const scan = scanGapPage(response.chunk as RawEvent[], {
+            botUserId: this.userId,
+            seen: (id) => this.#inbox.seen(id),
+            windowSeconds: this.#options.config.matrix.catch_up_seconds,
+            now: Date.now(),
+          });
+          found.push(...scan.found);
+          stop = scan.stop ?? (response.chunk.length ? undefined : "the start of the room");
+          token = response.end;
+        }
+      } catch (error) {
+        log.warn(`Could not fetch the messages missed in ${roomId}: ${(error as Error).message}`);
+      }
+      log.info(
+        `A sync in ${roomId} left out older events: ${found.length} message(s) fetched` +
+          (stop
+            ? ` (back to ${stop})`
+            : ` (at most ${GAP_PAGES * GAP_PAGE_SIZE} events looked at)`),
+      );
+      this.#gaps.delete(roomId);
+      for (const raw of found.reverse()) {
+        const event = new sdk.MatrixEvent({ ...raw, room_id: roomId } as Partial<sdk.IEvent>);
+        const eventId = event.getId()!;
+        if (!this.#inbox.add(eventId, roomId, event.event as Record<string, unknown>)) continue;
+        this.#track(this.#process(eventId, roomId, event, false, performance.now()));
+      }
+      for (const run of held) run();
+    })());
   }
 
   #track(work: Promise<void>): void {
