@@ -23,13 +23,14 @@ import type { ChatPort, ImageOptions, IncomingMessage, OutgoingMessage } from ".
 import type { Config } from "./config.ts";
 import { fetchWithTimeout } from "./discovery.ts";
 import { describeHomeserverError, HOMESERVER_TIMEOUT_MS, sentence } from "./homeserver.ts";
-import { Inbox, type InboxEntry } from "./inbox.ts";
 import { answerInvite, JoinBoundary } from "./joins.ts";
 import { getLogger } from "./log.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { isRoomId } from "./room_ref.ts";
 import type { Session } from "./session.ts";
 import { splitMarkdown } from "./split.ts";
+import type { InboxEntry, InboxStore } from "./state/ports.ts";
+import { SqliteInboxStore } from "./state/sqlite_inbox.ts";
 import type { Store } from "./store.ts";
 import type { ToolImage } from "./tools/registry.ts";
 import { setupVerification } from "./verification.ts";
@@ -224,7 +225,7 @@ export class MatrixTransport implements ChatPort {
   readonly client: sdk.MatrixClient;
   readonly #options: MatrixTransportOptions;
   readonly #syncStore: sdk.IndexedDBStore;
-  readonly #inbox: Inbox;
+  readonly #inbox: InboxStore;
   readonly #startedAt = Date.now();
   readonly #inflight = new Set<Promise<void>>();
   readonly #profiles = new Map<string, { name: string; at: number }>();
@@ -266,7 +267,7 @@ export class MatrixTransport implements ChatPort {
     this.#syncStore = syncStore;
     this.userId = options.session.user_id;
     this.#name = localpart(this.userId);
-    this.#inbox = new Inbox(options.store.db);
+    this.#inbox = new SqliteInboxStore(options.store.db);
   }
 
   /**
