@@ -11,16 +11,7 @@
  *
  * @module
  */
-import {
-  appended,
-  defaultPrompt,
-  exchange,
-  type Message,
-  newThread,
-  parseThread,
-  type ThreadOptions,
-  trimThread,
-} from "../conversation.ts";
+import type { ThreadOptions } from "../conversation.ts";
 import type {
   InboxEntry,
   InboxStore,
@@ -30,7 +21,9 @@ import type {
   ThreadStore,
   UsageStore,
 } from "./ports.ts";
-import { HANDLED_KEPT_MS, oldestUsageDay, replayOrder, settingsOver, utcDay } from "./rules.ts";
+import { HANDLED_KEPT_MS, oldestUsageDay, replayOrder, utcDay } from "./rules.ts";
+import { StoredSettings } from "./settings.ts";
+import { RowThreadStore, type ThreadRows } from "./threads.ts";
 
 /** A stored thread in {@link MemoryTables}. */
 export interface ThreadRow {
@@ -76,70 +69,25 @@ function byText(a: string, b: string): number {
 }
 
 /** {@link ThreadStore} in memory. */
-export class MemoryThreadStore implements ThreadStore {
-  readonly #rows: Map<string, ThreadRow>;
-  readonly #options: ThreadOptions;
-
+export class MemoryThreadStore extends RowThreadStore implements ThreadStore {
   /** Keeps threads in `tables` (new, empty tables by default). */
   constructor(options: ThreadOptions, tables: MemoryTables = new MemoryTables()) {
-    this.#rows = tables.threads;
-    this.#options = options;
+    super(memoryRows(tables.threads), options);
   }
+}
 
-  defaultPrompt(persona?: string): string {
-    return defaultPrompt(this.#options, persona);
-  }
-
-  #load(room: string, user: string): Message[] | undefined {
-    const row = this.#rows.get(key(room, user));
-    return row ? parseThread(row.messages) : undefined;
-  }
-
-  #save(room: string, user: string, messages: readonly Message[]): void {
-    const updatedAt = (this.#options.now ?? Date.now)();
-    this.#rows.set(key(room, user), { room, user, messages: JSON.stringify(messages), updatedAt });
-  }
-
-  has(room: string, user: string): boolean {
-    return this.#rows.has(key(room, user));
-  }
-
-  get(room: string, user: string): Message[] {
-    return this.#load(room, user) ?? newThread(this.#options);
-  }
-
-  users(room: string): string[] {
-    return [...this.#rows.values()]
-      .filter((r) => r.room === room)
-      .sort((a, b) => b.updatedAt - a.updatedAt || byText(a.user, b.user))
-      .map((r) => r.user);
-  }
-
-  append(room: string, user: string, ...messages: Message[]): void {
-    const thread = appended(this.get(room, user), messages, this.#options.historySize);
-    this.#save(room, user, thread);
-  }
-
-  request(
-    room: string,
-    user: string,
-    options: { next?: Message; thread?: Message[] } = {},
-  ): Message[] {
-    const thread = options.thread ?? this.get(room, user);
-    return exchange(thread, options.next, this.#options.historySize);
-  }
-
-  find(room: string, user: string, id: string): Message | undefined {
-    return this.#load(room, user)?.find((m) => m.id === id);
-  }
-
-  set(room: string, user: string, messages: readonly Message[]): void {
-    this.#save(room, user, trimThread(messages, this.#options.historySize));
-  }
-
-  clearAll(): void {
-    this.#rows.clear();
-  }
+function memoryRows(rows: Map<string, ThreadRow>): ThreadRows {
+  return {
+    read: (room, user) => rows.get(key(room, user))?.messages,
+    write: (room, user, messages, updatedAt) =>
+      void rows.set(key(room, user), { room, user, messages, updatedAt }),
+    users: (room) =>
+      [...rows.values()]
+        .filter((r) => r.room === room)
+        .sort((a, b) => b.updatedAt - a.updatedAt || byText(a.user, b.user))
+        .map((r) => r.user),
+    clear: () => rows.clear(),
+  };
 }
 
 /** {@link PersonalModelStore} in memory. */
@@ -169,10 +117,7 @@ export class MemoryPersonalModelStore implements PersonalModelStore {
 }
 
 /** {@link SettingsStore} in memory. */
-export class MemorySettingsStore implements SettingsStore {
-  readonly #rows: Map<string, string>;
-  readonly #values: SettingValues;
-
+export class MemorySettingsStore extends StoredSettings implements SettingsStore {
   /**
    * Loads the values in `tables` over `defaults`. `validModel` rejects a
    * stored model that the config no longer lists (it falls back to the
@@ -183,22 +128,7 @@ export class MemorySettingsStore implements SettingsStore {
     validModel: (model: string) => boolean = () => true,
     tables: MemoryTables = new MemoryTables(),
   ) {
-    this.#rows = tables.settings;
-    const stored = new Map([...this.#rows].map(([k, v]) => [k, JSON.parse(v)]));
-    this.#values = settingsOver(stored, defaults, validModel);
-  }
-
-  get values(): SettingValues {
-    return { ...this.#values };
-  }
-
-  get<K extends keyof SettingValues>(key: K): SettingValues[K] {
-    return this.#values[key];
-  }
-
-  set<K extends keyof SettingValues>(key: K, value: SettingValues[K]): void {
-    this.#rows.set(key, JSON.stringify(value));
-    this.#values[key] = value;
+    super(tables.settings, defaults, validModel, (key, value) => tables.settings.set(key, value));
   }
 }
 
