@@ -26,7 +26,7 @@ export {
 } from "./lib/config.ts";
 export { COMMANDS, route } from "./lib/handlers/mod.ts";
 export type { Command, Context } from "./lib/handlers/mod.ts";
-export { type Message, systemPrompt, trimThread } from "./lib/history.ts";
+export { type Message, systemPrompt, trimThread } from "./lib/conversation.ts";
 export { failureReason, stripReasoning } from "./lib/llm.ts";
 export { renderMarkdown, sanitizeHtml } from "./lib/markdown.ts";
 export { Store, StoreError } from "./lib/store.ts";

@@ -1,6 +1,6 @@
 /**
- * Wires the core together for one transport: state from the store, the
- * providers, the tools, the model client and the bot.
+ * Wires the core together for one transport: the state ports (SQLite, on
+ * the store's `state.db`), the providers, the tools, the model client and the bot.
  *
  * @module
  */
@@ -10,12 +10,15 @@ import { Bot, type BotOptions } from "./bot.ts";
 import type { ChatPort } from "./chat_port.ts";
 import { allModels, type Config } from "./config.ts";
 import { type Env, processEnv } from "./env.ts";
-import { History, PersonalModels, Settings } from "./history.ts";
 import { Llm } from "./llm.ts";
 import { getLogger } from "./log.ts";
 import type { McpManager } from "./mcp.ts";
 import { Providers, routeProvider } from "./providers.ts";
-import { TokenBudget } from "./rate_limit.ts";
+import type { PersonalModelStore, SettingsStore, ThreadStore } from "./state/ports.ts";
+import { SqlitePersonalModelStore } from "./state/sqlite_models.ts";
+import { SqliteSettingsStore } from "./state/sqlite_settings.ts";
+import { SqliteThreadStore } from "./state/sqlite_threads.ts";
+import { SqliteUsageStore } from "./state/sqlite_usage.ts";
 import type { Store } from "./store.ts";
 import { untilStopped } from "./stop.ts";
 import { builtinTools } from "./tools/builtins.ts";
@@ -61,9 +64,9 @@ export interface CreateBotOptions {
 /** A running core and its parts. */
 export interface BotApp {
   bot: Bot;
-  history: History;
-  models: PersonalModels;
-  settings: Settings;
+  history: ThreadStore;
+  models: PersonalModelStore;
+  settings: SettingsStore;
   tools: ToolRegistry;
   providers: Providers;
   llm: Llm;
@@ -119,7 +122,7 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
   }
   merge();
   const known = new Set(allModels(config));
-  const settings = new Settings(store.db, {
+  const settings = new SqliteSettingsStore(store.db, {
     model: config.llm.default_model,
     tools: config.tools.enabled && tools.size > 0,
     verbose: config.llm.verbose,
@@ -127,13 +130,13 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
   }, (model) => known.has(model));
   if (options.verbose) settings.set("verbose", true);
   if (settings.get("tools") && tools.size === 0) settings.set("tools", false);
-  const history = new History(store.db, {
+  const history = new SqliteThreadStore(store.db, {
     prompt: config.llm.prompt,
     personality: config.llm.personality,
     historySize: config.llm.history_size,
     verbose: () => settings.get("verbose"),
   });
-  const models = new PersonalModels(store.db);
+  const models = new SqlitePersonalModelStore(store.db);
   const providers = new Providers({ config, env, fetch: options.fetch });
   const llm = new Llm({ providers, maxToolRounds: config.llm.max_tool_rounds });
   const counts = tools.counts();
@@ -156,7 +159,7 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     help: options.help ?? await readHelp(),
     placeholders: options.placeholders,
     allowedRooms: options.allowedRooms,
-    budget: new TokenBudget(store.db, config.llm.rate_limit.daily_tokens),
+    budget: new SqliteUsageStore(store.db, config.llm.rate_limit.daily_tokens),
     timings: options.timings,
     ...options.timing,
   });

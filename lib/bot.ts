@@ -10,11 +10,11 @@ import type { ChatPort, IncomingMessage } from "./chat_port.ts";
 import type { Config } from "./config.ts";
 import { type Command, COMMAND_NAMES, COMMAND_TABLE, type Context, route } from "./handlers/mod.ts";
 import { withHeader } from "./handlers/converse.ts";
-import type { History, PersonalModels, Settings } from "./history.ts";
 import type { Llm } from "./llm.ts";
 import { getLogger } from "./log.ts";
 import { KeyedQueue } from "./queue.ts";
-import { RateLimiter, type TokenBudget } from "./rate_limit.ts";
+import { RateLimiter } from "./rate_limit.ts";
+import type { PersonalModelStore, SettingsStore, ThreadStore, UsageStore } from "./state/ports.ts";
 import type { ToolImage, ToolRegistry } from "./tools/registry.ts";
 
 const log = getLogger("bot");
@@ -26,9 +26,9 @@ const FRAMES = ["..", "...", "..", "."];
 export interface BotOptions {
   config: Config;
   port: ChatPort;
-  history: History;
-  models: PersonalModels;
-  settings: Settings;
+  history: ThreadStore;
+  models: PersonalModelStore;
+  settings: SettingsStore;
   llm: Llm;
   tools: ToolRegistry;
   help: string;
@@ -47,7 +47,7 @@ export interface BotOptions {
   /** Log the bot's own processing time per message (`INFINIGPT_TIMINGS=1`). */
   timings?: boolean;
   /** Daily token budget per user (`llm.rate_limit.daily_tokens`); usage is counted always. */
-  budget?: TokenBudget;
+  budget?: UsageStore;
 }
 
 /** Refusals of the per-user limits (`llm.rate_limit`). */

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Message } from "./history.ts";
+import type { Message } from "./conversation.ts";
 import { getLogger } from "./log.ts";
 import {
   type ChatCompletion,

@@ -23,7 +23,6 @@ import type { ChatPort, ImageOptions, IncomingMessage, OutgoingMessage } from ".
 import type { Config } from "./config.ts";
 import { fetchWithTimeout } from "./discovery.ts";
 import { describeHomeserverError, HOMESERVER_TIMEOUT_MS, sentence } from "./homeserver.ts";
-import { Inbox, type InboxEntry } from "./inbox.ts";
 import { answerInvite, JoinBoundary } from "./joins.ts";
 import { type RawEvent, scanGapPage } from "./gap.ts";
 import { getLogger } from "./log.ts";
@@ -31,6 +30,8 @@ import { renderMarkdown } from "./markdown.ts";
 import { isRoomId } from "./room_ref.ts";
 import type { Session } from "./session.ts";
 import { splitMarkdown } from "./split.ts";
+import type { InboxEntry, InboxStore } from "./state/ports.ts";
+import { SqliteInboxStore } from "./state/sqlite_inbox.ts";
 import type { Store } from "./store.ts";
 import type { ToolImage } from "./tools/registry.ts";
 import { setupVerification } from "./verification.ts";
@@ -231,7 +232,7 @@ export class MatrixTransport implements ChatPort {
   readonly client: sdk.MatrixClient;
   readonly #options: MatrixTransportOptions;
   readonly #syncStore: sdk.IndexedDBStore;
-  readonly #inbox: Inbox;
+  readonly #inbox: InboxStore;
   readonly #startedAt = Date.now();
   readonly #inflight = new Set<Promise<void>>();
   readonly #profiles = new Map<string, { name: string; at: number }>();
@@ -275,7 +276,7 @@ export class MatrixTransport implements ChatPort {
     this.#syncStore = syncStore;
     this.userId = options.session.user_id;
     this.#name = localpart(this.userId);
-    this.#inbox = new Inbox(options.store.db);
+    this.#inbox = new SqliteInboxStore(options.store.db);
   }
 
   /**

@@ -1,11 +1,9 @@
 /**
- * Per-user limits on model use: requests per minute (in memory, sliding
- * window) and tokens per UTC day (in `state.db`, so a restart does not
- * reset a budget).
+ * The per-user limit on requests per minute (in memory, sliding window).
+ * The daily token budget is state: `UsageStore` in lib/state/ports.ts.
  *
  * @module
  */
-import type { DatabaseSync, StatementSync } from "node:sqlite";
 
 /** Keys kept before the first prune: a small map is never worth a pass. */
 const PRUNE_FLOOR = 256;
@@ -59,51 +57,5 @@ export class RateLimiter {
     for (const [key, times] of this.#hits) {
       if (times.every((t) => now - t >= this.#windowMs)) this.#hits.delete(key);
     }
-  }
-}
-
-/** The UTC day of a timestamp, `YYYY-MM-DD`. */
-export function utcDay(now = Date.now()): string {
-  return new Date(now).toISOString().slice(0, 10);
-}
-
-/** Tokens used per user per UTC day, against a daily budget. */
-export class TokenBudget {
-  readonly #daily: number;
-  readonly #get: StatementSync;
-  readonly #add: StatementSync;
-  readonly #prune: StatementSync;
-
-  /** `daily` 0 disables the budget (usage is still counted). */
-  constructor(db: DatabaseSync, daily: number) {
-    this.#daily = daily;
-    this.#get = db.prepare("SELECT tokens FROM usage WHERE user = ? AND day = ?");
-    this.#add = db.prepare(
-      `INSERT INTO usage (user, day, tokens) VALUES (?, ?, ?)
-       ON CONFLICT (user, day) DO UPDATE SET tokens = tokens + excluded.tokens`,
-    );
-    this.#prune = db.prepare("DELETE FROM usage WHERE day < ?");
-  }
-
-  /** The daily budget (0 = none). */
-  get daily(): number {
-    return this.#daily;
-  }
-
-  /** Tokens the user used today. */
-  used(user: string, now = Date.now()): number {
-    return (this.#get.get(user, utcDay(now)) as { tokens: number } | undefined)?.tokens ?? 0;
-  }
-
-  /** True when the user has no budget left today. */
-  exhausted(user: string, now = Date.now()): boolean {
-    return this.#daily > 0 && this.used(user, now) >= this.#daily;
-  }
-
-  /** Adds tokens to today's count and forgets days older than a week. */
-  add(user: string, tokens: number, now = Date.now()): void {
-    if (tokens <= 0) return;
-    this.#add.run(user, utcDay(now), Math.round(tokens));
-    this.#prune.run(utcDay(now - 7 * 86_400_000));
   }
 }

@@ -8,8 +8,9 @@
  * @module
  */
 import { describeFsError } from "./fs_errors.ts";
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
+import { openChecked, SqliteOpenError, transaction } from "./sqlite.ts";
 
 /** The store cannot be used; `message` says why and what to do. */
 export class StoreError extends Error {
@@ -95,15 +96,7 @@ export class Store {
 
   /** Runs `fn` in one SQLite transaction. */
   transaction<T>(fn: () => T): T {
-    this.db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = fn();
-      this.db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      this.db.exec("ROLLBACK");
-      throw error;
-    }
+    return transaction(this.db, fn);
   }
 
   /** Closes the database and releases the lock. Safe to call twice. */
@@ -158,69 +151,61 @@ function acquireLock(dir: string): Deno.FsFile {
 }
 
 /**
- * Conversations are private: `state.db` is created 0600 (SQLite gives its
- * -wal and -shm files the database's mode), and an older, wider file is
- * narrowed. Failures are left to the open, which explains them.
+ * Opens `state.db` checked and migrated. Conversations are private: the file
+ * is created 0600 (SQLite gives its -wal and -shm files the database's mode),
+ * and an older, wider file is narrowed.
  */
-function restrictMode(path: string): void {
-  if (Deno.build.os === "windows") return;
+function openDatabase(path: string): DatabaseSync {
   try {
-    Deno.writeFileSync(path, new Uint8Array(), { append: true, create: true, mode: 0o600 });
-    if ((Deno.statSync(path).mode ?? 0) & 0o077) Deno.chmodSync(path, 0o600);
-  } catch {
-    // Read-only directory or file: the open below reports it.
+    return openChecked(path, {
+      mode: Deno.build.os === "windows" ? undefined : 0o600,
+      busyTimeoutMs: 5000,
+      pragmas: ["foreign_keys = ON"],
+      setup: (db) => {
+        migrate(db);
+        // SQLite silently opens a file it may not write read-only; writing the
+        // version it already has makes that fail here, not at the first reply.
+        const { user_version } = db.prepare("PRAGMA user_version").get() as {
+          user_version: number;
+        };
+        db.exec(`PRAGMA user_version = ${user_version}`);
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof SqliteOpenError)) {
+      throw new StoreError(
+        `Cannot open the state database ${path}: ${describeFsError(error, path)}`,
+      );
+    }
+    throw unusable(path, error.cause);
   }
 }
 
-function openDatabase(path: string): DatabaseSync {
-  let db: DatabaseSync;
-  restrictMode(path);
-  try {
-    db = new DatabaseSync(path);
-  } catch (error) {
-    throw new StoreError(`Cannot open the state database ${path}: ${describeFsError(error, path)}`);
-  }
-  try {
-    db.exec("PRAGMA busy_timeout = 5000");
-    const check = db.prepare("PRAGMA quick_check").get() as { quick_check?: string } | undefined;
-    if (check?.quick_check !== "ok") {
-      throw new Error(`integrity check failed: ${check?.quick_check ?? "no answer"}`);
-    }
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = NORMAL");
-    db.exec("PRAGMA foreign_keys = ON");
-    migrate(db);
-    // SQLite silently opens a file it may not write read-only; writing the
-    // version it already has makes that fail here, not at the first reply.
-    const { user_version } = db.prepare("PRAGMA user_version").get() as { user_version: number };
-    db.exec(`PRAGMA user_version = ${user_version}`);
-    return db;
-  } catch (error) {
-    db.close();
-    if (error instanceof StoreError) throw error;
-    const message = describeFsError(error);
-    if (/readonly|read-only|permission|access/i.test(message)) {
-      throw new StoreError(
-        `The state database ${path} is not writable (${message}). Check the permissions of the store directory.`,
-        1,
-        { cause: error },
-      );
-    }
-    if (/disk i\/o error/i.test(message)) {
-      throw new StoreError(`Reading or writing ${path} failed (${message}). Check the disk.`, 1, {
-        cause: error,
-      });
-    }
-    if (/database or disk is full|no space left/i.test(message)) {
-      throw new StoreError(`The disk holding ${path} is full (${message}).`, 1, { cause: error });
-    }
-    throw new StoreError(
-      `The state database ${path} is corrupt or not an InfiniGPT database (${message}). ` +
-        `Restore it from a backup, or move it away to start with empty state.`,
+/** The {@link StoreError} for a `state.db` that opened but cannot be used. */
+function unusable(path: string, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  const message = describeFsError(error);
+  if (/readonly|read-only|permission|access/i.test(message)) {
+    return new StoreError(
+      `The state database ${path} is not writable (${message}). Check the permissions of the store directory.`,
       1,
       { cause: error },
     );
   }
+  if (/disk i\/o error/i.test(message)) {
+    return new StoreError(`Reading or writing ${path} failed (${message}). Check the disk.`, 1, {
+      cause: error,
+    });
+  }
+  if (/database or disk is full|no space left/i.test(message)) {
+    return new StoreError(`The disk holding ${path} is full (${message}).`, 1, { cause: error });
+  }
+  return new StoreError(
+    `The state database ${path} is corrupt or not an InfiniGPT database (${message}). ` +
+      `Restore it from a backup, or move it away to start with empty state.`,
+    1,
+    { cause: error },
+  );
 }
 
 function migrate(db: DatabaseSync): void {
@@ -233,15 +218,10 @@ function migrate(db: DatabaseSync): void {
     );
   }
   for (let v = version; v < MIGRATIONS.length; v++) {
-    db.exec("BEGIN IMMEDIATE");
-    try {
+    transaction(db, () => {
       db.exec(MIGRATIONS[v]);
       db.exec(`PRAGMA user_version = ${v + 1}`);
-      db.exec("COMMIT");
-    } catch (error) {
-      db.exec("ROLLBACK");
-      throw error;
-    }
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import type { Message } from "../lib/history.ts";
+import type { Message } from "../lib/conversation.ts";
 import { type Answer, failureReason, Llm, LlmError, stripReasoning } from "../lib/llm.ts";
 import { type FailureKind, ProviderError, Providers } from "../lib/providers.ts";
 import { builtinTools } from "../lib/tools/builtins.ts";

@@ -1,6 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { RateLimiter, TokenBudget, utcDay } from "../lib/rate_limit.ts";
-import { Store } from "../lib/store.ts";
+import { RateLimiter } from "../lib/rate_limit.ts";
 import { FakeOpenAI } from "./fixtures/fake_openai.ts";
 import { startTestBot } from "./fixtures/harness.ts";
 
@@ -47,34 +46,6 @@ Deno.test("RateLimiter with 0 per minute remembers nobody", () => {
   const limiter = new RateLimiter(0);
   for (let i = 0; i < 1000; i++) limiter.take(`@u${i}:t`);
   strictEqual(limiter.size, 0);
-});
-
-Deno.test("utcDay is the UTC date of a timestamp", () => {
-  strictEqual(utcDay(Date.UTC(2026, 10, 21, 23, 59)), "2026-11-21");
-  strictEqual(utcDay(Date.UTC(2026, 10, 22, 0, 0)), "2026-11-22");
-});
-
-Deno.test("TokenBudget counts per user per day, survives reopening, and renews the next day", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const day1 = Date.UTC(2026, 10, 21, 12);
-    let store = Store.open(dir);
-    let budget = new TokenBudget(store.db, 100);
-    budget.add("@a:t", 60, day1);
-    ok(!budget.exhausted("@a:t", day1));
-    budget.add("@a:t", 40, day1);
-    store.close();
-    store = Store.open(dir);
-    budget = new TokenBudget(store.db, 100);
-    strictEqual(budget.used("@a:t", day1), 100);
-    ok(budget.exhausted("@a:t", day1));
-    ok(!budget.exhausted("@b:t", day1));
-    ok(!budget.exhausted("@a:t", day1 + 86_400_000), "a new UTC day starts empty");
-    deepStrictEqual(new TokenBudget(store.db, 0).exhausted("@a:t", day1), false, "0 = no budget");
-    store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 });
 
 Deno.test("a user over llm.rate_limit.requests_per_minute gets a polite refusal and no model call", async () => {

@@ -15,7 +15,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONSOLE_ROOM } from "../lib/console.ts";
 import { IdbJournal } from "../lib/crypto_journal.ts";
-import { History, type Message } from "../lib/history.ts";
+import type { Message } from "../lib/conversation.ts";
+import { SqliteThreadStore } from "../lib/state/sqlite_threads.ts";
 import { Store } from "../lib/store.ts";
 import { FakeOpenAI } from "./fixtures/fake_openai.ts";
 import { rawConfig } from "./fixtures/harness.ts";
@@ -24,7 +25,7 @@ import { assertKilled } from "./fixtures/platform.ts";
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const DENO_JSON = fileURLToPath(new URL("../deno.json", import.meta.url));
 const STORE_MODULE = new URL("../lib/store.ts", import.meta.url).href;
-const HISTORY_MODULE = new URL("../lib/history.ts", import.meta.url).href;
+const THREADS_MODULE = new URL("../lib/state/sqlite_threads.ts", import.meta.url).href;
 const USER = "@tester:console";
 /** A guard against hangs (a run command that reached the homeserver retries forever). */
 const EXIT_GUARD_MS = 60_000;
@@ -269,8 +270,8 @@ async function setup(
   };
 }
 
-function historyOf(db: DatabaseSync): History {
-  return new History(db, {
+function historyOf(db: DatabaseSync): SqliteThreadStore {
+  return new SqliteThreadStore(db, {
     prompt: ["you are ", ".", ""],
     personality: "a test bot",
     historySize: 1000,
@@ -679,13 +680,13 @@ Deno.test("a state.db with schema version 99 makes console and run exit 1 with a
 // ---------------------------------------------------------------------------
 // 6. kill -9 during writes
 
-/** Appends to History in a tight loop, in several threads, until killed. */
+/** Appends to the thread store in a tight loop, in several threads, until killed. */
 const WRITER_SCRIPT = `
 import { Store } from ${JSON.stringify(STORE_MODULE)};
-import { History } from ${JSON.stringify(HISTORY_MODULE)};
+import { SqliteThreadStore } from ${JSON.stringify(THREADS_MODULE)};
 const [dir, round] = Deno.args;
 const store = Store.open(dir);
-const history = new History(store.db, {
+const history = new SqliteThreadStore(store.db, {
   prompt: ["you are ", ".", ""], personality: "p", historySize: 40, verbose: () => false,
 });
 Deno.stdout.writeSync(new TextEncoder().encode("ready\\n"));
@@ -710,7 +711,7 @@ function order(id: string | undefined): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
-Deno.test("kill -9 at random moments during History writes never corrupts state.db nor tears a thread", async () => {
+Deno.test("kill -9 at random moments during thread store writes never corrupts state.db nor tears a thread", async () => {
   const dir = await Deno.makeTempDir({ prefix: "infinigpt-kill9-" });
   const script = join(dir, "writer.ts");
   const store = join(dir, "store");

@@ -5,9 +5,9 @@
  * @module
  */
 import type { Config } from "../config.ts";
-import type { History, PersonalModels, Settings } from "../history.ts";
 import type { Llm } from "../llm.ts";
 import type { Logger } from "../log.ts";
+import type { PersonalModelStore, SettingsStore, ThreadStore } from "../state/ports.ts";
 import type { ToolImage, ToolRegistry } from "../tools/registry.ts";
 
 /** One incoming command. */
@@ -24,9 +24,9 @@ export interface Context {
   readonly eventId?: string;
   readonly botName: string;
   readonly config: Config;
-  readonly history: History;
-  readonly models: PersonalModels;
-  readonly settings: Settings;
+  readonly history: ThreadStore;
+  readonly models: PersonalModelStore;
+  readonly settings: SettingsStore;
   readonly llm: Llm;
   readonly tools: ToolRegistry;
   /** `help.md`. */

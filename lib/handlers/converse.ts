@@ -7,7 +7,7 @@
  * @module
  */
 import { allModels } from "../config.ts";
-import type { Message } from "../history.ts";
+import type { Message } from "../conversation.ts";
 import { failureReason } from "../llm.ts";
 import { escapeMarkdownInline } from "../markdown.ts";
 import type { Context } from "./context.ts";

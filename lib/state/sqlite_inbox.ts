@@ -1,25 +1,16 @@
 /**
- * The durable inbox of incoming Matrix events. An event is written here the
- * moment sync delivers it (before the next sync can move past it) and
- * removed, with a "handled" mark, after its reply was sent. After a crash,
- * what is still here is handled again; what is marked is never handled
- * twice. Verification requests handled are remembered here too.
+ * {@link InboxStore} in `state.db`: the `inbox`, `handled_events` and
+ * `verifications` tables.
  *
  * @module
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { transaction } from "../sqlite.ts";
+import type { InboxEntry, InboxStore } from "./ports.ts";
+import { HANDLED_KEPT_MS, replayOrder } from "./rules.ts";
 
-/** An event waiting to be handled. */
-export interface InboxEntry {
-  eventId: string;
-  room: string;
-  /** The event as received (possibly encrypted). */
-  event: Record<string, unknown>;
-  receivedAt: number;
-}
-
-/** The inbox in `state.db`. */
-export class Inbox {
+/** The inbox of incoming events in `state.db`. */
+export class SqliteInboxStore implements InboxStore {
   readonly #db: DatabaseSync;
   readonly #inInbox: StatementSync;
   readonly #handled: StatementSync;
@@ -27,6 +18,7 @@ export class Inbox {
   readonly #remove: StatementSync;
   readonly #mark: StatementSync;
 
+  /** Keeps the inbox in `db` (a migrated `state.db`). */
   constructor(db: DatabaseSync) {
     this.#db = db;
     this.#inInbox = db.prepare("SELECT 1 FROM inbox WHERE event_id = ?");
@@ -40,67 +32,50 @@ export class Inbox {
     );
   }
 
-  /** True when the event is waiting or was handled. */
   seen(eventId: string): boolean {
     return this.#inInbox.get(eventId) !== undefined || this.#handled.get(eventId) !== undefined;
   }
 
-  /** True when the event was handled. */
   handled(eventId: string): boolean {
     return this.#handled.get(eventId) !== undefined;
   }
 
-  /** Stores an event; false when it was already seen. */
   add(eventId: string, room: string, event: Record<string, unknown>, now = Date.now()): boolean {
     if (this.seen(eventId)) return false;
     this.#add.run(eventId, room, JSON.stringify(event), now);
     return true;
   }
 
-  /** Events still waiting, in the order the server received them. */
   pending(): InboxEntry[] {
     const rows = this.#db.prepare(
       "SELECT event_id, room, event, received_at FROM inbox ORDER BY received_at, event_id",
     ).all() as Array<{ event_id: string; room: string; event: string; received_at: number }>;
-    const entries = rows.map((r) => ({
+    return replayOrder(rows.map((r) => ({
       eventId: r.event_id,
       room: r.room,
       event: JSON.parse(r.event) as Record<string, unknown>,
       receivedAt: r.received_at,
-    }));
-    // One sync delivers many events at the same moment: replay them in the
-    // server's order, or a user's later message would be answered first.
-    const ts = (e: InboxEntry) =>
-      typeof e.event.origin_server_ts === "number" ? e.event.origin_server_ts : e.receivedAt;
-    return entries.sort((a, b) => ts(a) - ts(b) || a.receivedAt - b.receivedAt);
+    })));
   }
 
   /** Marks an event handled and removes it from the inbox, in one transaction. */
   done(eventId: string, room: string, now = Date.now()): void {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
+    transaction(this.#db, () => {
       this.#remove.run(eventId);
       this.#mark.run(eventId, room, now);
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    });
   }
 
-  /** Forgets handled marks older than `maxAgeMs` (sync never goes back that far). */
-  prune(maxAgeMs = 14 * 86_400_000, now = Date.now()): void {
+  prune(maxAgeMs = HANDLED_KEPT_MS, now = Date.now()): void {
     this.#db.prepare("DELETE FROM handled_events WHERE handled_at < ?").run(now - maxAgeMs);
     this.#db.prepare("DELETE FROM verifications WHERE handled_at < ?").run(now - maxAgeMs);
   }
 
-  /** True when this verification request was already answered. */
   verificationSeen(txnId: string): boolean {
     return this.#db.prepare("SELECT 1 FROM verifications WHERE txn_id = ?").get(txnId) !==
       undefined;
   }
 
-  /** Remembers an answered verification request. */
   markVerification(txnId: string, now = Date.now()): void {
     this.#db.prepare("INSERT OR IGNORE INTO verifications (txn_id, handled_at) VALUES (?, ?)").run(
       txnId,

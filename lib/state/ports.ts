@@ -1,0 +1,130 @@
+/**
+ * The state the core depends on, as interfaces (ports): conversation
+ * threads, personal models, bot-wide settings, token usage and the inbox of
+ * incoming events. `sqlite_*.ts` keeps them in `state.db` (production),
+ * `memory.ts` in memory (fast tests); both behave the same, which the shared
+ * contract tests in `tests/state/` prove.
+ *
+ * Every write is done when the method returns: a reply is only sent after
+ * the state it reports is stored.
+ *
+ * @module
+ */
+import type { Message } from "../conversation.ts";
+
+/** Threads per (room, user). */
+export interface ThreadStore {
+  /** The default system prompt for a new thread, for the current verbose mode. */
+  defaultPrompt(persona?: string): string;
+  /** True when the user has a stored thread in the room. */
+  has(room: string, user: string): boolean;
+  /** A copy of the thread; a new thread starts with the default system prompt. */
+  get(room: string, user: string): Message[];
+  /** Users with a thread in the room, most recently active first. */
+  users(room: string): string[];
+  /**
+   * Appends messages in one write and trims to `history_size`. A stored
+   * message that has the id of a new one is an earlier copy (an older
+   * version stored a user message before its answer failed) and is dropped.
+   */
+  append(room: string, user: string, ...messages: Message[]): void;
+  /**
+   * The messages to send for an exchange, storing nothing (decision 30): the
+   * stored thread (or `thread`) before any earlier copy of `next`, with `next`
+   * after it, well-formed and trimmed to `history_size`.
+   */
+  request(room: string, user: string, options?: { next?: Message; thread?: Message[] }): Message[];
+  /** The stored message with this id, if any (to resend an answer after a crash). */
+  find(room: string, user: string, id: string): Message | undefined;
+  /** Replaces the whole thread. */
+  set(room: string, user: string, messages: readonly Message[]): void;
+  /** Removes every thread in every room. */
+  clearAll(): void;
+}
+
+/** Per-user, per-room model choices (`.mymodel`). */
+export interface PersonalModelStore {
+  /** The user's model in the room, if set. */
+  get(room: string, user: string): string | undefined;
+  /** Sets the user's model in the room. */
+  set(room: string, user: string, model: string): void;
+  /** Clears the user's model in the room; true when one was set. */
+  clear(room: string, user: string): boolean;
+  /** Clears every personal model (`.clear`). */
+  clearAll(): void;
+}
+
+/** Bot-wide settings that admins change at run time. */
+export interface SettingValues {
+  /** The default model (`.model`). */
+  model: string;
+  /** Tool calling on (`.tools`). */
+  tools: boolean;
+  /** Verbose mode: the brevity clause left out (`.verbose`). */
+  verbose: boolean;
+  /** The "Thinking…" placeholder shown (`.thinking`). */
+  thinking: boolean;
+}
+
+/**
+ * The bot-wide settings. Values set by admin commands win over the config's
+ * start values on the next start.
+ */
+export interface SettingsStore {
+  /** The current values (a copy). */
+  readonly values: SettingValues;
+  /** Reads one setting. */
+  get<K extends keyof SettingValues>(key: K): SettingValues[K];
+  /** Changes one setting and stores it. */
+  set<K extends keyof SettingValues>(key: K, value: SettingValues[K]): void;
+}
+
+/** Tokens used per user per UTC day, against a daily budget. */
+export interface UsageStore {
+  /** The daily budget (0 = none). */
+  readonly daily: number;
+  /** Tokens the user used today. */
+  used(user: string, now?: number): number;
+  /** True when the user has no budget left today. */
+  exhausted(user: string, now?: number): boolean;
+  /** Adds tokens to today's count and forgets days older than a week. */
+  add(user: string, tokens: number, now?: number): void;
+}
+
+/** An event waiting to be handled. */
+export interface InboxEntry {
+  /** The event's id. */
+  eventId: string;
+  /** The room it was sent in. */
+  room: string;
+  /** The event as received (possibly encrypted). */
+  event: Record<string, unknown>;
+  /** When sync delivered it (ms since the epoch). */
+  receivedAt: number;
+}
+
+/**
+ * The durable inbox of incoming events. An event is written here the moment
+ * sync delivers it (before the next sync can move past it) and removed, with
+ * a "handled" mark, after its reply was sent. After a crash, what is still
+ * here is handled again; what is marked is never handled twice. Verification
+ * requests handled are remembered here too.
+ */
+export interface InboxStore {
+  /** True when the event is waiting or was handled. */
+  seen(eventId: string): boolean;
+  /** True when the event was handled. */
+  handled(eventId: string): boolean;
+  /** Stores an event; false when it was already seen. */
+  add(eventId: string, room: string, event: Record<string, unknown>, now?: number): boolean;
+  /** Events still waiting, in the order the server received them. */
+  pending(): InboxEntry[];
+  /** Marks an event handled and removes it from the inbox, in one step. */
+  done(eventId: string, room: string, now?: number): void;
+  /** Forgets handled marks older than `maxAgeMs` (sync never goes back that far). */
+  prune(maxAgeMs?: number, now?: number): void;
+  /** True when this verification request was already answered. */
+  verificationSeen(txnId: string): boolean;
+  /** Remembers an answered verification request. */
+  markVerification(txnId: string, now?: number): void;
+}

@@ -1,0 +1,118 @@
+/**
+ * The two implementations of the state ports behind one interface, so each
+ * contract test runs against both: SQLite on a real store in a temporary
+ * directory, and memory.
+ *
+ * @module
+ */
+import type { ThreadOptions } from "../../lib/conversation.ts";
+import {
+  MemoryInboxStore,
+  MemoryPersonalModelStore,
+  MemorySettingsStore,
+  MemoryTables,
+  MemoryThreadStore,
+  MemoryUsageStore,
+} from "../../lib/state/memory.ts";
+import type {
+  InboxStore,
+  PersonalModelStore,
+  SettingsStore,
+  SettingValues,
+  ThreadStore,
+  UsageStore,
+} from "../../lib/state/ports.ts";
+import { SqliteInboxStore } from "../../lib/state/sqlite_inbox.ts";
+import { SqlitePersonalModelStore } from "../../lib/state/sqlite_models.ts";
+import { SqliteSettingsStore } from "../../lib/state/sqlite_settings.ts";
+import { SqliteThreadStore } from "../../lib/state/sqlite_threads.ts";
+import { SqliteUsageStore } from "../../lib/state/sqlite_usage.ts";
+import { Store } from "../../lib/store.ts";
+
+/** Stores on one place of state; stores made after {@link reopen} see what was written before. */
+export interface Backend extends Disposable {
+  threads(options: ThreadOptions): ThreadStore;
+  models(): PersonalModelStore;
+  settings(defaults: SettingValues, validModel?: (model: string) => boolean): SettingsStore;
+  usage(daily: number): UsageStore;
+  inbox(): InboxStore;
+  /** Closes and opens the state again (a restart); stores made before must not be used. */
+  reopen(): Backend;
+  /** Writes a setting as stored (JSON text) past the store, as an older version might have. */
+  storeSetting(key: string, json: string): void;
+}
+
+/** A way to open a {@link Backend}. */
+export interface BackendKind {
+  name: "sqlite" | "memory";
+  open(): Backend;
+}
+
+/** SQLite on a store in a temporary directory, removed on dispose. */
+export const SQLITE: BackendKind = {
+  name: "sqlite",
+  open() {
+    const dir = Deno.makeTempDirSync({ prefix: "infinigpt-state-" });
+    let store = Store.open(dir);
+    return {
+      threads: (options) => new SqliteThreadStore(store.db, options),
+      models: () => new SqlitePersonalModelStore(store.db),
+      settings: (defaults, validModel) => new SqliteSettingsStore(store.db, defaults, validModel),
+      usage: (daily) => new SqliteUsageStore(store.db, daily),
+      inbox: () => new SqliteInboxStore(store.db),
+      reopen() {
+        store.close();
+        store = Store.open(dir);
+        return this;
+      },
+      storeSetting(key, json) {
+        store.db.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)").run(
+          key,
+          json,
+        );
+      },
+      [Symbol.dispose]() {
+        store.close();
+        Deno.removeSync(dir, { recursive: true });
+      },
+    };
+  },
+};
+
+/** Memory: one set of tables shared by every store made. */
+export const MEMORY: BackendKind = {
+  name: "memory",
+  open() {
+    const tables = new MemoryTables();
+    return {
+      threads: (options) => new MemoryThreadStore(options, tables),
+      models: () => new MemoryPersonalModelStore(tables),
+      settings: (defaults, validModel) => new MemorySettingsStore(defaults, validModel, tables),
+      usage: (daily) => new MemoryUsageStore(daily, tables),
+      inbox: () => new MemoryInboxStore(tables),
+      reopen() {
+        return this;
+      },
+      storeSetting(key, json) {
+        tables.settings.set(key, json);
+      },
+      [Symbol.dispose]() {},
+    };
+  },
+};
+
+/** Both implementations. */
+export const BACKENDS: readonly BackendKind[] = [SQLITE, MEMORY];
+
+/**
+ * Defines one contract test per implementation, named
+ * `<port> (<implementation>): <behaviour>`.
+ */
+export function contract(port: string, name: string, fn: (backend: Backend) => void): void {
+  for (const kind of BACKENDS) {
+    Deno.test(`${port} (${kind.name}): ${name}`, () => {
+      using backend = kind.open();
+      fn(backend);
+    });
+  }
+}
