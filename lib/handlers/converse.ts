@@ -9,13 +9,8 @@
 import { allModels } from "../config.ts";
 import type { Message } from "../history.ts";
 import { failureReason } from "../llm.ts";
-import { escapeMarkdownInline } from "../markdown.ts";
+import { withHeader } from "../responder.ts";
 import type { Context } from "./context.ts";
-
-/** The reply header: `**<display name>**:` then the text on the next line. */
-export function withHeader(name: string, text: string): string {
-  return `**${escapeMarkdownInline(name)}**:\n${text}`;
-}
 
 /** The model for a user in this room: their personal model if still configured, else global. */
 export function modelFor(ctx: Context, user: string): string {
