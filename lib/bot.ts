@@ -8,7 +8,18 @@
  */
 import type { ChatPort, IncomingMessage } from "./chat_port.ts";
 import type { Config } from "./config.ts";
-import { type Command, COMMAND_NAMES, COMMAND_TABLE, type Context, route } from "./handlers/mod.ts";
+import {
+  COMMAND_NAMES,
+  COMMAND_TABLE,
+  type Context,
+  type Determination,
+  determine,
+  isInvalid,
+  type ModelCatalog,
+  modelCatalog,
+  route,
+} from "./handlers/mod.ts";
+import { failureReason, LlmError } from "./llm.ts";
 import type { History, PersonalModels, Settings } from "./history.ts";
 import type { Llm } from "./llm.ts";
 import { getLogger } from "./log.ts";
@@ -63,10 +74,13 @@ export class Bot {
   readonly #threads = new KeyedQueue();
   readonly #abort = new AbortController();
   readonly #limiter: RateLimiter;
+  readonly #catalog: ModelCatalog;
   #closing = false;
 
   constructor(options: BotOptions) {
     this.#options = options;
+    const { llm } = options.config;
+    this.#catalog = modelCatalog({ models: llm.models, defaultModel: llm.default_model });
     this.#limiter = new RateLimiter(options.config.llm.rate_limit.requests_per_minute);
   }
 
@@ -114,22 +128,22 @@ export class Bot {
       botUserId: port.userId,
       mentions: msg.mentions,
     }, COMMAND_NAMES);
-    if (!routed) return ignore;
-    const command = COMMAND_TABLE.get(routed.command)!;
+    const determination = routed && determine(routed, COMMAND_TABLE);
+    if (!determination) return ignore;
+    const { command } = determination;
     if (command.admin && !isAdmin) {
       log.info(`${msg.sender} is not an admin; ${command.name} in ${msg.room} ignored`);
       return ignore;
     }
     return this.#queue.push(
       `${msg.room}\n${msg.sender}`,
-      () => this.#run(msg, command, routed.args, isAdmin),
+      () => this.#run(msg, determination, isAdmin),
     );
   }
 
   async #run(
     msg: IncomingMessage,
-    command: Command,
-    args: string,
+    { command, args }: Determination,
     isAdmin: boolean,
   ): Promise<boolean> {
     const o = this.#options;
@@ -140,21 +154,28 @@ export class Bot {
     const responder = new Responder(o.port, msg, o);
     const received = msg.receivedAt ?? performance.now();
     const marks = new Map<string, number>();
-    const ctx: Context = {
+    const llm = o.llm;
+    const ctx: Omit<Context, "args"> = {
       room: msg.room,
       sender: msg.sender,
       senderName,
       isAdmin,
-      command: command.name,
-      args,
       eventId: msg.eventId,
+      threadId: msg.threadId,
       botName: o.port.botName(),
-      config: o.config,
-      history: o.history,
+      threads: o.history,
       models: o.models,
       settings: o.settings,
-      llm: o.llm,
+      llm: {
+        answer: async (request) => {
+          marks.set("provider", performance.now());
+          const answer = await llm.answer(request);
+          marks.set("answered", performance.now());
+          return answer;
+        },
+      },
       tools: o.tools,
+      catalog: this.#catalog,
       help: o.help,
       log: getLogger("handlers", command.name.slice(1)),
       signal: this.#abort.signal,
@@ -165,19 +186,21 @@ export class Bot {
       withThread: (user, task) => this.#threads.push(`${msg.room}\n${user}`, task),
       withAllThreads: (task) => this.#threads.exclusive(task),
       recordUsage: (tokens) => o.budget?.add(msg.sender, tokens),
-      mark: (label) => void marks.set(label, performance.now()),
     };
     try {
-      if (command.usesModel) {
+      if (command.limited) {
         const refusal = this.#overLimit(msg.sender, senderName, isAdmin);
         if (refusal) {
           log.info(`${msg.sender} is over a limit; ${command.name} in ${msg.room} refused`);
           await responder.reply(refusal);
           return true;
         }
+      }
+      if (command.responder === "placeholder") {
         responder.start(senderName, (o.placeholders ?? true) && o.settings.get("thinking"));
       }
-      await command.run(ctx);
+      if (!isInvalid(args)) await command.run({ ...ctx, args });
+      else if (args.usage !== undefined) await responder.reply(args.usage);
       return true;
     } catch (error) {
       if (this.#abort.signal.aborted) {
@@ -186,12 +209,15 @@ export class Bot {
         log.info(`${command.name} from ${msg.sender} in ${msg.room} interrupted by shutdown`);
         return false;
       }
-      log.error(
-        `${command.name} from ${msg.sender} in ${msg.room} failed: ${
-          (error as Error).stack ?? error
-        }`,
-      );
-      await responder.reply("Something went wrong (an internal error)");
+      // A model failure is expected and was logged with its model where it happened.
+      if (!(error instanceof LlmError)) {
+        log.error(
+          `${command.name} from ${msg.sender} in ${msg.room} failed: ${
+            (error as Error).stack ?? error
+          }`,
+        );
+      }
+      await responder.reply(`Something went wrong (${failureReason(error)})`);
       return true;
     } finally {
       await responder.finish(this.#abort.signal.aborted);

@@ -1,34 +1,43 @@
 /**
- * What a command handler gets: the facts of one incoming command and the few
- * services it may use. Handlers never touch the store, HTTP or the network.
+ * What a command handler gets: the facts of one incoming command, its parsed
+ * arguments, and the few services it may use. Handlers never see the config,
+ * the store, HTTP or the network.
  *
  * @module
  */
-import type { Config } from "../config.ts";
 import type { History, PersonalModels, Settings } from "../history.ts";
-import type { Llm } from "../llm.ts";
+import type { Answer, AnswerRequest } from "../llm.ts";
 import type { Logger } from "../log.ts";
 import type { ToolImage, ToolRegistry } from "../tools/registry.ts";
+import type { Invalid } from "./args.ts";
+import type { ModelCatalog } from "./catalog.ts";
 
-/** One incoming command. */
-export interface Context {
+/** Asks the model (the {@link Llm} in production). */
+export interface Answerer {
+  /** Produces an answer; throws `LlmError` with a user-safe reason. */
+  answer(request: AnswerRequest): Promise<Answer>;
+}
+
+/** One incoming command, with arguments of type `A`. */
+export interface Context<A = unknown> {
   readonly room: string;
   readonly sender: string;
   /** The sender's display name (mxid when they have none). */
   readonly senderName: string;
   readonly isAdmin: boolean;
-  /** The command word as routed (`.ai` for the mention form). */
-  readonly command: string;
-  /** Text after the command word, trimmed, newlines kept. */
-  readonly args: string;
   readonly eventId?: string;
+  /** Root event of the thread the command was sent in. */
+  readonly threadId?: string;
   readonly botName: string;
-  readonly config: Config;
-  readonly history: History;
+  /** The arguments, as the command's `parse` read them. */
+  readonly args: A;
+  /** Conversation threads per (room, user). */
+  readonly threads: History;
   readonly models: PersonalModels;
   readonly settings: Settings;
-  readonly llm: Llm;
+  readonly llm: Answerer;
   readonly tools: ToolRegistry;
+  readonly catalog: ModelCatalog;
   /** `help.md`. */
   readonly help: string;
   readonly log: Logger;
@@ -53,17 +62,20 @@ export interface Context {
   withAllThreads<T>(task: () => Promise<T>): Promise<T>;
   /** Counts tokens against the sender's daily budget. */
   recordUsage(tokens: number): void;
-  /** Records a moment of this command's processing (timing spans). */
-  mark(label: "provider" | "answered"): void;
 }
 
 /** One chat command. */
-export interface Command {
+export interface Command<A = unknown> {
   /** The command word, e.g. `.ai`. */
   readonly name: string;
   /** Only admins may run it; others are ignored. */
   readonly admin: boolean;
-  /** Talks to the model: gets the "Thinking…" placeholder and typing notice. */
-  readonly usesModel?: boolean;
-  run(ctx: Context): Promise<void>;
+  /** Counts against the per-user limits (`llm.rate_limit`): it asks the model. */
+  readonly limited: boolean;
+  /** What shows while it runs: the "Thinking…" placeholder and typing notice, or nothing. */
+  readonly responder: "placeholder" | "none";
+  /** Reads the text after the command word (trimmed). Pure. */
+  parse(raw: string): A | Invalid;
+  /** Acts on the parsed arguments. */
+  run(ctx: Context<A>): Promise<void>;
 }
