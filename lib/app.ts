@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { readHelp } from "./assets.ts";
-import { Bot, type BotOptions } from "./bot.ts";
+import { Bot } from "./bot.ts";
 import type { ChatPort } from "./chat_port.ts";
 import { allModels, type Config } from "./config.ts";
 import { type Env, processEnv } from "./env.ts";
@@ -14,8 +14,10 @@ import { History, PersonalModels, Settings } from "./history.ts";
 import { Llm } from "./llm.ts";
 import { getLogger } from "./log.ts";
 import type { McpManager } from "./mcp.ts";
+import { modelCatalog } from "./handlers/catalog.ts";
 import { Providers, routeProvider } from "./providers.ts";
 import { TokenBudget } from "./rate_limit.ts";
+import type { ResponderOptions } from "./responder.ts";
 import type { Store } from "./store.ts";
 import { untilStopped } from "./stop.ts";
 import { builtinTools } from "./tools/builtins.ts";
@@ -52,10 +54,7 @@ export interface CreateBotOptions {
    */
   signal?: AbortSignal;
   /** Placeholder animation and typing-renewal timings (tests; defaults otherwise). */
-  timing?: Pick<
-    BotOptions,
-    "animationMs" | "maxAnimationEdits" | "typingRenewMs" | "typingDelayMs"
-  >;
+  timing?: ResponderOptions;
 }
 
 /** A running core and its parts. */
@@ -146,19 +145,22 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
   );
   log.info(`Model set to ${settings.get("model")}`);
   const bot = new Bot({
-    config,
     port: options.port,
-    history,
+    threads: history,
     models,
     settings,
     llm,
     tools,
+    catalog: modelCatalog({ models: config.llm.models, defaultModel: config.llm.default_model }),
     help: options.help ?? await readHelp(),
-    placeholders: options.placeholders,
+    admins: config.matrix.admins,
+    allowedUsers: config.matrix.allowed_users ?? undefined,
     allowedRooms: options.allowedRooms,
+    requestsPerMinute: config.llm.rate_limit.requests_per_minute,
     budget: new TokenBudget(store.db, config.llm.rate_limit.daily_tokens),
+    placeholders: options.placeholders,
+    responder: options.timing,
     timings: options.timings,
-    ...options.timing,
   });
   return {
     bot,

@@ -1,105 +1,122 @@
 /**
- * The orchestrator: filter an incoming message, route it, queue it per
- * (room, user) thread, and run its command with a placeholder and typing
- * notice when it talks to the model. Transport-agnostic: it only knows the
- * {@link ChatPort}.
+ * The orchestrator: every incoming message passes the pipeline of
+ * {@link botSteps} (filter, route, guard, queue per (room, user) thread,
+ * limits, placeholder, handler, one error boundary). Transport-agnostic: it
+ * only knows the {@link ChatPort}.
  *
  * @module
  */
 import type { ChatPort, IncomingMessage } from "./chat_port.ts";
-import type { Config } from "./config.ts";
-import {
-  COMMAND_NAMES,
-  COMMAND_TABLE,
-  type Context,
-  type Determination,
-  determine,
-  isInvalid,
-  type ModelCatalog,
-  modelCatalog,
-  route,
-} from "./handlers/mod.ts";
-import { failureReason, LlmError } from "./llm.ts";
+import { type Answerer, COMMAND_NAMES, COMMAND_TABLE, type ModelCatalog } from "./handlers/mod.ts";
 import type { History, PersonalModels, Settings } from "./history.ts";
-import type { Llm } from "./llm.ts";
 import { getLogger } from "./log.ts";
+import { addressStep } from "./pipeline/address.ts";
+import { boundaryStep } from "./pipeline/boundary.ts";
+import { compose, type Step } from "./pipeline/compose.ts";
+import { determineStep } from "./pipeline/determine.ts";
+import { dispatchStep } from "./pipeline/dispatch.ts";
+import { guardStep } from "./pipeline/guard.ts";
+import { intakeStep } from "./pipeline/intake.ts";
+import { limitsStep } from "./pipeline/limits.ts";
+import { replyStep } from "./pipeline/reply.ts";
+import { respondStep } from "./pipeline/respond.ts";
+import { senderStep } from "./pipeline/sender.ts";
+import { serializeStep } from "./pipeline/serialize.ts";
+import { timingStep } from "./pipeline/timing.ts";
+import { newTurn, type Services, type Turn } from "./pipeline/turn.ts";
 import { KeyedQueue } from "./queue.ts";
-import { RateLimiter, type TokenBudget } from "./rate_limit.ts";
-import { Responder } from "./responder.ts";
+import type { TokenBudget } from "./rate_limit.ts";
+import type { ResponderOptions } from "./responder.ts";
 import type { ToolRegistry } from "./tools/registry.ts";
 
 const log = getLogger("bot");
 
-/** Options for {@link Bot}. */
+/** Options for {@link Bot}: its services and the slices of the config it uses. */
 export interface BotOptions {
-  config: Config;
   port: ChatPort;
-  history: History;
+  /** Conversation threads per (room, user). */
+  threads: History;
   models: PersonalModels;
   settings: Settings;
-  llm: Llm;
+  llm: Answerer;
   tools: ToolRegistry;
+  /** The configured models (`llm.models`, `llm.default_model`). */
+  catalog: ModelCatalog;
+  /** `help.md`. */
   help: string;
-  /** Show the "Thinking…" placeholder when `.thinking` is on (default true). */
-  placeholders?: boolean;
+  /** Admins by Matrix ID (`matrix.admins`). */
+  admins: readonly string[];
+  /** The only users answered besides admins (`matrix.allowed_users`); everyone when absent. */
+  allowedUsers?: readonly string[];
   /** Rooms to answer in (room IDs); all rooms when absent. */
   allowedRooms?: ReadonlySet<string>;
-  /** Delay between placeholder edits (default 1200 ms, the floor). */
-  animationMs?: number;
-  /** Placeholder edits before the animation rests (default 25). */
-  maxAnimationEdits?: number;
-  /** Interval to renew the typing notice (default 20 s). */
-  typingRenewMs?: number;
-  /** Delay before the typing notice appears (default 300 ms). */
-  typingDelayMs?: number;
-  /** Log the bot's own processing time per message (`INFINIGPT_TIMINGS=1`). */
-  timings?: boolean;
+  /** `llm.rate_limit.requests_per_minute`; 0 for no limit. */
+  requestsPerMinute: number;
   /** Daily token budget per user (`llm.rate_limit.daily_tokens`); usage is counted always. */
   budget?: TokenBudget;
+  /** Show the "Thinking…" placeholder when `.thinking` is on (default true). */
+  placeholders?: boolean;
+  /** Placeholder animation and typing-notice timings. */
+  responder?: ResponderOptions;
+  /** Log the bot's own processing time per message (`INFINIGPT_TIMINGS=1`). */
+  timings?: boolean;
 }
 
-/** Refusals of the per-user limits (`llm.rate_limit`). */
-export const LIMIT_MESSAGES = {
-  rate: (name: string, perMinute: number, seconds: number) =>
-    `Slow down, ${name}: at most ${perMinute} requests per minute. Try again in ${seconds} s.`,
-  budget: (name: string, tokens: number) =>
-    `Sorry ${name}, you have used today's budget of ${tokens} tokens. It renews at midnight UTC.`,
-};
+/** What the steps share with the bot: its queues and its shutdown signal. */
+export interface BotParts {
+  /** Messages per (room, user), in order. */
+  queue: KeyedQueue;
+  /** Exclusive use of a thread while it is read, answered and written. */
+  threads: KeyedQueue;
+  /** Aborted when the grace period of {@link Bot.stop} ran out. */
+  signal: AbortSignal;
+}
+
+/**
+ * The steps every message passes, in order. Before `serialize` nothing
+ * awaits (the order of arrival is kept); after it, the message was
+ * accepted and the boundary answers whatever goes wrong.
+ */
+export function botSteps(options: BotOptions, parts: BotParts): Step<Turn>[] {
+  const { port, budget } = options;
+  return [
+    intakeStep({
+      userId: port.userId,
+      admins: options.admins,
+      allowedUsers: options.allowedUsers,
+      allowedRooms: options.allowedRooms,
+    }),
+    addressStep({ botName: () => port.botName(), botUserId: port.userId, commands: COMMAND_NAMES }),
+    determineStep(COMMAND_TABLE),
+    guardStep(),
+    serializeStep(parts.queue),
+    senderStep(port),
+    replyStep(port, options.responder),
+    ...(options.timings ? [timingStep()] : []),
+    boundaryStep(parts.signal),
+    limitsStep({ requestsPerMinute: options.requestsPerMinute, budget }),
+    respondStep({ placeholders: options.placeholders }),
+    dispatchStep({ port, threads: parts.threads, signal: parts.signal, budget }),
+  ];
+}
 
 /** The bot: give it messages, it answers through the port. */
 export class Bot {
-  readonly #options: BotOptions;
   readonly #queue = new KeyedQueue();
-  /** Exclusive use of a thread while it is read, answered and written. */
-  readonly #threads = new KeyedQueue();
   readonly #abort = new AbortController();
-  readonly #limiter: RateLimiter;
-  readonly #catalog: ModelCatalog;
+  readonly #services: Services;
+  readonly #pipeline: (turn: Turn) => Promise<void>;
   #closing = false;
 
+  /** A bot on `options.port`. */
   constructor(options: BotOptions) {
-    this.#options = options;
-    const { llm } = options.config;
-    this.#catalog = modelCatalog({ models: llm.models, defaultModel: llm.default_model });
-    this.#limiter = new RateLimiter(options.config.llm.rate_limit.requests_per_minute);
-  }
-
-  /** A refusal when the sender is over a limit; admins have none. */
-  #overLimit(sender: string, senderName: string, isAdmin: boolean): string | undefined {
-    if (isAdmin) return undefined;
-    const { rate_limit } = this.#options.config.llm;
-    const wait = this.#limiter.take(sender);
-    if (wait > 0) {
-      return LIMIT_MESSAGES.rate(
-        senderName,
-        rate_limit.requests_per_minute,
-        Math.ceil(wait / 1000),
-      );
-    }
-    if (this.#options.budget?.exhausted(sender)) {
-      return LIMIT_MESSAGES.budget(senderName, this.#options.budget.daily);
-    }
-    return undefined;
+    const { threads, models, settings, llm, tools, catalog, help } = options;
+    this.#services = { threads, models, settings, llm, tools, catalog, help };
+    this.#pipeline = compose(botSteps(options, {
+      queue: this.#queue,
+      threads: new KeyedQueue(),
+      signal: this.#abort.signal,
+    }));
   }
 
   /** True once {@link stop} was called. */
@@ -113,123 +130,9 @@ export class Bot {
    * answered (so a transport can keep it for after the restart).
    */
   handle(msg: IncomingMessage): Promise<boolean> {
-    const { config, port, allowedRooms } = this.#options;
-    const ignore = Promise.resolve(true);
     if (this.#closing) return Promise.resolve(false);
-    if (msg.sender === port.userId) return ignore;
-    if (typeof msg.body !== "string" || typeof msg.room !== "string") return ignore;
-    if (allowedRooms && !allowedRooms.has(msg.room)) return ignore;
-    const isAdmin = config.matrix.admins.includes(msg.sender);
-    const allowedUsers = config.matrix.allowed_users;
-    if (allowedUsers && !isAdmin && !allowedUsers.includes(msg.sender)) return ignore;
-    const routed = route({
-      body: msg.body,
-      botName: port.botName(),
-      botUserId: port.userId,
-      mentions: msg.mentions,
-    }, COMMAND_NAMES);
-    const determination = routed && determine(routed, COMMAND_TABLE);
-    if (!determination) return ignore;
-    const { command } = determination;
-    if (command.admin && !isAdmin) {
-      log.info(`${msg.sender} is not an admin; ${command.name} in ${msg.room} ignored`);
-      return ignore;
-    }
-    return this.#queue.push(
-      `${msg.room}\n${msg.sender}`,
-      () => this.#run(msg, determination, isAdmin),
-    );
-  }
-
-  async #run(
-    msg: IncomingMessage,
-    { command, args }: Determination,
-    isAdmin: boolean,
-  ): Promise<boolean> {
-    const o = this.#options;
-    const senderName = await o.port.displayName(msg.room, msg.sender).catch(() => msg.sender) ||
-      msg.sender;
-    log.info(`${senderName} (${msg.sender}) sent ${command.name} in ${msg.room}`);
-    log.debug(`${senderName} (${msg.sender}) sent in ${msg.room}: ${msg.body}`);
-    const responder = new Responder(o.port, msg, o);
-    const received = msg.receivedAt ?? performance.now();
-    const marks = new Map<string, number>();
-    const llm = o.llm;
-    const ctx: Omit<Context, "args"> = {
-      room: msg.room,
-      sender: msg.sender,
-      senderName,
-      isAdmin,
-      eventId: msg.eventId,
-      threadId: msg.threadId,
-      botName: o.port.botName(),
-      threads: o.history,
-      models: o.models,
-      settings: o.settings,
-      llm: {
-        answer: async (request) => {
-          marks.set("provider", performance.now());
-          const answer = await llm.answer(request);
-          marks.set("answered", performance.now());
-          return answer;
-        },
-      },
-      tools: o.tools,
-      catalog: this.#catalog,
-      help: o.help,
-      log: getLogger("handlers", command.name.slice(1)),
-      signal: this.#abort.signal,
-      reply: (text) => responder.reply(text),
-      replyImage: (image) => responder.image(image),
-      displayName: (userId) =>
-        o.port.displayName(msg.room, userId).catch(() => userId).then((n) => n || userId),
-      withThread: (user, task) => this.#threads.push(`${msg.room}\n${user}`, task),
-      withAllThreads: (task) => this.#threads.exclusive(task),
-      recordUsage: (tokens) => o.budget?.add(msg.sender, tokens),
-    };
-    try {
-      if (command.limited) {
-        const refusal = this.#overLimit(msg.sender, senderName, isAdmin);
-        if (refusal) {
-          log.info(`${msg.sender} is over a limit; ${command.name} in ${msg.room} refused`);
-          await responder.reply(refusal);
-          return true;
-        }
-      }
-      if (command.responder === "placeholder") {
-        responder.start(senderName, (o.placeholders ?? true) && o.settings.get("thinking"));
-      }
-      if (!isInvalid(args)) await command.run({ ...ctx, args });
-      else if (args.usage !== undefined) await responder.reply(args.usage);
-      return true;
-    } catch (error) {
-      if (this.#abort.signal.aborted) {
-        // Not answered: a transport keeps the message and it is answered
-        // after the restart (the placeholder is reused through its txn id).
-        log.info(`${command.name} from ${msg.sender} in ${msg.room} interrupted by shutdown`);
-        return false;
-      }
-      // A model failure is expected and was logged with its model where it happened.
-      if (!(error instanceof LlmError)) {
-        log.error(
-          `${command.name} from ${msg.sender} in ${msg.room} failed: ${
-            (error as Error).stack ?? error
-          }`,
-        );
-      }
-      await responder.reply(`Something went wrong (${failureReason(error)})`);
-      return true;
-    } finally {
-      await responder.finish(this.#abort.signal.aborted);
-      const asked = marks.get("provider");
-      const answered = marks.get("answered");
-      if (o.timings && asked !== undefined && answered !== undefined && responder.firstSendAt) {
-        log.info(
-          `Timing ${msg.eventId ?? "-"}: received→provider ${(asked - received).toFixed(2)} ms, ` +
-            `answer→send ${(responder.firstSendAt - answered).toFixed(2)} ms`,
-        );
-      }
-    }
+    const turn = newTurn(msg, this.#services);
+    return this.#pipeline(turn).then(() => turn.outcome !== "interrupted");
   }
 
   /** Resolves when every accepted message has been answered. */
