@@ -7,7 +7,13 @@
  * @module
  */
 import type { ChatPort, IncomingMessage } from "./chat_port.ts";
-import { type Answerer, COMMAND_NAMES, COMMAND_TABLE, type ModelCatalog } from "./handlers/mod.ts";
+import {
+  type Answerer,
+  COMMAND_NAMES,
+  COMMAND_TABLE,
+  type ModelCatalog,
+  type Services,
+} from "./handlers/mod.ts";
 import type { History, PersonalModels, Settings } from "./history.ts";
 import { getLogger } from "./log.ts";
 import { addressStep } from "./pipeline/address.ts";
@@ -23,7 +29,7 @@ import { respondStep } from "./pipeline/respond.ts";
 import { senderStep } from "./pipeline/sender.ts";
 import { serializeStep } from "./pipeline/serialize.ts";
 import { timingStep } from "./pipeline/timing.ts";
-import { newTurn, type Services, type Turn } from "./pipeline/turn.ts";
+import { newTurn, type Turn } from "./pipeline/turn.ts";
 import { KeyedQueue } from "./queue.ts";
 import type { TokenBudget } from "./rate_limit.ts";
 import type { ResponderOptions } from "./responder.ts";

@@ -18,8 +18,21 @@ export interface Answerer {
   answer(request: AnswerRequest): Promise<Answer>;
 }
 
-/** One incoming command, with arguments of type `A`. */
-export interface Context<A = unknown> {
+/** The bot-wide services handlers use (the per-message ones are on {@link Context}). */
+export interface Services {
+  /** Conversation threads per (room, user). */
+  readonly threads: History;
+  readonly models: PersonalModels;
+  readonly settings: Settings;
+  readonly llm: Answerer;
+  readonly tools: ToolRegistry;
+  readonly catalog: ModelCatalog;
+  /** `help.md`. */
+  readonly help: string;
+}
+
+/** One incoming command, with arguments of type `A`: its facts and the services. */
+export interface Context<A = unknown> extends Services {
   readonly room: string;
   readonly sender: string;
   /** The sender's display name (mxid when they have none). */
@@ -31,15 +44,6 @@ export interface Context<A = unknown> {
   readonly botName: string;
   /** The arguments, as the command's `parse` read them. */
   readonly args: A;
-  /** Conversation threads per (room, user). */
-  readonly threads: History;
-  readonly models: PersonalModels;
-  readonly settings: Settings;
-  readonly llm: Answerer;
-  readonly tools: ToolRegistry;
-  readonly catalog: ModelCatalog;
-  /** `help.md`. */
-  readonly help: string;
   readonly log: Logger;
   /** Aborted when the bot shuts down. */
   readonly signal: AbortSignal;

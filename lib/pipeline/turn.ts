@@ -6,10 +6,8 @@
  * @module
  */
 import type { IncomingMessage } from "../chat_port.ts";
-import type { History, PersonalModels, Settings } from "../history.ts";
-import type { Answerer, Determination, ModelCatalog, Routed } from "../handlers/mod.ts";
+import type { Determination, Routed, Services } from "../handlers/mod.ts";
 import type { Responder } from "../responder.ts";
-import type { ToolRegistry } from "../tools/registry.ts";
 
 /**
  * What became of a message: `ignored` (not for the bot, or not allowed),
@@ -18,18 +16,6 @@ import type { ToolRegistry } from "../tools/registry.ts";
  * transport keeps it for after the restart).
  */
 export type Outcome = "ignored" | "answered" | "interrupted";
-
-/** The services handlers use; a step may decorate them for the steps after it. */
-export interface Services {
-  readonly threads: History;
-  readonly models: PersonalModels;
-  readonly settings: Settings;
-  readonly llm: Answerer;
-  readonly tools: ToolRegistry;
-  readonly catalog: ModelCatalog;
-  /** `help.md`. */
-  readonly help: string;
-}
 
 /** One message on its way through the pipeline. */
 export interface Turn {
@@ -44,6 +30,7 @@ export interface Turn {
   senderName: string;
   /** Sends the replies; set once the message was accepted. */
   responder?: Responder;
+  /** The services for the handler; a step may decorate them for the steps after it. */
   services: Services;
   outcome: Outcome;
 }
