@@ -73,7 +73,7 @@ export interface BotParts {
   /** Messages per (room, user), in order. */
   queue: KeyedQueue;
   /** Exclusive use of a thread while it is read, answered and written. */
-  threads: KeyedQueue;
+  threadLocks: KeyedQueue;
   /** Aborted when the grace period of {@link Bot.stop} ran out. */
   signal: AbortSignal;
 }
@@ -102,7 +102,7 @@ export function botSteps(options: BotOptions, parts: BotParts): Step<Turn>[] {
     boundaryStep(parts.signal),
     limitsStep({ requestsPerMinute: options.requestsPerMinute, budget }),
     respondStep({ placeholders: options.placeholders }),
-    dispatchStep({ port, threads: parts.threads, signal: parts.signal, budget }),
+    dispatchStep({ port, threadLocks: parts.threadLocks, signal: parts.signal, budget }),
   ];
 }
 
@@ -120,7 +120,7 @@ export class Bot {
     this.#services = { threads, models, settings, llm, tools, catalog, help };
     this.#pipeline = compose(botSteps(options, {
       queue: this.#queue,
-      threads: new KeyedQueue(),
+      threadLocks: new KeyedQueue(),
       signal: this.#abort.signal,
     }));
   }

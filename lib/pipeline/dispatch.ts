@@ -18,7 +18,7 @@ import { determined, responderOf, type Turn } from "./turn.ts";
 export interface DispatchOptions {
   port: Pick<ChatPort, "botName" | "displayName">;
   /** Exclusive use of a thread while it is read, answered and written. */
-  threads: KeyedQueue;
+  threadLocks: KeyedQueue;
   /** Aborted at shutdown. */
   signal: AbortSignal;
   /** Where the tokens a sender used are counted. */
@@ -49,7 +49,7 @@ export function handlerContext<A>(
   options: DispatchOptions,
 ): Context<A> {
   const { msg, services } = turn;
-  const { port, threads, budget } = options;
+  const { port, threadLocks, budget } = options;
   return {
     room: msg.room,
     sender: msg.sender,
@@ -66,8 +66,8 @@ export function handlerContext<A>(
     replyImage: (image) => responder.image(image),
     displayName: (userId) =>
       port.displayName(msg.room, userId).catch(() => userId).then((n) => n || userId),
-    withThread: (user, task) => threads.push(`${msg.room}\n${user}`, task),
-    withAllThreads: (task) => threads.exclusive(task),
+    withThread: (user, task) => threadLocks.push(`${msg.room}\n${user}`, task),
+    withAllThreads: (task) => threadLocks.exclusive(task),
     recordUsage: (tokens) => budget?.add(msg.sender, tokens),
   };
 }

@@ -11,7 +11,7 @@ function setup(act?: (ctx: Context) => Promise<void>, args: unknown = { text: "h
   const usage: Array<[string, number]> = [];
   const options: DispatchOptions = {
     port,
-    threads: new KeyedQueue(),
+    threadLocks: new KeyedQueue(),
     signal: new AbortController().signal,
     budget: { add: (user, tokens) => void usage.push([user, tokens]) },
   };
