@@ -39,12 +39,17 @@ const log = getLogger("bot");
 
 /** Options for {@link Bot}: its services and the slices of the config it uses. */
 export interface BotOptions {
+  /** The chat network the bot answers on. */
   port: ChatPort;
   /** Conversation threads per (room, user). */
   threads: History;
+  /** Personal models per (room, user). */
   models: PersonalModels;
+  /** The bot-wide settings (`.model`, `.tools`, `.verbose`, `.thinking`). */
   settings: Settings;
+  /** Asks the model. */
   llm: Answerer;
+  /** The tools offered to the model. */
   tools: ToolRegistry;
   /** The configured models (`llm.models`, `llm.default_model`). */
   catalog: ModelCatalog;

@@ -10,7 +10,9 @@
  * replied when set, else the command is dropped silently.
  */
 export interface Invalid {
+  /** Marks arguments that were not accepted. */
   readonly invalid: true;
+  /** What to reply instead of running the command; nothing when absent. */
   readonly usage?: string;
 }
 
@@ -29,6 +31,7 @@ export type NoArgs = Record<never, never>;
 
 /** Commands whose argument is free text (trimmed, inner newlines kept). */
 export interface TextArgs {
+  /** The text; empty when there was none. */
   readonly text: string;
 }
 

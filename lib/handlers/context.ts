@@ -22,10 +22,15 @@ export interface Answerer {
 export interface Services {
   /** Conversation threads per (room, user). */
   readonly threads: History;
+  /** Personal models per (room, user). */
   readonly models: PersonalModels;
+  /** The bot-wide settings (`.model`, `.tools`, `.verbose`, `.thinking`). */
   readonly settings: Settings;
+  /** Asks the model. */
   readonly llm: Answerer;
+  /** The tools the model may be offered. */
   readonly tools: ToolRegistry;
+  /** The configured models. */
   readonly catalog: ModelCatalog;
   /** `help.md`. */
   readonly help: string;
@@ -33,17 +38,23 @@ export interface Services {
 
 /** One incoming command, with arguments of type `A`: its facts and the services. */
 export interface Context<A = unknown> extends Services {
+  /** The room's ID. */
   readonly room: string;
+  /** The sender's user ID. */
   readonly sender: string;
   /** The sender's display name (mxid when they have none). */
   readonly senderName: string;
+  /** The sender is a bot admin (by Matrix ID). */
   readonly isAdmin: boolean;
+  /** The triggering event's ID, when the network has one (idempotent replies). */
   readonly eventId?: string;
   /** Root event of the thread the command was sent in. */
   readonly threadId?: string;
+  /** The bot's display name. */
   readonly botName: string;
   /** The arguments, as the command's `parse` read them. */
   readonly args: A;
+  /** The command's logger (`handlers.<command>`). */
   readonly log: Logger;
   /** Aborted when the bot shuts down. */
   readonly signal: AbortSignal;

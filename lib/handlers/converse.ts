@@ -24,7 +24,9 @@ export interface ConverseOptions {
   owner: string;
   /** The user's message; without it the model answers the thread again. */
   userText?: string;
+  /** The model to ask. */
   model: string;
+  /** Offer the tools to the model. */
   useTools: boolean;
   /**
    * Start from this thread instead of the stored one; on success it replaces

@@ -16,6 +16,7 @@ export const RESET_MESSAGES = {
 
 /** `.reset`'s arguments: `stock` (any case) empties the thread instead. */
 export interface ResetArgs {
+  /** Empty the thread (no system prompt) instead of the default persona. */
   readonly stock: boolean;
 }
 

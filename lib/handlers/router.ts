@@ -10,6 +10,7 @@ import type { Command } from "./context.ts";
 
 /** What the router looks at. */
 export interface RouteInput {
+  /** The message's plain-text body. */
   body: string;
   /** The bot's display name. */
   botName: string;
@@ -21,6 +22,7 @@ export interface RouteInput {
 
 /** A routed command. */
 export interface Routed {
+  /** The command word, e.g. `.ai`. */
   command: string;
   /** Text after the command word, trimmed; inner newlines kept (decision 18). */
   args: string;
@@ -42,7 +44,7 @@ function startsWithName(body: string, name: string): boolean {
 }
 
 /** `<bot name>: text` (display name or user ID, names with spaces too) → `.ai`. */
-export const byName: AddressForm = (input) => {
+export function byName(input: RouteInput): Routed | null {
   const body = input.body.trim();
   for (const name of namesOf(input)) {
     if (startsWithName(body, name) && body[name.length] === ":") {
@@ -50,17 +52,17 @@ export const byName: AddressForm = (input) => {
     }
   }
   return null;
-};
+}
 
 /** A known command word as the first token (case-sensitive). */
-export const byCommandWord: AddressForm = (input, commands) => {
+export function byCommandWord(input: RouteInput, commands: ReadonlySet<string>): Routed | null {
   const body = input.body.trim();
   const token = body.split(/\s/, 1)[0];
   return commands.has(token) ? { command: token, args: body.slice(token.length).trim() } : null;
-};
+}
 
 /** A message that mentions the bot (pill) and starts with its name → `.ai`. */
-export const byMentionPill: AddressForm = (input) => {
+export function byMentionPill(input: RouteInput): Routed | null {
   if (!input.mentions?.includes(input.botUserId)) return null;
   const body = input.body.trim();
   for (const name of namesOf(input)) {
@@ -71,7 +73,7 @@ export const byMentionPill: AddressForm = (input) => {
     }
   }
   return null;
-};
+}
 
 /** The ways of being addressed, in order of precedence. */
 export const ADDRESS_FORMS: readonly AddressForm[] = [byName, byCommandWord, byMentionPill];
@@ -98,6 +100,7 @@ export function route(
 
 /** A command with its parsed arguments: what to run. */
 export interface Determination<A = unknown> {
+  /** The command to run. */
   readonly command: Command<A>;
   /** The arguments as the command's `parse` read them. */
   readonly args: A | Invalid;

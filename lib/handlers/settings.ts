@@ -23,6 +23,7 @@ export const SETTINGS_MESSAGES = {
 
 /** A switch's argument, read: show it, set it, or flip it. */
 export interface ToggleArgs {
+  /** What to do with the switch. */
   readonly action: Exclude<ToggleAction, "invalid">;
 }
 

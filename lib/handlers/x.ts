@@ -11,13 +11,17 @@ import { converse, modelFor } from "./converse.ts";
 
 /** A user who could be meant by name. */
 export interface Candidate {
+  /** Their user ID. */
   userId: string;
+  /** Their display name in the room. */
   name: string;
 }
 
 /** Who `.x` talks to, and what it says. */
 export interface XTarget {
+  /** Whose thread. */
   target: string;
+  /** What to say in it. */
   message: string;
 }
 

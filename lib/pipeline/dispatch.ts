@@ -16,6 +16,7 @@ import { determined, responderOf, type Turn } from "./turn.ts";
 
 /** Options for {@link dispatchStep}. */
 export interface DispatchOptions {
+  /** The bot's name and the room's display names. */
   port: Pick<ChatPort, "botName" | "displayName">;
   /** Exclusive use of a thread while it is read, answered and written. */
   threadLocks: KeyedQueue;

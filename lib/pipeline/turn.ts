@@ -19,6 +19,7 @@ export type Outcome = "ignored" | "answered" | "interrupted";
 
 /** One message on its way through the pipeline. */
 export interface Turn {
+  /** The message as the transport delivered it. */
   readonly msg: IncomingMessage;
   /** The sender is a bot admin (by Matrix ID). Set by intake. */
   isAdmin: boolean;
@@ -32,6 +33,7 @@ export interface Turn {
   responder?: Responder;
   /** The services for the handler; a step may decorate them for the steps after it. */
   services: Services;
+  /** What became of the message so far. */
   outcome: Outcome;
 }
 
