@@ -6,10 +6,11 @@
  */
 import { join } from "node:path";
 import { readHelp } from "./assets.ts";
-import { Bot, type BotOptions } from "./bot.ts";
+import { Bot } from "./bot.ts";
 import type { ChatPort } from "./chat_port.ts";
 import { allModels, type Config } from "./config.ts";
 import { type Env, processEnv } from "./env.ts";
+import { modelCatalog } from "./handlers/catalog.ts";
 import { Llm } from "./llm.ts";
 import { getLogger } from "./log.ts";
 import type { McpManager } from "./mcp.ts";
@@ -19,6 +20,7 @@ import { SqlitePersonalModelStore } from "./state/sqlite_models.ts";
 import { SqliteSettingsStore } from "./state/sqlite_settings.ts";
 import { SqliteThreadStore } from "./state/sqlite_threads.ts";
 import { SqliteUsageStore } from "./state/sqlite_usage.ts";
+import type { ResponderOptions } from "./responder.ts";
 import type { Store } from "./store.ts";
 import { untilStopped } from "./stop.ts";
 import { builtinTools } from "./tools/builtins.ts";
@@ -55,10 +57,7 @@ export interface CreateBotOptions {
    */
   signal?: AbortSignal;
   /** Placeholder animation and typing-renewal timings (tests; defaults otherwise). */
-  timing?: Pick<
-    BotOptions,
-    "animationMs" | "maxAnimationEdits" | "typingRenewMs" | "typingDelayMs"
-  >;
+  timing?: ResponderOptions;
 }
 
 /** A running core and its parts. */
@@ -149,19 +148,22 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
   );
   log.info(`Model set to ${settings.get("model")}`);
   const bot = new Bot({
-    config,
     port: options.port,
-    history,
+    threads: history,
     models,
     settings,
     llm,
     tools,
+    catalog: modelCatalog({ models: config.llm.models, defaultModel: config.llm.default_model }),
     help: options.help ?? await readHelp(),
-    placeholders: options.placeholders,
+    admins: config.matrix.admins,
+    allowedUsers: config.matrix.allowed_users ?? undefined,
     allowedRooms: options.allowedRooms,
+    requestsPerMinute: config.llm.rate_limit.requests_per_minute,
     budget: new SqliteUsageStore(store.db, config.llm.rate_limit.daily_tokens),
+    placeholders: options.placeholders,
+    responder: options.timing,
     timings: options.timings,
-    ...options.timing,
   });
   return {
     bot,

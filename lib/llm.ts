@@ -96,7 +96,7 @@ export function failureReason(error: unknown): string {
 
 /**
  * The thread as a request: ids dropped. Keeping roles alternating is the
- * caller's job (`History.request`, decision 30).
+ * caller's job (`ThreadStore.request`, decision 30).
  */
 function toChat(messages: readonly Message[]): ChatMessage[] {
   return messages.map(({ role, content }) => ({ role, content })) as ChatMessage[];

@@ -4,19 +4,22 @@
  *
  * @module
  */
+import { parseText, type TextArgs } from "./args.ts";
 import type { Command } from "./context.ts";
 import { converse, modelFor } from "./converse.ts";
 
 /** `.ai`. */
-export const ai: Command = {
+export const ai: Command<TextArgs> = {
   name: ".ai",
   admin: false,
-  usesModel: true,
+  limited: true,
+  responder: "placeholder",
+  parse: parseText,
   async run(ctx) {
     await ctx.withThread(ctx.sender, () =>
       converse(ctx, {
         owner: ctx.sender,
-        userText: ctx.args || undefined,
+        userText: ctx.args.text || undefined,
         model: modelFor(ctx, ctx.sender),
         useTools: ctx.settings.get("tools"),
       }));

@@ -1,36 +1,60 @@
 /**
- * What a command handler gets: the facts of one incoming command and the few
- * services it may use. Handlers never touch the store, HTTP or the network.
+ * What a command handler gets: the facts of one incoming command, its parsed
+ * arguments, and the few services it may use. Handlers never see the config,
+ * the store, HTTP or the network.
  *
  * @module
  */
-import type { Config } from "../config.ts";
-import type { Llm } from "../llm.ts";
+import type { Answer, AnswerRequest } from "../llm.ts";
 import type { Logger } from "../log.ts";
 import type { PersonalModelStore, SettingsStore, ThreadStore } from "../state/ports.ts";
 import type { ToolImage, ToolRegistry } from "../tools/registry.ts";
+import type { Invalid } from "./args.ts";
+import type { ModelCatalog } from "./catalog.ts";
 
-/** One incoming command. */
-export interface Context {
+/** Asks the model (the {@link Llm} in production). */
+export interface Answerer {
+  /** Produces an answer; throws `LlmError` with a user-safe reason. */
+  answer(request: AnswerRequest): Promise<Answer>;
+}
+
+/** The bot-wide services handlers use (the per-message ones are on {@link Context}). */
+export interface Services {
+  /** Conversation threads per (room, user). */
+  readonly threads: ThreadStore;
+  /** Personal models per (room, user). */
+  readonly models: PersonalModelStore;
+  /** The bot-wide settings (`.model`, `.tools`, `.verbose`, `.thinking`). */
+  readonly settings: SettingsStore;
+  /** Asks the model. */
+  readonly llm: Answerer;
+  /** The tools the model may be offered. */
+  readonly tools: ToolRegistry;
+  /** The configured models. */
+  readonly catalog: ModelCatalog;
+  /** `help.md`. */
+  readonly help: string;
+}
+
+/** One incoming command, with arguments of type `A`: its facts and the services. */
+export interface Context<A = unknown> extends Services {
+  /** The room's ID. */
   readonly room: string;
+  /** The sender's user ID. */
   readonly sender: string;
   /** The sender's display name (mxid when they have none). */
   readonly senderName: string;
+  /** The sender is a bot admin (by Matrix ID). */
   readonly isAdmin: boolean;
-  /** The command word as routed (`.ai` for the mention form). */
-  readonly command: string;
-  /** Text after the command word, trimmed, newlines kept. */
-  readonly args: string;
+  /** The triggering event's ID, when the network has one (idempotent replies). */
   readonly eventId?: string;
+  /** Root event of the thread the command was sent in. */
+  readonly threadId?: string;
+  /** The bot's display name. */
   readonly botName: string;
-  readonly config: Config;
-  readonly history: ThreadStore;
-  readonly models: PersonalModelStore;
-  readonly settings: SettingsStore;
-  readonly llm: Llm;
-  readonly tools: ToolRegistry;
-  /** `help.md`. */
-  readonly help: string;
+  /** The arguments, as the command's `parse` read them. */
+  readonly args: A;
+  /** The command's logger (`handlers.<command>`). */
   readonly log: Logger;
   /** Aborted when the bot shuts down. */
   readonly signal: AbortSignal;
@@ -53,17 +77,20 @@ export interface Context {
   withAllThreads<T>(task: () => Promise<T>): Promise<T>;
   /** Counts tokens against the sender's daily budget. */
   recordUsage(tokens: number): void;
-  /** Records a moment of this command's processing (timing spans). */
-  mark(label: "provider" | "answered"): void;
 }
 
 /** One chat command. */
-export interface Command {
+export interface Command<A = unknown> {
   /** The command word, e.g. `.ai`. */
   readonly name: string;
   /** Only admins may run it; others are ignored. */
   readonly admin: boolean;
-  /** Talks to the model: gets the "Thinking…" placeholder and typing notice. */
-  readonly usesModel?: boolean;
-  run(ctx: Context): Promise<void>;
+  /** Counts against the per-user limits (`llm.rate_limit`): it asks the model. */
+  readonly limited: boolean;
+  /** What shows while it runs: the "Thinking…" placeholder and typing notice, or nothing. */
+  readonly responder: "placeholder" | "none";
+  /** Reads the text after the command word (trimmed). Pure. */
+  parse(raw: string): A | Invalid;
+  /** Acts on the parsed arguments. */
+  run(ctx: Context<A>): Promise<void>;
 }

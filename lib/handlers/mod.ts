@@ -12,8 +12,18 @@ import { reset, stock } from "./reset.ts";
 import { clear, thinking, tools, verbose } from "./settings.ts";
 import { x } from "./x.ts";
 
-export type { Command, Context } from "./context.ts";
-export { route, type Routed, type RouteInput } from "./router.ts";
+export type { Answerer, Command, Context, Services } from "./context.ts";
+export { type Invalid, isInvalid } from "./args.ts";
+export { type ModelCatalog, modelCatalog } from "./catalog.ts";
+export {
+  ADDRESS_FORMS,
+  type AddressForm,
+  type Determination,
+  determine,
+  route,
+  type Routed,
+  type RouteInput,
+} from "./router.ts";
 
 /** Every command, user commands first. */
 export const COMMANDS: readonly Command[] = [

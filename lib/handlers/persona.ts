@@ -5,9 +5,11 @@
  *
  * @module
  */
+import { type Invalid, invalid, parseText, type TextArgs } from "./args.ts";
 import type { Command, Context } from "./context.ts";
 import { converse, modelFor } from "./converse.ts";
 
+/** What the user "says" to make the model introduce itself in the new thread. */
 const INTRODUCE = "introduce yourself";
 
 /**
@@ -16,40 +18,52 @@ const INTRODUCE = "introduce yourself";
  */
 function restart(ctx: Context, prompt: string): Promise<void> {
   return ctx.withThread(ctx.sender, async () => {
-    ctx.log.debug(`System prompt for ${ctx.senderName} (${ctx.sender}): '${prompt}'`);
-    const answered = await converse(ctx, {
-      owner: ctx.sender,
-      userText: INTRODUCE,
-      model: modelFor(ctx, ctx.sender),
-      useTools: false,
-      thread: [{ role: "system", content: prompt }],
-    });
-    ctx.log.info(
-      answered
-        ? `System prompt for ${ctx.senderName} (${ctx.sender}) set`
-        : `System prompt for ${ctx.senderName} (${ctx.sender}) not set: the introduction failed`,
-    );
+    const who = `${ctx.senderName} (${ctx.sender})`;
+    ctx.log.debug(`System prompt for ${who}: '${prompt}'`);
+    try {
+      await converse(ctx, {
+        owner: ctx.sender,
+        userText: INTRODUCE,
+        model: modelFor(ctx, ctx.sender),
+        useTools: false,
+        thread: [{ role: "system", content: prompt }],
+      });
+    } catch (error) {
+      if (!ctx.signal.aborted) {
+        ctx.log.info(`System prompt for ${who} not set: the introduction failed`);
+      }
+      throw error;
+    }
+    ctx.log.info(`System prompt for ${who} set`);
   });
 }
 
-/** `.persona`. */
-export const persona: Command = {
+/** `.persona`: an empty persona is the default one. */
+export const persona: Command<TextArgs> = {
   name: ".persona",
   admin: false,
-  usesModel: true,
+  limited: true,
+  responder: "placeholder",
+  parse: parseText,
   async run(ctx) {
-    await restart(ctx, ctx.history.defaultPrompt(ctx.args.trim()));
+    await restart(ctx, ctx.threads.defaultPrompt(ctx.args.text));
   },
 };
 
+/** Reads `.custom`'s prompt; without one the command does nothing. */
+export function parseCustom(raw: string): TextArgs | Invalid {
+  const prompt = parseText(raw);
+  return prompt.text ? prompt : invalid();
+}
+
 /** `.custom`. */
-export const custom: Command = {
+export const custom: Command<TextArgs> = {
   name: ".custom",
   admin: false,
-  usesModel: true,
+  limited: true,
+  responder: "placeholder",
+  parse: parseCustom,
   async run(ctx) {
-    const prompt = ctx.args.trim();
-    if (!prompt) return;
-    await restart(ctx, prompt);
+    await restart(ctx, ctx.args.text);
   },
 };

@@ -5,36 +5,62 @@
  *
  * @module
  */
-import type { Command } from "./context.ts";
+import { type NoArgs, parseNothing } from "./args.ts";
+import type { Command, Context } from "./context.ts";
+
+/** What `.reset` and `.stock` reply. */
+export const RESET_MESSAGES = {
+  stock: (name: string) => `Stock settings applied for ${name}`,
+  reset: (bot: string, name: string) => `${bot} reset to default for ${name}`,
+};
+
+/** `.reset`'s arguments: `stock` (any case) empties the thread instead. */
+export interface ResetArgs {
+  /** Empty the thread (no system prompt) instead of the default persona. */
+  readonly stock: boolean;
+}
+
+/** Reads `.reset [stock]`; anything else is a plain reset. */
+export function parseReset(raw: string): ResetArgs {
+  return { stock: raw.trim().toLowerCase() === "stock" };
+}
+
+async function applyStock(ctx: Context): Promise<void> {
+  await ctx.withThread(ctx.sender, () => {
+    ctx.threads.set(ctx.room, ctx.sender, []);
+    return Promise.resolve();
+  });
+  ctx.log.info(`Stock settings applied for ${ctx.senderName} in ${ctx.room}`);
+  await ctx.reply(RESET_MESSAGES.stock(ctx.senderName));
+}
 
 /** `.stock`. */
-export const stock: Command = {
+export const stock: Command<NoArgs> = {
   name: ".stock",
   admin: false,
-  async run(ctx) {
-    await ctx.withThread(ctx.sender, () => {
-      ctx.history.set(ctx.room, ctx.sender, []);
-      return Promise.resolve();
-    });
-    ctx.log.info(`Stock settings applied for ${ctx.senderName} in ${ctx.room}`);
-    await ctx.reply(`Stock settings applied for ${ctx.senderName}`);
-  },
+  limited: false,
+  responder: "none",
+  parse: parseNothing,
+  run: applyStock,
 };
 
 /** `.reset`. */
-export const reset: Command = {
+export const reset: Command<ResetArgs> = {
   name: ".reset",
   admin: false,
+  limited: false,
+  responder: "none",
+  parse: parseReset,
   async run(ctx) {
-    if (ctx.args.trim().toLowerCase() === "stock") return stock.run(ctx);
+    if (ctx.args.stock) return applyStock(ctx);
     await ctx.withThread(ctx.sender, () => {
-      ctx.history.set(ctx.room, ctx.sender, [{
+      ctx.threads.set(ctx.room, ctx.sender, [{
         role: "system",
-        content: ctx.history.defaultPrompt(),
+        content: ctx.threads.defaultPrompt(),
       }]);
       return Promise.resolve();
     });
-    const text = `${ctx.botName} reset to default for ${ctx.senderName}`;
+    const text = RESET_MESSAGES.reset(ctx.botName, ctx.senderName);
     ctx.log.info(`${text} in ${ctx.room}`);
     await ctx.reply(text);
   },

@@ -3,87 +3,125 @@
  *
  * @module
  */
+import { type Invalid, invalid, type NoArgs, parseNothing } from "./args.ts";
 import type { Command, Context } from "./context.ts";
-import { applyToggle, parseToggle } from "./toggle.ts";
+import { applyToggle, parseToggle, type ToggleAction } from "./toggle.ts";
 
 const onOff = (value: boolean) => (value ? "ON" : "OFF");
+const state = (on: boolean) => (on ? "enabled" : "disabled");
+
+/** What the admin switches reply. */
+export const SETTINGS_MESSAGES = {
+  toolsStatus: (on: boolean) => `Tools are currently ${state(on)}`,
+  toolsSet: (on: boolean) => `Tools are now ${state(on)}`,
+  noTools: "No tools are available",
+  toggleStatus: (label: string, on: boolean) => `${label} is **${onOff(on)}**`,
+  toggleSet: (label: string, on: boolean) => `${label} set to **${onOff(on)}**`,
+  usage: (command: string) => `Usage: ${command} [on|off|toggle]`,
+  cleared: "Bot has been reset for everyone",
+};
+
+/** A switch's argument, read: show it, set it, or flip it. */
+export interface ToggleArgs {
+  /** What to do with the switch. */
+  readonly action: Exclude<ToggleAction, "invalid">;
+}
+
+/**
+ * Reads `.tools [on|off|toggle|status]`: empty or `status` shows, the clear
+ * on/off words set, and anything else flips, as the original did.
+ */
+export function parseTools(raw: string): ToggleArgs {
+  const arg = raw.trim().toLowerCase();
+  if (arg === "" || arg === "status") return { action: "status" };
+  if (["on", "enable", "enabled"].includes(arg)) return { action: "on" };
+  if (["off", "disable", "disabled"].includes(arg)) return { action: "off" };
+  return { action: "toggle" };
+}
+
+/** Reads a `.verbose` / `.thinking` argument (see `parseToggle`); other words get the usage. */
+export function parseSwitch(command: string): (raw: string) => ToggleArgs | Invalid {
+  return (raw) => {
+    const action = parseToggle(raw);
+    return action === "invalid" ? invalid(SETTINGS_MESSAGES.usage(command)) : { action };
+  };
+}
 
 /** `.tools [on|off|toggle|status]`. */
-export const tools: Command = {
+export const tools: Command<ToggleArgs> = {
   name: ".tools",
   admin: true,
+  limited: false,
+  responder: "none",
+  parse: parseTools,
   async run(ctx) {
-    const arg = ctx.args.trim().toLowerCase();
     const current = ctx.settings.get("tools");
-    const state = (on: boolean) => (on ? "enabled" : "disabled");
-    if (arg === "" || arg === "status") {
-      await ctx.reply(`Tools are currently ${state(current)}`);
+    const next = applyToggle(ctx.args.action, current);
+    if (next === undefined) {
+      await ctx.reply(SETTINGS_MESSAGES.toolsStatus(current));
       return;
     }
-    // Anything that is not a clear on/off flips, as the original did.
-    const next = ["on", "enable", "enabled"].includes(arg)
-      ? true
-      : ["off", "disable", "disabled"].includes(arg)
-      ? false
-      : !current;
     if (next && ctx.tools.size === 0) {
-      await ctx.reply("No tools are available");
+      await ctx.reply(SETTINGS_MESSAGES.noTools);
       return;
     }
     ctx.settings.set("tools", next);
     ctx.log.info(`Tools ${state(next)} by ${ctx.sender}`);
-    await ctx.reply(`Tools are now ${state(next)}`);
+    await ctx.reply(SETTINGS_MESSAGES.toolsSet(next));
   },
 };
 
 async function toggle(
-  ctx: Context,
+  ctx: Context<ToggleArgs>,
   key: "verbose" | "thinking",
   label: string,
-  usage: string,
 ): Promise<void> {
-  const action = parseToggle(ctx.args);
-  if (action === "invalid") {
-    await ctx.reply(usage);
-    return;
-  }
-  const next = applyToggle(action, ctx.settings.get(key));
+  const next = applyToggle(ctx.args.action, ctx.settings.get(key));
   if (next === undefined) {
-    await ctx.reply(`${label} is **${onOff(ctx.settings.get(key))}**`);
+    await ctx.reply(SETTINGS_MESSAGES.toggleStatus(label, ctx.settings.get(key)));
     return;
   }
   ctx.settings.set(key, next);
   ctx.log.info(`${label} set to ${onOff(next)} by ${ctx.sender}`);
-  await ctx.reply(`${label} set to **${onOff(next)}**`);
+  await ctx.reply(SETTINGS_MESSAGES.toggleSet(label, next));
 }
 
 /** `.verbose [on|off|toggle]`: leave the brevity clause out of new system prompts. */
-export const verbose: Command = {
+export const verbose: Command<ToggleArgs> = {
   name: ".verbose",
   admin: true,
-  run: (ctx) => toggle(ctx, "verbose", "Verbose mode", "Usage: .verbose [on|off|toggle]"),
+  limited: false,
+  responder: "none",
+  parse: parseSwitch(".verbose"),
+  run: (ctx) => toggle(ctx, "verbose", "Verbose mode"),
 };
 
 /** `.thinking [on|off|toggle]`: the "Thinking…" placeholder. */
-export const thinking: Command = {
+export const thinking: Command<ToggleArgs> = {
   name: ".thinking",
   admin: true,
-  run: (ctx) => toggle(ctx, "thinking", "Thinking placeholder", "Usage: .thinking [on|off|toggle]"),
+  limited: false,
+  responder: "none",
+  parse: parseSwitch(".thinking"),
+  run: (ctx) => toggle(ctx, "thinking", "Thinking placeholder"),
 };
 
 /** `.clear`: every thread and personal model gone, global model back to default. */
-export const clear: Command = {
+export const clear: Command<NoArgs> = {
   name: ".clear",
   admin: true,
+  limited: false,
+  responder: "none",
+  parse: parseNothing,
   async run(ctx) {
     // An answer in flight would write its exchange into a cleared thread.
     await ctx.withAllThreads(() => {
-      ctx.history.clearAll();
+      ctx.threads.clearAll();
       ctx.models.clearAll();
-      ctx.settings.set("model", ctx.config.llm.default_model);
+      ctx.settings.set("model", ctx.catalog.defaultModel);
       return Promise.resolve();
     });
     ctx.log.info(`Bot reset for everyone by ${ctx.sender}`);
-    await ctx.reply("Bot has been reset for everyone");
+    await ctx.reply(SETTINGS_MESSAGES.cleared);
   },
 };

@@ -5,18 +5,23 @@
  *
  * @module
  */
+import { parseText, type TextArgs } from "./args.ts";
 import type { Command } from "./context.ts";
 import { converse, modelFor } from "./converse.ts";
 
 /** A user who could be meant by name. */
 export interface Candidate {
+  /** Their user ID. */
   userId: string;
+  /** Their display name in the room. */
   name: string;
 }
 
 /** Who `.x` talks to, and what it says. */
 export interface XTarget {
+  /** Whose thread. */
   target: string;
+  /** What to say in it. */
   message: string;
 }
 
@@ -44,16 +49,19 @@ export function parseXTarget(args: string, candidates: readonly Candidate[]): XT
 }
 
 /** `.x`. */
-export const x: Command = {
+export const x: Command<TextArgs> = {
   name: ".x",
   admin: false,
-  usesModel: true,
+  limited: true,
+  responder: "placeholder",
+  // The target is resolved in the handler: names need the room's display names.
+  parse: parseText,
   async run(ctx) {
-    const users = ctx.history.users(ctx.room);
+    const users = ctx.threads.users(ctx.room);
     const candidates = await Promise.all(
       users.map(async (userId) => ({ userId, name: await ctx.displayName(userId) })),
     );
-    const parsed = parseXTarget(ctx.args, candidates);
+    const parsed = parseXTarget(ctx.args.text, candidates);
     if (!parsed) {
       ctx.log.info(`.x from ${ctx.sender} in ${ctx.room} ignored: no known target or no message`);
       return;

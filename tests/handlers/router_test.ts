@@ -1,20 +1,6 @@
 import { deepStrictEqual } from "node:assert/strict";
+import { COMMAND_NAMES as COMMANDS } from "../../lib/handlers/mod.ts";
 import { route, type Routed, type RouteInput } from "../../lib/handlers/router.ts";
-
-const COMMANDS: ReadonlySet<string> = new Set([
-  ".ai",
-  ".x",
-  ".persona",
-  ".custom",
-  ".reset",
-  ".stock",
-  ".help",
-  ".mymodel",
-  ".model",
-  ".tools",
-  ".verbose",
-  ".clear",
-]);
 
 const BOT = "@bot:hs";
 
@@ -185,6 +171,16 @@ const cases: Case[] = [
     body: "Bottle of water",
     mentions: [BOT],
     want: null,
+  },
+  {
+    name: "the mention form wins over a command word in its text",
+    body: "Bot: .model gpt-5-mini",
+    want: { command: ".ai", args: ".model gpt-5-mini" },
+  },
+  {
+    name: "every command of the table routes, .thinking included",
+    body: ".thinking off",
+    want: { command: ".thinking", args: "off" },
   },
   {
     name: "a command still wins when the body also mentions the bot",

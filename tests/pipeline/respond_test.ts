@@ -1,0 +1,67 @@
+import { deepStrictEqual } from "node:assert/strict";
+import { respondStep } from "../../lib/pipeline/respond.ts";
+import { Responder } from "../../lib/responder.ts";
+import { MemoryPort } from "../fixtures/memory_port.ts";
+import { memorySettings, passes, testCommand, testServices, testTurn } from "../fixtures/turns.ts";
+
+const placeholder = testCommand({ name: ".ai", responder: "placeholder" });
+const none = testCommand({ name: ".help", responder: "none" });
+
+interface Case {
+  what: string;
+  command: typeof placeholder;
+  thinking: boolean;
+  placeholders?: boolean;
+  /** Kinds of port events once the responder is finished. */
+  want: string[];
+}
+
+const cases: Case[] = [
+  {
+    what: "a model command with .thinking on gets the placeholder (removed when not replaced)",
+    command: placeholder,
+    thinking: true,
+    want: ["send", "redact"],
+  },
+  {
+    what: "with .thinking off there is no placeholder",
+    command: placeholder,
+    thinking: false,
+    want: [],
+  },
+  {
+    what: "placeholders turned off by the bot's options never show",
+    command: placeholder,
+    thinking: true,
+    placeholders: false,
+    want: [],
+  },
+  {
+    what: "a command without a responder gets neither placeholder nor typing",
+    command: none,
+    thinking: true,
+    want: [],
+  },
+];
+
+for (const c of cases) {
+  Deno.test(`respond: ${c.what}`, async () => {
+    const port = new MemoryPort();
+    const services = testServices({ settings: memorySettings({ thinking: c.thinking }) });
+    const turn = testTurn({ port, services, command: c.command, senderName: "Alice" });
+    await passes(respondStep({ placeholders: c.placeholders }), turn);
+    await turn.responder!.finish();
+    deepStrictEqual(port.events.map((e) => e.kind), c.want);
+  });
+}
+
+Deno.test("respond: the typing notice starts for a model command", async () => {
+  const port = new MemoryPort();
+  const turn = testTurn({ command: placeholder });
+  turn.responder = new Responder(port, turn.msg, { typingDelayMs: 0 });
+  await passes(respondStep({ placeholders: false }), turn, async () => {
+    await new Promise((r) => setTimeout(r, 20));
+  });
+  await turn.responder.finish();
+  deepStrictEqual(port.events.map((e) => e.kind === "typing" && e.typing), [true, false]);
+});
