@@ -13,7 +13,8 @@ import { providerWarnings, summarizeConfig } from "./check_config.ts";
 import { ConfigError, type ConfigOverrides, loadConfig, type LoadedConfig } from "./config.ts";
 import { ConsolePort, runConsoleLoop } from "./console.ts";
 import { BUILTIN_PROVIDERS, envKeyNames } from "./providers.ts";
-import { type Env, processEnv } from "./env.ts";
+import { type CliIo, processIo } from "./cli_io.ts";
+import type { Env } from "./env.ts";
 import { getLogger, type LogLevel, parseLevel, registerSecret, setupLogging } from "./log.ts";
 import { Store, StoreError } from "./store.ts";
 import { onStopSignals } from "./stop.ts";
@@ -56,30 +57,6 @@ Console options:
       --bot-name NAME      the bot's name in the console (default InfiniGPT)
 
 Exit codes: 0 ok, 1 failure while running, 2 bad config, bad usage or store in use.`;
-
-/** Streams the CLI writes to; tests capture them. */
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  stdin: ReadableStream<Uint8Array>;
-  isTerminal: boolean;
-  env: Env;
-}
-
-const encoder = new TextEncoder();
-
-/** The real process streams. */
-export const processIo: CliIo = {
-  stdout: (text) => void Deno.stdout.writeSync(encoder.encode(text)),
-  stderr: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
-  get stdin() {
-    return Deno.stdin.readable;
-  },
-  get isTerminal() {
-    return Deno.stdin.isTerminal();
-  },
-  env: processEnv,
-};
 
 const COMMANDS = new Set(["run", "console", "check-config", "init", "version"]);
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { readExampleConfig } from "./assets.ts";
-import type { CliIo } from "./cli.ts";
+import type { CliIo } from "./cli_io.ts";
 
 /** Options for {@link runInit}. */
 export interface InitOptions {
