@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { readHelp } from "./assets.ts";
+import { HELP } from "./assets.ts";
 import { Bot, type BotOptions } from "./bot.ts";
 import type { ChatPort } from "./chat_port.ts";
 import { allModels, type Config } from "./config.ts";
@@ -153,7 +153,7 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     settings,
     llm,
     tools,
-    help: options.help ?? await readHelp(),
+    help: options.help ?? HELP,
     placeholders: options.placeholders,
     allowedRooms: options.allowedRooms,
     budget: new TokenBudget(store.db, config.llm.rate_limit.daily_tokens),
