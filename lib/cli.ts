@@ -14,6 +14,7 @@ import { ConfigError, type ConfigOverrides, loadConfig, type LoadedConfig } from
 import { ConsolePort, runConsoleLoop } from "./console.ts";
 import { BUILTIN_PROVIDERS, envKeyNames } from "./providers.ts";
 import { type CliIo, processIo } from "./cli_io.ts";
+import { isMxid } from "./mxid.ts";
 import type { Env } from "./env.ts";
 import { getLogger, type LogLevel, parseLevel, registerSecret, setupLogging } from "./log.ts";
 import { Store, StoreError } from "./store.ts";
@@ -230,7 +231,7 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
 async function runConsoleCommand(loaded: LoadedConfig, flags: Flags, io: CliIo): Promise<number> {
   const config = loaded.config;
   const userId = flags.user ?? "@you:console";
-  if (!/^@[^:\s]+:\S+$/.test(userId)) {
+  if (!isMxid(userId)) {
     io.stderr(`--user must be a Matrix ID like @name:server, got "${userId}"\n`);
     return 2;
   }

@@ -12,6 +12,8 @@ import { parseServerRef } from "./homeserver.ts";
 import { z } from "zod";
 import type { Env } from "./env.ts";
 import { isRoomRef, ROOM_REF_HINT } from "./room_ref.ts";
+import { isObject } from "./json.ts";
+import { isMxid, MXID } from "./mxid.ts";
 
 /** Default persona of the shipped config. */
 export const DEFAULT_PERSONALITY = "an AI that can assume any personality, named InfiniGPT";
@@ -59,7 +61,6 @@ const homeserver = z.string().trim().refine(
   "must be the homeserver's URL (https://matrix.example.org) or a server name (example.org)",
 );
 
-const MXID = /^@[^:\s]+:[^\s]+$/;
 const mxid = z.string().regex(MXID, "must be a full Matrix user ID like @name:server");
 const roomRef = z.string().refine(isRoomRef, ROOM_REF_HINT);
 
@@ -513,10 +514,6 @@ function unknownKeys(schema: z.ZodType, value: unknown, path: string[], out: str
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 // Checks across keys, run on the raw input so they are reported together
 // with type errors elsewhere (every problem at once, not the first).
 function crossChecks(raw: Record<string, unknown>): string[] {
@@ -573,7 +570,7 @@ export function validateConfig(raw: unknown, path = "config.json"): LoadedConfig
   const entries = adminList ?? (admin ? [admin] : []);
   const admins: string[] = [];
   for (const entry of entries) {
-    if (MXID.test(entry)) admins.push(entry);
+    if (isMxid(entry)) admins.push(entry);
     else {
       warnings.push(
         `matrix.admins entry "${entry}" is ignored: admins are matched by Matrix ID ` +
@@ -618,8 +615,8 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     throw new ConfigError(path, [`(file): cannot read ${path}: ${describeFsError(error, path)}`]);
   }
   const raw = parseConfigText(text, path);
-  if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) {
-    applyOverrides(raw as Record<string, unknown>, options.env, options.overrides);
+  if (isObject(raw)) {
+    applyOverrides(raw, options.env, options.overrides);
   }
   return validateConfig(raw, path);
 }
