@@ -31,4 +31,4 @@ export { failureReason, stripReasoning } from "./lib/llm.ts";
 export { renderMarkdown, sanitizeHtml } from "./lib/markdown.ts";
 export { Store, StoreError } from "./lib/store.ts";
 export { type Tool, ToolOutput, ToolRegistry } from "./lib/tools/registry.ts";
-export { VERSION } from "./lib/cli.ts";
+export { VERSION } from "./lib/version.ts";

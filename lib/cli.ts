@@ -7,7 +7,6 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import denoJson from "../deno.json" with { type: "json" };
 import { createBot } from "./app.ts";
 import { providerWarnings, summarizeConfig } from "./check_config.ts";
 import { ConfigError, type ConfigOverrides, loadConfig, type LoadedConfig } from "./config.ts";
@@ -18,11 +17,10 @@ import { isMxid } from "./mxid.ts";
 import type { Env } from "./env.ts";
 import { getLogger, type LogLevel, parseLevel, registerSecret, setupLogging } from "./log.ts";
 import { Store, StoreError } from "./store.ts";
+import { VERSION } from "./version.ts";
 import { onStopSignals } from "./stop.ts";
 import { join } from "node:path";
 
-/** The program version (from `deno.json`). */
-export const VERSION: string = denoJson.version;
 
 /** The usage text of `--help`. */
 export const USAGE = `InfiniGPT ${VERSION}: a Matrix chat bot for many LLM providers

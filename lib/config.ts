@@ -14,6 +14,28 @@ import type { Env } from "./env.ts";
 import { isRoomRef, ROOM_REF_HINT } from "./room_ref.ts";
 import { isObject } from "./json.ts";
 import { isMxid, MXID } from "./mxid.ts";
+import type {
+  Config,
+  LlmConfig,
+  MatrixConfig,
+  McpHttpSpec,
+  McpServerSpec,
+  McpStdioSpec,
+  ToolsConfig,
+} from "./config_types.ts";
+
+export type {
+  Config,
+  LlmConfig,
+  MatrixConfig,
+  McpHttpSpec,
+  McpServerSpec,
+  McpStdioSpec,
+  ModelOptions,
+  RateLimitConfig,
+  ToolEndpoints,
+  ToolsConfig,
+} from "./config_types.ts";
 
 /** Default persona of the shipped config. */
 export const DEFAULT_PERSONALITY = "an AI that can assume any personality, named InfiniGPT";
@@ -102,12 +124,6 @@ const mcpHttp = z.object({
   allowed_tools: allowedTools,
   timeout: z.number().positive().optional(),
 });
-
-/** One entry of `llm.mcp_servers`, after normalising the accepted forms. */
-export type McpServerSpec =
-  | ({ kind: "stdio" } & z.output<typeof mcpStdio>)
-  | ({ kind: "http" } & z.output<typeof mcpHttp>)
-  | { kind: "disabled" };
 
 // A hand-written union: zod's own union errors ("Invalid input") do not say
 // which form the user meant, so we pick the form first and report its problems.
@@ -229,13 +245,18 @@ export const configSchema = z.object({
 
 type Parsed = z.output<typeof configSchema>;
 
-/** The validated configuration the bot runs with. */
-export interface Config {
-  llm: Omit<Parsed["llm"], "mcp_servers"> & { mcp_servers: Record<string, McpServerSpec> };
-  matrix: Omit<Parsed["matrix"], "admins" | "admin"> & { admins: string[] };
-  markdown: boolean;
-  tools: Parsed["tools"];
-}
+// The public types (config_types.ts) are written out; the schema must
+// produce exactly them. A key added on one side only fails type checking.
+type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false;
+const _schemaMatchesTypes: [
+  Same<z.output<typeof mcpStdio>, McpStdioSpec>,
+  Same<z.output<typeof mcpHttp>, McpHttpSpec>,
+  Same<Omit<Parsed["llm"], "mcp_servers">, Omit<LlmConfig, "mcp_servers">>,
+  Same<Omit<Parsed["matrix"], "admins" | "admin">, Omit<MatrixConfig, "admins">>,
+  Same<Parsed["tools"], ToolsConfig>,
+  Same<Exclude<keyof Parsed, "mcp_servers">, keyof Config>,
+  Same<Parsed["markdown"], Config["markdown"]>,
+] = [true, true, true, true, true, true, true];
 
 /** Values from command-line flags; they win over env and file. */
 export interface ConfigOverrides {
