@@ -33,7 +33,7 @@ export class RateLimiter {
    * Records a request when allowed. Returns 0 when allowed, else the
    * milliseconds until the next request would be.
    */
-  take(key: string, now = Date.now()): number {
+  take(key: string, now: number = Date.now()): number {
     if (this.#perMinute <= 0) return 0;
     const recent = (this.#hits.get(key) ?? []).filter((t) => now - t < this.#windowMs);
     if (recent.length >= this.#perMinute) {
@@ -55,7 +55,7 @@ export class RateLimiter {
   }
 
   /** Drops keys with no recent requests; {@link take} calls it as the map grows. */
-  prune(now = Date.now()): void {
+  prune(now: number = Date.now()): void {
     for (const [key, times] of this.#hits) {
       if (times.every((t) => now - t >= this.#windowMs)) this.#hits.delete(key);
     }
@@ -63,7 +63,7 @@ export class RateLimiter {
 }
 
 /** The UTC day of a timestamp, `YYYY-MM-DD`. */
-export function utcDay(now = Date.now()): string {
+export function utcDay(now: number = Date.now()): string {
   return new Date(now).toISOString().slice(0, 10);
 }
 
@@ -91,17 +91,17 @@ export class TokenBudget {
   }
 
   /** Tokens the user used today. */
-  used(user: string, now = Date.now()): number {
+  used(user: string, now: number = Date.now()): number {
     return (this.#get.get(user, utcDay(now)) as { tokens: number } | undefined)?.tokens ?? 0;
   }
 
   /** True when the user has no budget left today. */
-  exhausted(user: string, now = Date.now()): boolean {
+  exhausted(user: string, now: number = Date.now()): boolean {
     return this.#daily > 0 && this.used(user, now) >= this.#daily;
   }
 
   /** Adds tokens to today's count and forgets days older than a week. */
-  add(user: string, tokens: number, now = Date.now()): void {
+  add(user: string, tokens: number, now: number = Date.now()): void {
     if (tokens <= 0) return;
     this.#add.run(user, utcDay(now), Math.round(tokens));
     this.#prune.run(utcDay(now - 7 * 86_400_000));
