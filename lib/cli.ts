@@ -21,7 +21,6 @@ import { VERSION } from "./version.ts";
 import { onStopSignals } from "./stop.ts";
 import { join } from "node:path";
 
-
 /** The usage text of `--help`. */
 export const USAGE = `InfiniGPT ${VERSION}: a Matrix chat bot for many LLM providers
 

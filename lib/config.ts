@@ -260,18 +260,27 @@ const _schemaMatchesTypes: [
 
 /** Values from command-line flags; they win over env and file. */
 export interface ConfigOverrides {
+  /** `--e2e` / `--no-e2e`: `matrix.e2e`. */
   e2e?: boolean;
+  /** `--model`: `llm.default_model`. */
   model?: string;
+  /** `--store-path`: `matrix.store_path`. */
   storePath?: string;
+  /** `--ollama-url`: `llm.ollama_url`. */
   ollamaUrl?: string;
+  /** `--lmstudio-url`: `llm.lmstudio_url`. */
   lmstudioUrl?: string;
+  /** `--verbose`: `llm.verbose`. */
   verbose?: boolean;
 }
 
 /** A config that cannot be used; `message` is what the operator sees. */
 export class ConfigError extends Error {
+  /** Every problem found, one line each (`key: what is wrong`). */
   readonly errors: readonly string[];
+  /** The config file. */
   readonly path: string;
+  /** The problems of the file at `path`; `notFound` when there is no such file. */
   constructor(path: string, errors: readonly string[], notFound = false) {
     super(
       notFound
@@ -286,8 +295,11 @@ export class ConfigError extends Error {
 
 /** A loaded config and the warnings worth showing the operator. */
 export interface LoadedConfig {
+  /** The validated config, environment and flags applied. */
   config: Config;
+  /** What the operator should know but does not stop the bot (unknown keys, ignored admins). */
   warnings: string[];
+  /** The file it was read from. */
   path: string;
 }
 
@@ -613,7 +625,9 @@ export function validateConfig(raw: unknown, path = "config.json"): LoadedConfig
 export interface LoadOptions {
   /** Path given with `--config`; falls back to `INFINIGPT_CONFIG`, then `config.json`. */
   path?: string;
+  /** The environment (`INFINIGPT_*` overrides, `INFINIGPT_CONFIG`). */
   env: Env;
+  /** Command-line flags; they win over the environment and the file. */
   overrides?: ConfigOverrides;
 }
 

@@ -15,6 +15,7 @@ import { join } from "node:path";
 export class StoreError extends Error {
   /** Process exit code that fits the failure. */
   readonly exitCode: number;
+  /** A failure described by `message`, exiting with `exitCode`. */
   constructor(message: string, exitCode = 1, options?: ErrorOptions) {
     super(message, options);
     this.name = "StoreError";

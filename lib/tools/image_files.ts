@@ -10,8 +10,11 @@ import { extensionOf, IMAGE_TYPES, sniffImageType } from "../image_type.ts";
 
 /** An image a tool produced, handed to the chat port as bytes. */
 export interface ToolImage {
+  /** The file's content. */
   bytes: Uint8Array;
+  /** Its type, e.g. `image/png`. */
   mimetype: string;
+  /** Its file name. */
   name: string;
 }
 
