@@ -15,20 +15,42 @@
  */
 export { type BotApp, createBot, type CreateBotOptions } from "./lib/app.ts";
 export { Bot, type BotOptions } from "./lib/bot.ts";
-export type { ChatPort, IncomingMessage, OutgoingMessage } from "./lib/chat_port.ts";
+export type { ChatPort, ImageOptions, IncomingMessage, OutgoingMessage } from "./lib/chat_port.ts";
 export {
-  type Config,
   ConfigError,
   type ConfigOverrides,
   loadConfig,
   type LoadedConfig,
+  type LoadOptions,
   validateConfig,
 } from "./lib/config.ts";
+export type {
+  Config,
+  LlmConfig,
+  MatrixConfig,
+  McpHttpSpec,
+  McpServerSpec,
+  McpStdioSpec,
+  ModelOptions,
+  RateLimitConfig,
+  ToolEndpoints,
+  ToolsConfig,
+} from "./lib/config_types.ts";
+export type { Env } from "./lib/env.ts";
 export { COMMANDS, route } from "./lib/handlers/mod.ts";
 export type { Command, Context } from "./lib/handlers/mod.ts";
 export { type Message, systemPrompt, trimThread } from "./lib/conversation.ts";
-export { failureReason, stripReasoning } from "./lib/llm.ts";
+export { failureReason, type Stripped, stripReasoning } from "./lib/llm.ts";
 export { renderMarkdown, sanitizeHtml } from "./lib/markdown.ts";
+export type { ToolDefinition } from "./lib/providers.ts";
 export { Store, StoreError } from "./lib/store.ts";
-export { type Tool, ToolOutput, ToolRegistry } from "./lib/tools/registry.ts";
-export { VERSION } from "./lib/cli.ts";
+export {
+  type RegistryOptions,
+  type Tool,
+  type ToolCallOptions,
+  type ToolCallResult,
+  type ToolImage,
+  ToolOutput,
+  ToolRegistry,
+} from "./lib/tools/registry.ts";
+export { VERSION } from "./lib/version.ts";

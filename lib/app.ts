@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { readHelp } from "./assets.ts";
+import { HELP } from "./assets.ts";
 import { Bot } from "./bot.ts";
 import type { ChatPort } from "./chat_port.ts";
 import { allModels, type Config } from "./config.ts";
@@ -155,7 +155,7 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     llm,
     tools,
     catalog: modelCatalog({ models: config.llm.models, defaultModel: config.llm.default_model }),
-    help: options.help ?? await readHelp(),
+    help: options.help ?? HELP,
     admins: config.matrix.admins,
     allowedUsers: config.matrix.allowed_users ?? undefined,
     allowedRooms: options.allowedRooms,

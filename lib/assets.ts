@@ -1,23 +1,18 @@
 /**
- * Files shipped inside the program (`deno compile --include`), read through
- * literal `import.meta.url` paths so the compiler embeds them.
+ * Files shipped inside the program. They are imported as text, so they are
+ * part of the module graph: `deno compile` embeds them and `deno publish`
+ * ships them, and they are read the same way from source, from a binary and
+ * from the published package.
  *
  * @module
  */
+import help from "../help.md" with { type: "text" };
+// Text, not JSON: `infinigpt init` writes the file as it is, layout and
+// `_comment` keys included.
+import exampleConfig from "../config.example.json" with { type: "text" };
 
-const HELP = new URL("../help.md", import.meta.url);
-const EXAMPLE_CONFIG = new URL("../config.example.json", import.meta.url);
+/** `help.md`: the user part, then `~~~`, then the admin part. */
+export const HELP: string = help;
 
-/** `help.md`; a short fallback if it cannot be read. */
-export async function readHelp(): Promise<string> {
-  try {
-    return await Deno.readTextFile(HELP);
-  } catch {
-    return "See README for usage.";
-  }
-}
-
-/** `config.example.json`, the starter config. */
-export function readExampleConfig(): Promise<string> {
-  return Deno.readTextFile(EXAMPLE_CONFIG);
-}
+/** `config.example.json`, the starter config `infinigpt init` writes. */
+export const EXAMPLE_CONFIG: string = exampleConfig;

@@ -5,6 +5,7 @@
  * @module
  */
 import { decodeBase64, encodeBase64 } from "./base64.ts";
+import { sniffImageType } from "./image_type.ts";
 
 /** The `file` object of an encrypted media event, without `url`. */
 export interface EncryptedFileInfo {
@@ -83,43 +84,59 @@ export async function decryptAttachment(
 export function imageSize(bytes: Uint8Array): { w: number; h: number } | undefined {
   const b = bytes;
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (b.length >= 24 && b[0] === 0x89 && b[1] === 0x50 && b[12] === 0x49 && b[13] === 0x48) {
-    return { w: view.getUint32(16), h: view.getUint32(20) };
-  }
-  if (b.length >= 10 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) {
-    return { w: view.getUint16(6, true), h: view.getUint16(8, true) };
-  }
-  if (b.length >= 30 && b[0] === 0x52 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42) {
-    const chunk = String.fromCharCode(b[12], b[13], b[14], b[15]);
-    if (chunk === "VP8 ") {
-      return { w: view.getUint16(26, true) & 0x3fff, h: view.getUint16(28, true) & 0x3fff };
-    }
-    if (chunk === "VP8L") {
-      const bits = view.getUint32(21, true);
-      return { w: (bits & 0x3fff) + 1, h: ((bits >> 14) & 0x3fff) + 1 };
-    }
-    if (chunk === "VP8X") {
-      const w = 1 + (b[24] | (b[25] << 8) | (b[26] << 16));
-      const h = 1 + (b[27] | (b[28] << 8) | (b[29] << 16));
-      return { w, h };
-    }
-  }
-  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8) {
-    let i = 2;
-    while (i + 9 < b.length) {
-      if (b[i] !== 0xff) {
-        i++;
-        continue;
+  switch (sniffImageType(b)) {
+    case "image/png":
+      // The IHDR chunk comes first and holds the size.
+      if (b.length >= 24 && b[12] === 0x49 && b[13] === 0x48) {
+        return { w: view.getUint32(16), h: view.getUint32(20) };
       }
-      const marker = b[i + 1];
-      const length = view.getUint16(i + 2);
-      // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC), carry the size.
-      if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
-        return { h: view.getUint16(i + 5), w: view.getUint16(i + 7) };
-      }
-      if (marker === 0xd9 || marker === 0xda) break;
-      i += 2 + length;
+      return undefined;
+    case "image/gif":
+      return b.length >= 10
+        ? { w: view.getUint16(6, true), h: view.getUint16(8, true) }
+        : undefined;
+    case "image/webp":
+      return webpSize(b, view);
+    case "image/jpeg":
+      return jpegSize(b, view);
+    default:
+      return undefined;
+  }
+}
+
+function webpSize(b: Uint8Array, view: DataView): { w: number; h: number } | undefined {
+  if (b.length < 30) return undefined;
+  const chunk = String.fromCharCode(b[12], b[13], b[14], b[15]);
+  if (chunk === "VP8 ") {
+    return { w: view.getUint16(26, true) & 0x3fff, h: view.getUint16(28, true) & 0x3fff };
+  }
+  if (chunk === "VP8L") {
+    const bits = view.getUint32(21, true);
+    return { w: (bits & 0x3fff) + 1, h: ((bits >> 14) & 0x3fff) + 1 };
+  }
+  if (chunk === "VP8X") {
+    const w = 1 + (b[24] | (b[25] << 8) | (b[26] << 16));
+    const h = 1 + (b[27] | (b[28] << 8) | (b[29] << 16));
+    return { w, h };
+  }
+  return undefined;
+}
+
+function jpegSize(b: Uint8Array, view: DataView): { w: number; h: number } | undefined {
+  let i = 2;
+  while (i + 9 < b.length) {
+    if (b[i] !== 0xff) {
+      i++;
+      continue;
     }
+    const marker = b[i + 1];
+    const length = view.getUint16(i + 2);
+    // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC), carry the size.
+    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+      return { h: view.getUint16(i + 5), w: view.getUint16(i + 7) };
+    }
+    if (marker === 0xd9 || marker === 0xda) break;
+    i += 2 + length;
   }
   return undefined;
 }

@@ -54,7 +54,9 @@ export interface OutgoingMessage {
 
 /** Options for sending an image. */
 export interface ImageOptions {
+  /** The thread to post into. */
   threadId?: string;
+  /** As {@link OutgoingMessage.txnId}. */
   txnId?: string;
 }
 

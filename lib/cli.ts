@@ -7,20 +7,19 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import denoJson from "../deno.json" with { type: "json" };
 import { createBot } from "./app.ts";
 import { providerWarnings, summarizeConfig } from "./check_config.ts";
 import { ConfigError, type ConfigOverrides, loadConfig, type LoadedConfig } from "./config.ts";
 import { ConsolePort, runConsoleLoop } from "./console.ts";
 import { BUILTIN_PROVIDERS, envKeyNames } from "./providers.ts";
-import { type Env, processEnv } from "./env.ts";
+import { type CliIo, processIo } from "./cli_io.ts";
+import { isMxid } from "./mxid.ts";
+import type { Env } from "./env.ts";
 import { getLogger, type LogLevel, parseLevel, registerSecret, setupLogging } from "./log.ts";
 import { Store, StoreError } from "./store.ts";
+import { VERSION } from "./version.ts";
 import { onStopSignals } from "./stop.ts";
 import { join } from "node:path";
-
-/** The program version (from `deno.json`). */
-export const VERSION: string = denoJson.version;
 
 /** The usage text of `--help`. */
 export const USAGE = `InfiniGPT ${VERSION}: a Matrix chat bot for many LLM providers
@@ -56,30 +55,6 @@ Console options:
       --bot-name NAME      the bot's name in the console (default InfiniGPT)
 
 Exit codes: 0 ok, 1 failure while running, 2 bad config, bad usage or store in use.`;
-
-/** Streams the CLI writes to; tests capture them. */
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  stdin: ReadableStream<Uint8Array>;
-  isTerminal: boolean;
-  env: Env;
-}
-
-const encoder = new TextEncoder();
-
-/** The real process streams. */
-export const processIo: CliIo = {
-  stdout: (text) => void Deno.stdout.writeSync(encoder.encode(text)),
-  stderr: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
-  get stdin() {
-    return Deno.stdin.readable;
-  },
-  get isTerminal() {
-    return Deno.stdin.isTerminal();
-  },
-  env: processEnv,
-};
 
 const COMMANDS = new Set(["run", "console", "check-config", "init", "version"]);
 
@@ -253,7 +228,7 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
 async function runConsoleCommand(loaded: LoadedConfig, flags: Flags, io: CliIo): Promise<number> {
   const config = loaded.config;
   const userId = flags.user ?? "@you:console";
-  if (!/^@[^:\s]+:\S+$/.test(userId)) {
+  if (!isMxid(userId)) {
     io.stderr(`--user must be a Matrix ID like @name:server, got "${userId}"\n`);
     return 2;
   }

@@ -12,6 +12,30 @@ import { parseServerRef } from "./homeserver.ts";
 import { z } from "zod";
 import type { Env } from "./env.ts";
 import { isRoomRef, ROOM_REF_HINT } from "./room_ref.ts";
+import { isObject } from "./json.ts";
+import { isMxid, MXID } from "./mxid.ts";
+import type {
+  Config,
+  LlmConfig,
+  MatrixConfig,
+  McpHttpSpec,
+  McpServerSpec,
+  McpStdioSpec,
+  ToolsConfig,
+} from "./config_types.ts";
+
+export type {
+  Config,
+  LlmConfig,
+  MatrixConfig,
+  McpHttpSpec,
+  McpServerSpec,
+  McpStdioSpec,
+  ModelOptions,
+  RateLimitConfig,
+  ToolEndpoints,
+  ToolsConfig,
+} from "./config_types.ts";
 
 /** Default persona of the shipped config. */
 export const DEFAULT_PERSONALITY = "an AI that can assume any personality, named InfiniGPT";
@@ -59,7 +83,6 @@ const homeserver = z.string().trim().refine(
   "must be the homeserver's URL (https://matrix.example.org) or a server name (example.org)",
 );
 
-const MXID = /^@[^:\s]+:[^\s]+$/;
 const mxid = z.string().regex(MXID, "must be a full Matrix user ID like @name:server");
 const roomRef = z.string().refine(isRoomRef, ROOM_REF_HINT);
 
@@ -101,12 +124,6 @@ const mcpHttp = z.object({
   allowed_tools: allowedTools,
   timeout: z.number().positive().optional(),
 });
-
-/** One entry of `llm.mcp_servers`, after normalising the accepted forms. */
-export type McpServerSpec =
-  | ({ kind: "stdio" } & z.output<typeof mcpStdio>)
-  | ({ kind: "http" } & z.output<typeof mcpHttp>)
-  | { kind: "disabled" };
 
 // A hand-written union: zod's own union errors ("Invalid input") do not say
 // which form the user meant, so we pick the form first and report its problems.
@@ -228,28 +245,42 @@ export const configSchema = z.object({
 
 type Parsed = z.output<typeof configSchema>;
 
-/** The validated configuration the bot runs with. */
-export interface Config {
-  llm: Omit<Parsed["llm"], "mcp_servers"> & { mcp_servers: Record<string, McpServerSpec> };
-  matrix: Omit<Parsed["matrix"], "admins" | "admin"> & { admins: string[] };
-  markdown: boolean;
-  tools: Parsed["tools"];
-}
+// The public types (config_types.ts) are written out; the schema must
+// produce exactly them. A key added on one side only fails type checking.
+type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false;
+const _schemaMatchesTypes: [
+  Same<z.output<typeof mcpStdio>, McpStdioSpec>,
+  Same<z.output<typeof mcpHttp>, McpHttpSpec>,
+  Same<Omit<Parsed["llm"], "mcp_servers">, Omit<LlmConfig, "mcp_servers">>,
+  Same<Omit<Parsed["matrix"], "admins" | "admin">, Omit<MatrixConfig, "admins">>,
+  Same<Parsed["tools"], ToolsConfig>,
+  Same<Exclude<keyof Parsed, "mcp_servers">, keyof Config>,
+  Same<Parsed["markdown"], Config["markdown"]>,
+] = [true, true, true, true, true, true, true];
 
 /** Values from command-line flags; they win over env and file. */
 export interface ConfigOverrides {
+  /** `--e2e` / `--no-e2e`: `matrix.e2e`. */
   e2e?: boolean;
+  /** `--model`: `llm.default_model`. */
   model?: string;
+  /** `--store-path`: `matrix.store_path`. */
   storePath?: string;
+  /** `--ollama-url`: `llm.ollama_url`. */
   ollamaUrl?: string;
+  /** `--lmstudio-url`: `llm.lmstudio_url`. */
   lmstudioUrl?: string;
+  /** `--verbose`: `llm.verbose`. */
   verbose?: boolean;
 }
 
 /** A config that cannot be used; `message` is what the operator sees. */
 export class ConfigError extends Error {
+  /** Every problem found, one line each (`key: what is wrong`). */
   readonly errors: readonly string[];
+  /** The config file. */
   readonly path: string;
+  /** The problems of the file at `path`; `notFound` when there is no such file. */
   constructor(path: string, errors: readonly string[], notFound = false) {
     super(
       notFound
@@ -264,8 +295,11 @@ export class ConfigError extends Error {
 
 /** A loaded config and the warnings worth showing the operator. */
 export interface LoadedConfig {
+  /** The validated config, environment and flags applied. */
   config: Config;
+  /** What the operator should know but does not stop the bot (unknown keys, ignored admins). */
   warnings: string[];
+  /** The file it was read from. */
   path: string;
 }
 
@@ -513,10 +547,6 @@ function unknownKeys(schema: z.ZodType, value: unknown, path: string[], out: str
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 // Checks across keys, run on the raw input so they are reported together
 // with type errors elsewhere (every problem at once, not the first).
 function crossChecks(raw: Record<string, unknown>): string[] {
@@ -573,7 +603,7 @@ export function validateConfig(raw: unknown, path = "config.json"): LoadedConfig
   const entries = adminList ?? (admin ? [admin] : []);
   const admins: string[] = [];
   for (const entry of entries) {
-    if (MXID.test(entry)) admins.push(entry);
+    if (isMxid(entry)) admins.push(entry);
     else {
       warnings.push(
         `matrix.admins entry "${entry}" is ignored: admins are matched by Matrix ID ` +
@@ -595,7 +625,9 @@ export function validateConfig(raw: unknown, path = "config.json"): LoadedConfig
 export interface LoadOptions {
   /** Path given with `--config`; falls back to `INFINIGPT_CONFIG`, then `config.json`. */
   path?: string;
+  /** The environment (`INFINIGPT_*` overrides, `INFINIGPT_CONFIG`). */
   env: Env;
+  /** Command-line flags; they win over the environment and the file. */
   overrides?: ConfigOverrides;
 }
 
@@ -618,8 +650,8 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     throw new ConfigError(path, [`(file): cannot read ${path}: ${describeFsError(error, path)}`]);
   }
   const raw = parseConfigText(text, path);
-  if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) {
-    applyOverrides(raw as Record<string, unknown>, options.env, options.overrides);
+  if (isObject(raw)) {
+    applyOverrides(raw, options.env, options.overrides);
   }
   return validateConfig(raw, path);
 }

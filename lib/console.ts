@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import type { ChatPort, OutgoingMessage } from "./chat_port.ts";
 import type { ToolImage } from "./tools/registry.ts";
+import { localpart } from "./mxid.ts";
 
 /** The room the console talks in. */
 export const CONSOLE_ROOM = "!console:localhost";
@@ -78,12 +79,6 @@ export class ConsolePort implements ChatPort {
   displayName(_room: string, userId: string): Promise<string> {
     return Promise.resolve(userId === this.userId ? this.#options.botName : localpart(userId));
   }
-}
-
-/** `@name:server` → `name`. */
-export function localpart(userId: string): string {
-  const match = /^@([^:]+):/.exec(userId);
-  return match ? match[1] : userId;
 }
 
 /** Splits a byte stream into lines (without line endings). */

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { readExampleConfig } from "./assets.ts";
-import type { CliIo } from "./cli.ts";
+import { EXAMPLE_CONFIG } from "./assets.ts";
+import type { CliIo } from "./cli_io.ts";
 
 /** Options for {@link runInit}. */
 export interface InitOptions {
@@ -28,7 +28,7 @@ export async function runInit(options: InitOptions): Promise<number> {
     io.stderr(`${path} already exists; not overwriting it (use --force to replace it).\n`);
     return 2;
   }
-  const text = await readExampleConfig();
+  const text = EXAMPLE_CONFIG;
   const store = (JSON.parse(text) as { matrix?: { store_path?: string } }).matrix?.store_path ??
     "store";
   await Deno.writeTextFile(path, text, { mode: 0o600 });

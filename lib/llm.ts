@@ -30,7 +30,9 @@ const SOLUTION_CLOSE = "<|end_of_solution|>";
 
 /** Text with reasoning markers removed, and the reasoning that was removed. */
 export interface Stripped {
+  /** The text without the reasoning. */
   text: string;
+  /** The reasoning blocks that were removed, in order. */
   thinking: string[];
 }
 

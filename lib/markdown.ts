@@ -6,6 +6,7 @@
  * @module
  */
 import { Marked, type Tokens } from "marked";
+import { decodeEntities } from "./html_entities.ts";
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {
@@ -184,15 +185,6 @@ const DROP_WITH_CONTENT = new Set(["script", "style", "iframe", "object", "embed
 const TAG =
   /<(\/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^\s"'>\/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*)\s*(\/?)>/g;
 const ATTR = /([^\s"'>\/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
-
-function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|#39|apos);/gi, (_, e: string) => {
-    const lower = e.toLowerCase();
-    if (lower.startsWith("#x")) return String.fromCodePoint(parseInt(lower.slice(2), 16) || 0xfffd);
-    if (lower.startsWith("#")) return String.fromCodePoint(parseInt(lower.slice(1), 10) || 0xfffd);
-    return { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" }[lower] ?? "&";
-  });
-}
 
 function cleanAttrs(tag: string, raw: string): string {
   const allowed = ALLOWED_ATTRS[tag];

@@ -27,6 +27,7 @@ import { answerInvite, JoinBoundary } from "./joins.ts";
 import { type RawEvent, scanGapPage } from "./gap.ts";
 import { getLogger } from "./log.ts";
 import { renderMarkdown } from "./markdown.ts";
+import { localpart } from "./mxid.ts";
 import { isRoomId } from "./room_ref.ts";
 import type { Session } from "./session.ts";
 import { splitMarkdown } from "./split.ts";
@@ -1057,8 +1058,4 @@ export async function resolveRoomRefs(
     }
   }
   return ids;
-}
-
-function localpart(userId: string): string {
-  return /^@([^:]+):/.exec(userId)?.[1] ?? userId;
 }

@@ -21,7 +21,7 @@ import type { McpServerSpec } from "./config.ts";
 import type { Env } from "./env.ts";
 import { getLogger } from "./log.ts";
 import type { ToolDefinition } from "./providers.ts";
-import { extensionOf } from "./tools/image_files.ts";
+import { extensionOf } from "./image_type.ts";
 import { errorResult, type Tool, type ToolImage, ToolOutput } from "./tools/registry.ts";
 
 const log = getLogger("mcp");

@@ -72,7 +72,7 @@ export interface PermissionInputs {
   config?: Config;
   /** The config file path. */
   configPath: string;
-  /** The directory holding main.ts, help.md, schema.json (read at run time). */
+  /** The directory holding main.ts and the files it ships (help.md, schema.json, …). */
   appDir: string;
   /** Base for relative paths (the working directory). */
   cwd: string;
@@ -165,7 +165,12 @@ export const BINARY_RUN = [
   "uvx",
 ] as const;
 
-/** Files embedded into release binaries (`deno compile --include`). */
+/**
+ * Data files embedded into release binaries (`deno compile --include`). The
+ * program imports them (JSON and text imports), which embeds them already;
+ * listing them keeps the build's file list explicit and checked
+ * (scripts/compile_check.ts).
+ */
 export const COMPILE_INCLUDES = ["help.md", "schema.json", "config.example.json"] as const;
 
 /**
@@ -194,8 +199,8 @@ export function binaryPermissionFlags(): string[] {
 /**
  * `deno run` arguments that start `main.ts` under a release binary's
  * permissions. Only the app directory is added to the readable paths: a
- * binary reads `help.md` from its embedded file system, which Deno always
- * lets it read; from source it lies on disk.
+ * binary's own files are embedded, which Deno always lets it read; from
+ * source they lie on disk.
  */
 export function binaryProfileRunArgs(appDir: string, args: readonly string[]): string[] {
   const flags = binaryPermissionFlags().map((flag) =>

@@ -31,7 +31,7 @@ export class RateLimiter {
    * Records a request when allowed. Returns 0 when allowed, else the
    * milliseconds until the next request would be.
    */
-  take(key: string, now = Date.now()): number {
+  take(key: string, now: number = Date.now()): number {
     if (this.#perMinute <= 0) return 0;
     const recent = (this.#hits.get(key) ?? []).filter((t) => now - t < this.#windowMs);
     if (recent.length >= this.#perMinute) {
@@ -53,7 +53,7 @@ export class RateLimiter {
   }
 
   /** Drops keys with no recent requests; {@link take} calls it as the map grows. */
-  prune(now = Date.now()): void {
+  prune(now: number = Date.now()): void {
     for (const [key, times] of this.#hits) {
       if (times.every((t) => now - t >= this.#windowMs)) this.#hits.delete(key);
     }

@@ -10,7 +10,7 @@
  * @module
  */
 import { createBot } from "./app.ts";
-import type { CliIo } from "./cli.ts";
+import type { CliIo } from "./cli_io.ts";
 import type { LoadedConfig } from "./config.ts";
 import { IdbJournal } from "./crypto_journal.ts";
 import { getLogger, registerSecret } from "./log.ts";

@@ -16,6 +16,7 @@ import { openChecked, SqliteOpenError, transaction } from "./sqlite.ts";
 export class StoreError extends Error {
   /** Process exit code that fits the failure. */
   readonly exitCode: number;
+  /** A failure described by `message`, exiting with `exitCode`. */
   constructor(message: string, exitCode = 1, options?: ErrorOptions) {
     super(message, options);
     this.name = "StoreError";

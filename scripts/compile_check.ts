@@ -6,8 +6,8 @@
  *    locked lockfile, the wasm-esm condition and every embedded file;
  * 2. the permissions baked into binaries equal the ones the end-to-end
  *    binary test runs the bot under (tests/e2e/binary_test.ts);
- * 3. every data file the program reads through `import.meta.url` is
- *    embedded, and reading it through that path gives the file;
+ * 3. every data file the program reads (a text import, or a read through
+ *    `import.meta.url`) is embedded, and what the program sees is the file;
  * 4. the real `deno compile` runs through: type check, module graph with the
  *    compile flags, npm packages, embedded files. When `denort` cannot be
  *    downloaded, the Deno executable stands in as the base binary
@@ -25,7 +25,7 @@ import {
   binaryProfileRunArgs,
   COMPILE_INCLUDES,
 } from "../lib/permissions.ts";
-import { readExampleConfig, readHelp } from "../lib/assets.ts";
+import { EXAMPLE_CONFIG, HELP } from "../lib/assets.ts";
 import { compileArgs, ROOT, TARGETS } from "./compile_all.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
@@ -99,30 +99,32 @@ await check(
   },
 );
 
-await check("every data file read through import.meta.url is embedded", async () => {
-  const read = new Set<string>();
-  for (const path of await walk(join(ROOT, "lib"))) {
-    const text = await Deno.readTextFile(path);
-    for (const m of text.matchAll(/new URL\(\s*"([^"]+)",\s*import\.meta\.url\s*\)/g)) {
-      read.add(relative(ROOT, join(path, "..", m[1])));
+await check(
+  "every data file read through a text import or import.meta.url is embedded",
+  async () => {
+    const read = new Set<string>();
+    for (const path of await walk(join(ROOT, "lib"))) {
+      const text = await Deno.readTextFile(path);
+      const reads = [
+        ...text.matchAll(/new URL\(\s*"([^"]+)",\s*import\.meta\.url\s*\)/g),
+        ...text.matchAll(/from\s+"([^"]+)"\s+with\s+\{\s*type:\s*"text"\s*\}/g),
+      ];
+      for (const m of reads) read.add(relative(ROOT, join(path, "..", m[1])));
     }
-  }
-  ok(read.size > 0, "no import.meta.url reads found (the scan is broken)");
-  for (const file of read) {
-    ok(
-      (COMPILE_INCLUDES as readonly string[]).includes(file),
-      `${file} is read but not --include'd`,
-    );
-  }
-  return [...read].sort().join(", ");
-});
+    ok(read.size > 0, "no text imports or import.meta.url reads found (the scan is broken)");
+    for (const file of read) {
+      ok(
+        (COMPILE_INCLUDES as readonly string[]).includes(file),
+        `${file} is read but not --include'd`,
+      );
+    }
+    return [...read].sort().join(", ");
+  },
+);
 
-await check("the embedded files read through their embedded paths", async () => {
-  deepStrictEqual(await readHelp(), await Deno.readTextFile(join(ROOT, "help.md")));
-  deepStrictEqual(
-    await readExampleConfig(),
-    await Deno.readTextFile(join(ROOT, "config.example.json")),
-  );
+await check("the embedded files are what the program reads", async () => {
+  deepStrictEqual(HELP, await Deno.readTextFile(join(ROOT, "help.md")));
+  deepStrictEqual(EXAMPLE_CONFIG, await Deno.readTextFile(join(ROOT, "config.example.json")));
 });
 
 await check("deno compile builds the host binary (graph, npm, embedded files)", async () => {

@@ -1,7 +1,8 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CliIo, configSecrets, runCli, USAGE } from "../lib/cli.ts";
+import { configSecrets, runCli, USAGE } from "../lib/cli.ts";
+import type { CliIo } from "../lib/cli_io.ts";
 import { validateConfig } from "../lib/config.ts";
 import type { Env } from "../lib/env.ts";
 import { windowsSystemEnv } from "./fixtures/platform.ts";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FakeOpenAI } from "./fixtures/fake_openai.ts";
 import { rawConfig } from "./fixtures/harness.ts";
-import { CONSOLE_ROOM, ConsolePort, localpart, readLines, runConsoleLoop } from "../lib/console.ts";
+import { CONSOLE_ROOM, ConsolePort, readLines, runConsoleLoop } from "../lib/console.ts";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const DENO_JSON = fileURLToPath(new URL("../deno.json", import.meta.url));
@@ -15,19 +15,6 @@ function stream(...chunks: string[]): ReadableStream<Uint8Array> {
 }
 
 // --- pieces ---
-
-const localparts: Array<[string, string]> = [
-  ["@alice:example.org", "alice"],
-  ["@a.b_c:server:8448", "a.b_c"],
-  ["not-an-mxid", "not-an-mxid"],
-  ["@nocolon", "@nocolon"],
-];
-
-for (const [input, want] of localparts) {
-  Deno.test(`localpart of ${input} is ${want}`, () => {
-    strictEqual(localpart(input), want);
-  });
-}
 
 Deno.test("readLines splits on LF and CRLF, across chunks, keeping a last line without newline", async () => {
   const lines: string[] = [];

@@ -7,7 +7,8 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { basename, dirname, join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CliIo, runCli } from "../lib/cli.ts";
+import { runCli } from "../lib/cli.ts";
+import type { CliIo } from "../lib/cli_io.ts";
 import { BOT_ENV, COMPILE_INCLUDES } from "../lib/permissions.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

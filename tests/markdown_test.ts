@@ -260,6 +260,11 @@ for (const payload of xssPayloads) {
 
 const keepCases: Array<{ name: string; html: string; want: string }> = [
   {
+    name: "an out-of-range character reference in an attribute becomes U+FFFD, not an error",
+    html: '<a href="https://example.org/&#99999999;">x</a>',
+    want: '<a href="https://example.org/\ufffd">x</a>',
+  },
+  {
     name: "a https link keeps its href and title",
     html: '<a href="https://example.org/x" title="t">x</a>',
     want: '<a href="https://example.org/x" title="t">x</a>',

@@ -12,7 +12,8 @@
  */
 import { decodeBase64 as fromBase64 } from "../base64.ts";
 import { request } from "./http.ts";
-import { saveImage, sniffImageType } from "./image_files.ts";
+import { sniffImageType } from "../image_type.ts";
+import { saveImage } from "./image_files.ts";
 import {
   type BuiltinImplementation,
   type BuiltinOptions,

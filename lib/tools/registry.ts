@@ -19,8 +19,11 @@ const log = getLogger("tools");
  * the registry passes `content` through instead of normalising a value.
  */
 export class ToolOutput {
+  /** The tool-result string the model sees. */
   readonly content: string;
+  /** Images to post with the answer. */
   readonly images: readonly ToolImage[];
+  /** A result `content`, with the images it produced. */
   constructor(content: string, images: readonly ToolImage[] = []) {
     this.content = content;
     this.images = images;
@@ -43,7 +46,9 @@ export interface ToolCallOptions {
 
 /** A tool the model can call. */
 export interface Tool {
+  /** Name, description and JSON schema of the arguments, as sent to the model. */
   definition: ToolDefinition;
+  /** Where the tool comes from (built-ins win over MCP tools of the same name). */
   source: "builtin" | "mcp";
   /** The MCP server name, for MCP tools. */
   server?: string;
@@ -57,8 +62,11 @@ export interface Tool {
 
 /** The result of one call, as appended to the working message list. */
 export interface ToolCallResult {
+  /** The tool-result string the model sees (an error result when the call failed). */
   content: string;
+  /** Images to post with the answer. */
   images: readonly ToolImage[];
+  /** False when the call failed (unknown tool, bad arguments, error, timeout). */
   ok: boolean;
 }
 
@@ -223,6 +231,7 @@ export class ToolRegistry {
   readonly #validators = new Map<string, Validator>();
   readonly #options: RegistryOptions;
 
+  /** A registry offering `tools`. */
   constructor(tools: readonly Tool[] = [], options: RegistryOptions = {}) {
     this.#options = options;
     this.setTools(tools);

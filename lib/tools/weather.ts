@@ -8,6 +8,7 @@
 import { HttpError, request } from "./http.ts";
 import { type BuiltinImplementation, type BuiltinOptions, endpoint } from "./options.ts";
 import type { ToolCallOptions } from "./registry.ts";
+import { isObject } from "../json.ts";
 
 /** Each Open-Meteo request's timeout, as in the reference. */
 export const WEATHER_TIMEOUT_MS = 20_000;
@@ -72,12 +73,6 @@ export function unitSystem(units: unknown): UnitSystem {
 
 /** A non-2xx answer; reported like a transport failure. */
 class StatusError extends Error {}
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function isNumber(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value);

@@ -1,5 +1,5 @@
 import { strictEqual } from "node:assert/strict";
-import { decodeEntities, htmlToText } from "../../lib/tools/html_text.ts";
+import { htmlToText } from "../../lib/tools/html_text.ts";
 
 const cases: Array<[behaviour: string, html: string, text: string]> = [
   ["returns plain text unchanged", "hello world", "hello world"],
@@ -93,27 +93,5 @@ const cases: Array<[behaviour: string, html: string, text: string]> = [
 for (const [behaviour, html, text] of cases) {
   Deno.test(`htmlToText ${behaviour}`, () => {
     strictEqual(htmlToText(html), text);
-  });
-}
-
-const entities: Array<[input: string, output: string]> = [
-  ["&amp;", "&"],
-  ["&amp", "&"],
-  ["&copy 2024", "© 2024"],
-  ["&eacute", "&eacute"],
-  ["&unknown;", "&unknown;"],
-  ["&#65;&#x42;&#X43;", "ABC"],
-  ["&#0;", "\ufffd"],
-  ["&#xD800;", "\ufffd"],
-  ["&#x110000;", "\ufffd"],
-  ["&#150;", "–"],
-  ["&#128512;", "😀"],
-  ["&Uuml;ber &ntilde; &ccedil;", "Über ñ ç"],
-  ["& alone", "& alone"],
-];
-
-for (const [input, output] of entities) {
-  Deno.test(`decodeEntities turns ${JSON.stringify(input)} into ${JSON.stringify(output)}`, () => {
-    strictEqual(decodeEntities(input), output);
   });
 }

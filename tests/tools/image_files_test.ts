@@ -1,11 +1,6 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
-import {
-  extensionOf,
-  readImageFrom,
-  saveImage,
-  sniffImageType,
-} from "../../lib/tools/image_files.ts";
+import { readImageFrom, saveImage } from "../../lib/tools/image_files.ts";
 import { canSymlink } from "../fixtures/platform.ts";
 
 const PNG = Uint8Array.fromBase64(
@@ -20,38 +15,6 @@ const WEBP = new Uint8Array([...ascii("RIFF"), 0x1a, 0, 0, 0, ...ascii("WEBPVP8L
 async function tempDir(): Promise<AsyncDisposable & { path: string }> {
   const path = await Deno.makeTempDir({ prefix: "image_files_test_" });
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
-}
-
-// --- sniffImageType -----------------------------------------------------------
-
-const sniffCases: Array<[name: string, bytes: Uint8Array, want: string | undefined]> = [
-  ["PNG magic bytes", PNG, "image/png"],
-  ["JPEG magic bytes", JPEG, "image/jpeg"],
-  ["GIF89a magic bytes", GIF, "image/gif"],
-  ["GIF87a magic bytes", ascii("GIF87a\x01\x00"), "image/gif"],
-  ["RIFF....WEBP magic bytes", WEBP, "image/webp"],
-  ["a RIFF file that is WAVE audio", ascii("RIFF\x1a\x00\x00\x00WAVEfmt "), undefined],
-  ["HTML text", ascii("<!doctype html><p>hi</p>"), undefined],
-  ["a PNG signature cut to 4 bytes", PNG.slice(0, 4), undefined],
-  ["JPEG missing its third marker byte", new Uint8Array([0xff, 0xd8, 0x00, 0xe0]), undefined],
-  ["no bytes", new Uint8Array(), undefined],
-];
-for (const [name, bytes, want] of sniffCases) {
-  Deno.test(`sniffImageType recognises ${name} as ${want ?? "no image"}`, () => {
-    strictEqual(sniffImageType(bytes), want);
-  });
-}
-
-const extensionCases: Array<[string, string]> = [
-  ["image/png", "png"],
-  ["image/jpeg", "jpg"],
-  ["image/gif", "gif"],
-  ["image/webp", "webp"],
-];
-for (const [mimetype, ext] of extensionCases) {
-  Deno.test(`extensionOf gives .${ext} for ${mimetype}`, () => {
-    strictEqual(extensionOf(mimetype), ext);
-  });
 }
 
 // --- saveImage ----------------------------------------------------------------

@@ -1,0 +1,199 @@
+/**
+ * The shape of a validated configuration, written out (not inferred from the
+ * zod schema in `config.ts`) so that it is a readable, documented public
+ * type. `config.ts` checks at compile time that the schema produces exactly
+ * this shape. Every key is explained in docs/configuration.md.
+ *
+ * @module
+ */
+
+/** The validated configuration the bot runs with. */
+export interface Config {
+  /** Models, providers, prompts, limits and MCP servers. */
+  llm: LlmConfig;
+  /** The Matrix account, rooms, admins and the store. */
+  matrix: MatrixConfig;
+  /** Send replies with rendered HTML (`false`: the plain Markdown text only). */
+  markdown: boolean;
+  /** The built-in tools. */
+  tools: ToolsConfig;
+}
+
+/** `llm`: which models exist, how they are asked, and the limits. */
+export interface LlmConfig {
+  /** Provider → the model ids it serves. */
+  models: Record<string, string[]>;
+  /** Provider → API key (the environment wins). */
+  api_keys: Record<string, string>;
+  /** Provider → base URL, overriding or adding an OpenAI-compatible endpoint. */
+  base_urls: Record<string, string>;
+  /** The global model at first start and after `.model reset`. */
+  default_model: string;
+  /** The default persona in system prompts. */
+  personality: string;
+  /** `[prefix, suffix, brevity clause]`, 1 to 3 strings. */
+  prompt: string[];
+  /** Merged into every chat-completion request. */
+  options: ModelOptions;
+  /** Model globs (or `provider:<name>`) that get no sampling options. */
+  omit_options: string[];
+  /** Messages per conversation sent to the model. */
+  history_size: number;
+  /** The Ollama server, `host:port` or a URL. */
+  ollama_url: string;
+  /** The LM Studio server, `host:port` or a URL. */
+  lmstudio_url: string;
+  /** Seconds one chat-completion request may take. */
+  timeout: number;
+  /** Seconds one tool call may take. */
+  tool_timeout: number;
+  /** Rounds of tool calls per answer. */
+  max_tool_rounds: number;
+  /** Provider requests in flight at once. */
+  max_concurrency: number;
+  /** Verbose mode (no brevity clause) at first start. */
+  verbose: boolean;
+  /** The "Thinking…" placeholder at first start. */
+  thinking: boolean;
+  /** Per-user limits on model use (0: off). */
+  rate_limit: RateLimitConfig;
+  /** MCP tool servers by name. */
+  mcp_servers: Record<string, McpServerSpec>;
+}
+
+/** `llm.options`: checked when given; other keys are passed through untouched. */
+export interface ModelOptions {
+  /** 0 to 2. */
+  temperature?: number;
+  /** Above 0, up to 1. */
+  top_p?: number;
+  /** -2 to 2. */
+  frequency_penalty?: number;
+  /** -2 to 2. */
+  presence_penalty?: number;
+  /** 0.5 to 2 (local servers). */
+  repeat_penalty?: number;
+  /** A positive integer. */
+  max_tokens?: number;
+  /** A positive integer. */
+  max_completion_tokens?: number;
+  /** An integer. */
+  seed?: number;
+  /** How hard a reasoning model thinks. */
+  reasoning_effort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
+  /** Provider-specific options. */
+  [key: string]: unknown;
+}
+
+/** `llm.rate_limit`. */
+export interface RateLimitConfig {
+  /** Model requests per user per minute; 0: no limit. */
+  requests_per_minute: number;
+  /** Tokens per user per UTC day; 0: no limit. */
+  daily_tokens: number;
+}
+
+/** One entry of `llm.mcp_servers`, after normalising the accepted forms. */
+export type McpServerSpec =
+  | ({ kind: "stdio" } & McpStdioSpec)
+  | ({ kind: "http" } & McpHttpSpec)
+  | { kind: "disabled" };
+
+/** An MCP server the bot starts as a child process. */
+export interface McpStdioSpec {
+  /** The program. */
+  command: string;
+  /** Its arguments. */
+  args: string[];
+  /** Environment variables added for it (`${env:NAME}` expanded). */
+  env?: Record<string, string>;
+  /** Its working directory. */
+  cwd?: string;
+  /** Only these of its tools are offered to the model. */
+  allowed_tools?: string[];
+  /** Seconds one call may take (`llm.tool_timeout` otherwise). */
+  timeout?: number;
+}
+
+/** An MCP server reached over HTTP (Streamable HTTP or SSE). */
+export interface McpHttpSpec {
+  /** Its endpoint. */
+  url: string;
+  /** Headers sent with every request (`${env:NAME}` expanded). */
+  headers?: Record<string, string>;
+  /** Which HTTP transport; `auto` tries Streamable HTTP, then SSE. */
+  transport: "auto" | "streamable-http" | "http" | "sse";
+  /** Only these of its tools are offered to the model. */
+  allowed_tools?: string[];
+  /** Seconds one call may take (`llm.tool_timeout` otherwise). */
+  timeout?: number;
+}
+
+/** `matrix`: the account, the rooms, who may do what, and the store. */
+export interface MatrixConfig {
+  /** The homeserver's URL or server name. */
+  server: string;
+  /** The bot account, `@name:server`. */
+  username: string;
+  /** For the first login and cross-signing setup. */
+  password?: string;
+  /** For homeservers that refuse password login. */
+  access_token?: string | null;
+  /** Rooms joined at start (aliases or IDs). */
+  channels: string[];
+  /** Matrix IDs that may use admin commands. */
+  admins: string[];
+  /** The device for the first login; empty: the server picks one. */
+  device_id: string;
+  /** The display name of the bot's device. */
+  device_name: string;
+  /** The store directory. */
+  store_path: string;
+  /** A file with the key that encrypts the crypto state at rest. */
+  store_key_file?: string | null;
+  /** End-to-end encryption support. */
+  e2e: boolean;
+  /** When set, the only rooms the bot answers in. */
+  allowed_rooms?: string[] | null;
+  /** When set, the only users (besides admins) the bot answers. */
+  allowed_users?: string[] | null;
+  /** After a restart, messages younger than this many seconds are answered. */
+  catch_up_seconds: number;
+  /** Emoji verification. */
+  verification: {
+    /** Whose verification requests the bot accepts. */
+    accept_from: "anyone" | "admins" | "nobody";
+  };
+}
+
+/** `tools`: the built-in tools. */
+export interface ToolsConfig {
+  /** Tool calling at first start. */
+  enabled: boolean;
+  /** Let `fetch_url` reach loopback, private and link-local addresses. */
+  allow_private_urls: boolean;
+  /** Where image tools write (`<store>/images` otherwise). */
+  images_dir?: string | null;
+  /** Download cap of `fetch_url`, in bytes. */
+  fetch_max_bytes: number;
+  /** Other base URLs for the tools' remote APIs. */
+  endpoints: ToolEndpoints;
+  /** The longest tool result handed to the model. */
+  result_max_chars: number;
+}
+
+/** `tools.endpoints`: base URLs replacing the tools' public APIs. */
+export interface ToolEndpoints {
+  /** Weather: the geocoding API. */
+  geocoding?: string;
+  /** Weather: the forecast API. */
+  forecast?: string;
+  /** Crypto prices: the Coinbase API. */
+  coinbase?: string;
+  /** OpenAI image generation and search. */
+  openai?: string;
+  /** xAI image generation. */
+  xai?: string;
+  /** Gemini image generation. */
+  gemini?: string;
+}
