@@ -13,7 +13,7 @@
  *
  * @module
  */
-export { type BotApp, createBot, type CreateBotOptions } from "./lib/app.ts";
+export { type BotApp, createBot, type CreateBotOptions, type McpConnections } from "./lib/app.ts";
 export { Bot, type BotOptions } from "./lib/bot.ts";
 export type { ChatPort, ImageOptions, IncomingMessage, OutgoingMessage } from "./lib/chat_port.ts";
 export {
@@ -38,9 +38,38 @@ export type {
 } from "./lib/config_types.ts";
 export type { Env } from "./lib/env.ts";
 export { COMMANDS, route } from "./lib/handlers/mod.ts";
-export type { Command, Context } from "./lib/handlers/mod.ts";
+export type {
+  AddressForm,
+  Answerer,
+  Command,
+  Context,
+  HandlerLog,
+  Invalid,
+  LocalServer,
+  ModelCatalog,
+  Routed,
+  RouteInput,
+  Services,
+} from "./lib/handlers/mod.ts";
+export type { ResponderOptions } from "./lib/responder.ts";
+export type {
+  InboxEntry,
+  InboxStore,
+  PersonalModelStore,
+  SettingsStore,
+  SettingValues,
+  ThreadStore,
+  UsageStore,
+} from "./lib/state/ports.ts";
 export { type Message, systemPrompt, trimThread } from "./lib/conversation.ts";
-export { failureReason, type Stripped, stripReasoning } from "./lib/llm.ts";
+export {
+  type Answer,
+  type AnswerRequest,
+  failureReason,
+  type Stripped,
+  stripReasoning,
+  type Usage,
+} from "./lib/llm.ts";
 export { renderMarkdown, sanitizeHtml } from "./lib/markdown.ts";
 export type { ToolDefinition } from "./lib/providers.ts";
 export { Store, StoreError } from "./lib/store.ts";

@@ -11,6 +11,7 @@ import type { ChatPort } from "./chat_port.ts";
 import { allModels, type Config } from "./config.ts";
 import { type Env, processEnv } from "./env.ts";
 import { modelCatalog } from "./handlers/catalog.ts";
+import type { Answerer } from "./handlers/mod.ts";
 import { Llm } from "./llm.ts";
 import { getLogger } from "./log.ts";
 import type { McpManager } from "./mcp.ts";
@@ -31,9 +32,13 @@ const log = getLogger("app");
 
 /** Options for {@link createBot}. */
 export interface CreateBotOptions {
+  /** The validated configuration. */
   config: Config;
+  /** The opened store directory (state.db, images). */
   store: Store;
+  /** The chat network the bot talks through. */
   port: ChatPort;
+  /** Environment for API keys and MCP `${env:…}` values; the process's when absent. */
   env?: Env;
   /** fetch for providers and tools (tests, instrumentation). */
   fetch?: typeof fetch;
@@ -60,17 +65,30 @@ export interface CreateBotOptions {
   timing?: ResponderOptions;
 }
 
+/** The MCP servers of a running core. */
+export interface McpConnections {
+  /** The configured server names. */
+  readonly names: string[];
+  /** Closes every connection. */
+  close(): Promise<void>;
+}
+
 /** A running core and its parts. */
 export interface BotApp {
+  /** The bot: hand it messages. */
   bot: Bot;
+  /** Conversation threads. */
   history: ThreadStore;
+  /** Personal models (`.mymodel`). */
   models: PersonalModelStore;
+  /** Bot-wide settings. */
   settings: SettingsStore;
+  /** Built-in and MCP tools, merged. */
   tools: ToolRegistry;
-  providers: Providers;
-  llm: Llm;
+  /** Completions and the tool loop. */
+  llm: Answerer;
   /** The MCP servers, when any are configured. */
-  mcp?: McpManager;
+  mcp?: McpConnections;
   /** Where images from tools are written. */
   imagesDir: string;
   /** Stops the bot (waits for answers in progress, bounded), then the MCP servers. */
@@ -171,7 +189,6 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     models,
     settings,
     tools,
-    providers,
     llm,
     mcp,
     imagesDir,

@@ -106,14 +106,19 @@ function toChat(messages: readonly Message[]): ChatMessage[] {
 
 /** Token counts summed over every request of one answer. */
 export interface Usage {
+  /** Tokens sent (prompt). */
   prompt: number;
+  /** Tokens received (completion). */
   completion: number;
 }
 
 /** One answer and what it took. */
 export interface Answer {
+  /** The answer, reasoning markers removed. */
   text: string;
+  /** The reasoning that was removed (logged at debug level). */
   thinking: string[];
+  /** Tokens over every request of the answer. */
   usage: Usage;
   /** Provider requests made. */
   requests: number;
@@ -123,11 +128,13 @@ export interface Answer {
 
 /** One request for an answer. */
 export interface AnswerRequest {
+  /** The model id. */
   model: string;
   /** The thread (stored messages; ids are dropped before sending). */
   messages: readonly Message[];
   /** Tools to offer; omit for a plain completion. */
   tools?: ToolRegistry;
+  /** Cancels the request (shutdown). */
   signal?: AbortSignal;
   /** Called for each image a tool produced, as soon as it exists. */
   onImage?: (image: ToolImage) => Promise<void>;

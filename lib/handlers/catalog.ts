@@ -7,10 +7,10 @@
  */
 
 /** Local servers that run one model at a time, in the order they are checked. */
-export const LOCAL_SERVERS = ["ollama", "lmstudio"] as const;
+export const LOCAL_SERVERS: readonly LocalServer[] = ["ollama", "lmstudio"];
 
 /** A local server family. */
-export type LocalServer = typeof LOCAL_SERVERS[number];
+export type LocalServer = "ollama" | "lmstudio";
 
 /** The configured models. */
 export interface ModelCatalog {

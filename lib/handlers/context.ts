@@ -6,13 +6,25 @@
  * @module
  */
 import type { Answer, AnswerRequest } from "../llm.ts";
-import type { Logger } from "../log.ts";
 import type { PersonalModelStore, SettingsStore, ThreadStore } from "../state/ports.ts";
 import type { ToolImage, ToolRegistry } from "../tools/registry.ts";
 import type { Invalid } from "./args.ts";
 import type { ModelCatalog } from "./catalog.ts";
 
 /** Asks the model (the {@link Llm} in production). */
+/** Where a handler logs (the command's LogTape logger in the bot). */
+export interface HandlerLog {
+  /** Message and reply text, thinking: only for debugging. */
+  debug(message: string): void;
+  /** Who did what, where, with which model. */
+  info(message: string): void;
+  /** Something failed but the bot answered. */
+  warn(message: string): void;
+  /** Something failed that should not have. */
+  error(message: string): void;
+}
+
+/** What asks the model for answers (`Llm`, or a test double). */
 export interface Answerer {
   /** Produces an answer; throws `LlmError` with a user-safe reason. */
   answer(request: AnswerRequest): Promise<Answer>;
@@ -55,7 +67,7 @@ export interface Context<A = unknown> extends Services {
   /** The arguments, as the command's `parse` read them. */
   readonly args: A;
   /** The command's logger (`handlers.<command>`). */
-  readonly log: Logger;
+  readonly log: HandlerLog;
   /** Aborted when the bot shuts down. */
   readonly signal: AbortSignal;
   /** Sends a Markdown reply (the first one replaces the placeholder). */
