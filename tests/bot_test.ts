@@ -1,6 +1,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { waitUntil } from "./fixtures/wait.ts";
 import { FakeOpenAI } from "./fixtures/fake_openai.ts";
-import { startTestBot, type TestBot } from "./fixtures/harness.ts";
+import { startTestBot, type TestBot, withBot } from "./fixtures/harness.ts";
 import type { PortEvent } from "./fixtures/memory_port.ts";
 
 const ROOM = "!room:test";
@@ -8,15 +9,6 @@ const ALICE = "@alice:test";
 const BOB = "@bob:test";
 const ADMIN = "@admin:test";
 const names = { [ALICE]: "Alice", [BOB]: "Bob", [ADMIN]: "Admin" };
-
-/** Waits until `check` holds; fails after `timeoutMs` (a guard against hangs, not a speed test). */
-async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function kinds(events: readonly PortEvent[]): string[] {
   return events.map((e) => e.kind === "typing" ? `typing:${e.typing}` : e.kind);
@@ -37,12 +29,11 @@ function sends(bot: TestBot): Array<Extract<PortEvent, { kind: "send" }>> {
 // --- filtering ---
 
 Deno.test("the bot ignores its own messages", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say("@bot:test", ".ai talking to myself");
   await bot.say("@bot:test", "InfiniGPT: hi");
   deepStrictEqual(bot.port.events, []);
-  strictEqual(fake.requests.length, 0);
+  strictEqual(bot.fake.requests.length, 0);
 });
 
 Deno.test("unknown commands, plain chat and misplaced command words get no reply", async () => {
@@ -72,9 +63,7 @@ for (
 }
 
 Deno.test("admins are matched by Matrix ID only, not by display name (decision 16)", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
+  await using bot = await withBot({
     port: { names: { [ALICE]: "Admin Person", [ADMIN]: "Whoever" } },
     config: { matrix: { admins: ["@admin:test", "Admin Person"] } },
   });
@@ -86,9 +75,7 @@ Deno.test("admins are matched by Matrix ID only, not by display name (decision 1
 });
 
 Deno.test("allowed_users limits who is answered, but admins are always answered", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
+  await using bot = await withBot({
     port: { names },
     config: { matrix: { allowed_users: [ALICE] } },
   });
@@ -98,12 +85,11 @@ Deno.test("allowed_users limits who is answered, but admins are always answered"
   await bot.say(ALICE, ".ai hi");
   await bot.say(ADMIN, ".ai hi");
   deepStrictEqual(bot.port.visible(), ["**Alice**:\nEcho: hi", "**Admin**:\nEcho: hi"]);
-  strictEqual(fake.chats.length, 2);
+  strictEqual(bot.fake.chats.length, 2);
 });
 
 Deno.test("a message that mentions the bot with a pill and starts with its name is .ai (decision 14)", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.bot.handle({ room: ROOM, sender: ALICE, body: "InfiniGPT, hi", eventId: "$m1" });
   deepStrictEqual(bot.port.events, []);
   await bot.bot.handle({
@@ -117,8 +103,7 @@ Deno.test("a message that mentions the bot with a pill and starts with its name 
 });
 
 Deno.test("a display-name lookup that fails shows the sender by Matrix ID", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   bot.port.displayName = () => Promise.reject(new Error("profile unavailable"));
   await bot.say(ALICE, ".ai hi");
   deepStrictEqual(bot.port.visible(), ["**@alice:test**:\nEcho: hi"]);
@@ -127,11 +112,10 @@ Deno.test("a display-name lookup that fails shows the sender by Matrix ID", asyn
 // --- concurrency (decision 17) ---
 
 Deno.test("different users are answered in parallel", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
-  fake.latencyMs = 300;
+  await using bot = await withBot({ port: { names } });
+  bot.fake.latencyMs = 300;
   await Promise.all([bot.say(ALICE, ".ai from alice"), bot.say(BOB, ".ai from bob")]);
-  ok(fake.maxInFlight >= 2, `maxInFlight was ${fake.maxInFlight}`);
+  ok(bot.fake.maxInFlight >= 2, `maxInFlight was ${bot.fake.maxInFlight}`);
   deepStrictEqual(bot.port.visible().sort(), [
     "**Alice**:\nEcho: from alice",
     "**Bob**:\nEcho: from bob",
@@ -139,15 +123,14 @@ Deno.test("different users are answered in parallel", async () => {
 });
 
 Deno.test("one user's messages in a room are answered one after another, in order", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   const first = bot.say(ALICE, ".ai sleep:300 one");
   const second = bot.say(ALICE, ".ai two");
   await Promise.all([first, second]);
-  strictEqual(fake.maxInFlight, 1);
+  strictEqual(bot.fake.maxInFlight, 1);
   deepStrictEqual(bot.port.visible(), ["**Alice**:\nEcho: one", "**Alice**:\nEcho: two"]);
   // The second request saw the first exchange: strictly sequential.
-  deepStrictEqual(fake.chats[1].messages.slice(1), [
+  deepStrictEqual(bot.fake.chats[1].messages.slice(1), [
     { role: "user", content: "sleep:300 one" },
     { role: "assistant", content: "Echo: one" },
     { role: "user", content: "two" },
@@ -155,40 +138,32 @@ Deno.test("one user's messages in a room are answered one after another, in orde
 });
 
 Deno.test("the same user in two rooms is answered in parallel", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
-  fake.latencyMs = 300;
+  await using bot = await withBot({ port: { names } });
+  bot.fake.latencyMs = 300;
   await Promise.all([bot.say(ALICE, ".ai a", ROOM), bot.say(ALICE, ".ai b", "!other:test")]);
-  ok(fake.maxInFlight >= 2, `maxInFlight was ${fake.maxInFlight}`);
+  ok(bot.fake.maxInFlight >= 2, `maxInFlight was ${bot.fake.maxInFlight}`);
   strictEqual(bot.port.visible().length, 2);
 });
 
 Deno.test("llm.max_concurrency caps simultaneous provider calls", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
-    port: { names },
-    config: { llm: { max_concurrency: 1 } },
-  });
-  fake.latencyMs = 100;
+  await using bot = await withBot({ port: { names }, config: { llm: { max_concurrency: 1 } } });
+  bot.fake.latencyMs = 100;
   await Promise.all([bot.say(ALICE, ".ai a"), bot.say(BOB, ".ai b"), bot.say(ADMIN, ".ai c")]);
-  strictEqual(fake.maxInFlight, 1);
+  strictEqual(bot.fake.maxInFlight, 1);
   strictEqual(bot.port.visible().length, 3);
 });
 
 // --- placeholder and typing ---
 
 Deno.test("the placeholder is sent, animated, then edited into the answer", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
+  await using bot = await withBot({
     port: { names },
     placeholders: true,
     timing: { animationMs: 10 },
   });
   // Answer only once the animation has visibly moved three frames.
-  fake.setHandler(async () => {
-    await waitFor(() => edits(bot).length >= 3, "three animation edits");
+  bot.fake.setHandler(async () => {
+    await waitUntil("three animation edits", () => edits(bot).length >= 3);
     return { content: "the answer" };
   });
   await bot.say(ALICE, ".ai hi", ROOM, "$p1");
@@ -211,9 +186,7 @@ Deno.test("the placeholder is sent, animated, then edited into the answer", asyn
 });
 
 Deno.test("a slow animation edit in flight lands before the final answer, never after it", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
+  await using bot = await withBot({
     port: { names },
     placeholders: true,
     timing: { animationMs: 1 },
@@ -229,8 +202,8 @@ Deno.test("a slow animation edit in flight lands before the final answer, never 
     return edit(room, target, message);
   };
   // Answer while the first animation edit is still on its way.
-  fake.setHandler(async () => {
-    await waitFor(() => started >= 1, "an animation edit to start");
+  bot.fake.setHandler(async () => {
+    await waitUntil("an animation edit to start", () => started >= 1);
     return { content: "done" };
   });
   await bot.say(ALICE, ".ai hi");
@@ -281,9 +254,7 @@ for (
 }
 
 Deno.test("with .thinking off no placeholder is sent", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
+  await using bot = await withBot({
     port: { names },
     placeholders: true,
     timing: { animationMs: 10, typingDelayMs: 20 },
@@ -296,12 +267,7 @@ Deno.test("with .thinking off no placeholder is sent", async () => {
 });
 
 Deno.test("commands that do not use the model get no placeholder and no typing notice", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
-    port: { names },
-    placeholders: true,
-  });
+  await using bot = await withBot({ port: { names }, placeholders: true });
   await bot.say(ALICE, ".reset");
   await bot.say(ALICE, ".mymodel");
   await bot.say(ADMIN, ".tools");
@@ -309,35 +275,27 @@ Deno.test("commands that do not use the model get no placeholder and no typing n
 });
 
 Deno.test("the typing notice is on while a slow model works and off afterwards", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
-    port: { names },
-    timing: { typingDelayMs: 20 },
-  });
+  await using bot = await withBot({ port: { names }, timing: { typingDelayMs: 20 } });
   await bot.say(ALICE, ".ai sleep:200 hi");
   deepStrictEqual(kinds(bot.port.events), ["typing:true", "send", "typing:false"]);
   ok(bot.port.events.every((e) => e.room === ROOM));
 });
 
 Deno.test("an instant answer sends no typing notice at all", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai hi");
   deepStrictEqual(kinds(bot.port.events), ["send"]);
 });
 
 Deno.test("the typing notice is renewed while a slow answer is pending", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
+  await using bot = await withBot({
     port: { names },
     timing: { typingRenewMs: 10, typingDelayMs: 5 },
   });
-  fake.setHandler(async () => {
-    await waitFor(
-      () => bot.port.events.filter((e) => e.kind === "typing" && e.typing).length >= 3,
+  bot.fake.setHandler(async () => {
+    await waitUntil(
       "typing renewals",
+      () => bot.port.events.filter((e) => e.kind === "typing" && e.typing).length >= 3,
     );
     return { content: "ok" };
   });
@@ -349,9 +307,7 @@ Deno.test("the typing notice is renewed while a slow answer is pending", async (
 });
 
 Deno.test("replies to a message in a thread stay in that thread", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
+  await using bot = await withBot({
     port: { names },
     placeholders: true,
     timing: { animationMs: 10 },
@@ -373,8 +329,7 @@ Deno.test("replies to a message in a thread stay in that thread", async () => {
 // --- failures ---
 
 Deno.test("a handler that throws replies with an internal error and the bot keeps serving", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   const models = bot.models;
   models.get = () => {
     throw new Error("state database is gone");
@@ -392,9 +347,7 @@ Deno.test("a handler that throws replies with an internal error and the bot keep
 });
 
 Deno.test("a handler that throws resolves its placeholder with the internal error", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
+  await using bot = await withBot({
     port: { names },
     placeholders: true,
     timing: { animationMs: 10 },
@@ -409,8 +362,7 @@ Deno.test("a handler that throws resolves its placeholder with the internal erro
 });
 
 Deno.test("a port that cannot send does not stop the bot, and the answer is still stored", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   bot.port.failSends = new Error("homeserver unreachable");
   await bot.say(ALICE, ".ai lost reply");
   deepStrictEqual(bot.port.visible(), []);
@@ -421,9 +373,7 @@ Deno.test("a port that cannot send does not stop the bot, and the answer is stil
 });
 
 Deno.test("a placeholder that cannot be sent still lets the answer through", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
+  await using bot = await withBot({
     port: { names },
     placeholders: true,
     timing: { animationMs: 10 },
@@ -441,9 +391,7 @@ Deno.test("a placeholder that cannot be sent still lets the answer through", asy
 });
 
 Deno.test("when the placeholder cannot be edited the answer is sent anew and the placeholder removed", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
+  await using bot = await withBot({
     port: { names },
     placeholders: true,
     timing: { animationMs: 10_000 },
@@ -462,35 +410,29 @@ Deno.test("when the placeholder cannot be edited the answer is sent anew and the
 // --- shutdown ---
 
 Deno.test("stop() waits for answers in progress and then ignores new messages", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
-  fake.latencyMs = 300;
+  await using bot = await withBot({ port: { names } });
+  bot.fake.latencyMs = 300;
   const pending = bot.say(ALICE, ".ai in flight");
-  await waitFor(() => fake.inFlight === 1, "the request to reach the provider");
+  await waitUntil("the request to reach the provider", () => bot.fake.inFlight === 1);
   await bot.bot.stop(10_000);
   deepStrictEqual(bot.port.visible(), ["**Alice**:\nEcho: in flight"]);
   await pending;
   strictEqual(bot.bot.closing, true);
   await bot.say(ALICE, ".ai too late");
-  strictEqual(fake.chats.length, 1);
+  strictEqual(bot.fake.chats.length, 1);
   strictEqual(bot.port.visible().length, 1);
 });
 
 Deno.test("stop() cancels answers still running after the grace period, without replying", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
-    port: { names },
-    placeholders: true,
-  });
-  fake.enqueue({ kind: "hang" });
+  await using bot = await withBot({ port: { names }, placeholders: true });
+  bot.fake.enqueue({ kind: "hang" });
   const pending = bot.bot.handle({
     room: ROOM,
     sender: ALICE,
     body: ".ai never answered",
     eventId: "$hang",
   });
-  await waitFor(() => fake.inFlight === 1, "the request to reach the provider");
+  await waitUntil("the request to reach the provider", () => bot.fake.inFlight === 1);
   await bot.bot.stop(50);
   // Not handled: the transport keeps the message and answers it after the restart,
   // reusing the placeholder (so it is not removed either).
@@ -500,12 +442,11 @@ Deno.test("stop() cancels answers still running after the grace period, without 
 });
 
 Deno.test("an .x into someone's thread waits for that user's own exchange, and vice versa", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   const own = bot.say(BOB, ".ai sleep:300 mine");
-  await waitFor(() => fake.inFlight === 1, "Bob's request");
+  await waitUntil("Bob's request", () => bot.fake.inFlight === 1);
   await Promise.all([own, bot.say(ALICE, ".x @bob:test yours")]);
-  strictEqual(fake.maxInFlight, 1);
+  strictEqual(bot.fake.maxInFlight, 1);
   deepStrictEqual(bot.history.get(ROOM, BOB).map((m) => [m.role, m.content]), [
     ["system", "you are a helpful test bot. Be brief."],
     ["user", "sleep:300 mine"],

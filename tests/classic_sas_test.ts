@@ -7,6 +7,7 @@
  * tests/e2e/journeys/verification_classic_test.ts.
  */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
+import { waitUntil } from "./fixtures/wait.ts";
 import * as sdk from "matrix-js-sdk";
 import {
   DeviceId,
@@ -169,14 +170,6 @@ function adapterOf(client: sdk.MatrixClient): ClassicSasAdapter {
   return adapter;
 }
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 Deno.test("missingInternals names what an SDK update took away", () => {
   strictEqual(missingInternals(undefined), "crypto.olmMachine");
   strictEqual(missingInternals({}), "crypto.olmMachine");
@@ -225,7 +218,7 @@ Deno.test({
       strictEqual(opened.fetched, false, "the device was known");
       const done = opened.sas.verifier.verify();
       const ended = done.then(() => "done", (e: Error) => e.message);
-      await until("the accept", () => h.toPeer("m.key.verification.accept").length === 1);
+      await waitUntil("the accept", () => h.toPeer("m.key.verification.accept").length === 1);
       const accept = h.toPeer("m.key.verification.accept")[0];
       strictEqual(accept.transaction_id, "txn-1");
       strictEqual(accept.key_agreement_protocol, "curve25519-hkdf-sha256");
@@ -335,7 +328,7 @@ Deno.test({
       await h.receive([start("txn-5")]);
       await new Promise((r) => setTimeout(r, 0));
       strictEqual(h.rustSas("txn-5")?.hasBeenAccepted(), true, "accepted at once");
-      await until("the accept", () => h.toPeer("m.key.verification.accept").length === 1);
+      await waitUntil("the accept", () => h.toPeer("m.key.verification.accept").length === 1);
       ok(seen.has("txn-5"));
       deepStrictEqual(h.toPeer("m.key.verification.cancel"), []);
     } finally {
@@ -355,7 +348,7 @@ Deno.test({
     try {
       await h.trackPeer();
       await h.receive([start("txn-6")]);
-      await until("the cancel", () => h.toPeer("m.key.verification.cancel").length === 1);
+      await waitUntil("the cancel", () => h.toPeer("m.key.verification.cancel").length === 1);
       deepStrictEqual(h.toPeer("m.key.verification.cancel"), [{
         transaction_id: "txn-6",
         code: "m.user",

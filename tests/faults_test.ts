@@ -10,7 +10,7 @@ import type { Config } from "../lib/config.ts";
 import { registerSecret, setupLogging } from "../lib/log.ts";
 import type { Tool } from "../lib/tools/registry.ts";
 import { FakeOpenAI, type FakeReply, type RecordedRequest } from "./fixtures/fake_openai.ts";
-import { startTestBot } from "./fixtures/harness.ts";
+import { startTestBot, withBot } from "./fixtures/harness.ts";
 
 const ROOM = "!room:test";
 const ALICE = "@alice:test";
@@ -439,13 +439,12 @@ Deno.test("a refused connection replies 'could not reach the model provider' at 
 
 Deno.test("a 1 MB answer reaches the user whole, is stored whole and is sent back next time", async () => {
   await withLog(async (lines) => {
-    await using fake = FakeOpenAI.start();
-    await using bot = await startTestBot({ providerUrl: fake.url, port: { names }, tools: [] });
+    await using bot = await withBot({ port: { names }, tools: [] });
     registerConfigSecrets(bot.config);
     const line = "The quick brown fox jumps over the lazy dog 0123456789.\n";
     const answer = (line.repeat(Math.ceil(1_048_576 / line.length)) + "THE END").trim();
     ok(answer.length > 1_048_576);
-    fake.enqueue({ content: answer });
+    bot.fake.enqueue({ content: answer });
     await bot.say(ALICE, ".ai write a lot");
     const visible = bot.port.visible(ROOM);
     strictEqual(visible.length, 1);
@@ -453,7 +452,7 @@ Deno.test("a 1 MB answer reaches the user whole, is stored whole and is sent bac
     strictEqual(visible[0], `**Alice**:\n${answer}`);
     strictEqual(bot.history.get(ROOM, ALICE).at(-1)?.content, answer);
     await bot.say(ALICE, ".ai thanks");
-    const sent = fake.chats.at(-1)!;
+    const sent = bot.fake.chats.at(-1)!;
     assertWellFormed(sent);
     strictEqual(sent.messages.at(-2)?.content, answer);
     assertNoSecrets("the log", lines);
@@ -462,16 +461,14 @@ Deno.test("a 1 MB answer reaches the user whole, is stored whole and is sent bac
 
 Deno.test("a request that hangs keeps only its own user waiting: Bob is answered, Alice gets the timeout", async () => {
   await withLog(async (lines) => {
-    await using fake = FakeOpenAI.start();
-    await using bot = await startTestBot({
-      providerUrl: fake.url,
+    await using bot = await withBot({
       port: { names },
       config: { llm: { timeout: 3 } },
       tools: [],
     });
     registerConfigSecrets(bot.config);
     const arrived = deferred();
-    fake.setHandler((request) => {
+    bot.fake.setHandler((request) => {
       if (lastUserText(request) !== ASK) return undefined;
       arrived.resolve();
       return { kind: "hang" };
@@ -494,17 +491,15 @@ Deno.test("a request that hangs keeps only its own user waiting: Bob is answered
 });
 
 Deno.test("with the placeholder on, a failure that took retries replaces 'Thinking…' with the reason", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
+  await using bot = await withBot({
     port: { names },
     tools: [],
     placeholders: true,
     timing: { animationMs: 20 },
   });
-  fake.enqueue(error(503), error(503), error(503));
+  bot.fake.enqueue(error(503), error(503), error(503));
   await bot.say(ALICE, `.ai ${ASK}`);
-  strictEqual(fake.chats.length, 3);
+  strictEqual(bot.fake.chats.length, 3);
   deepStrictEqual(bot.port.visible(ROOM), [
     fail("the model provider had an internal error, HTTP 503"),
   ]);
@@ -515,19 +510,18 @@ Deno.test("with the placeholder on, a failure that took retries replaces 'Thinki
 
 Deno.test("a 401 that echoes the key in its body leaks it neither to the log nor to the chat, at any level", async () => {
   await withLog(async (lines) => {
-    await using fake = FakeOpenAI.start();
-    await using bot = await startTestBot({ providerUrl: fake.url, port: { names }, tools: [] });
+    await using bot = await withBot({ port: { names }, tools: [] });
     registerConfigSecrets(bot.config);
-    fake.enqueue({
+    bot.fake.enqueue({
       kind: "error",
       status: 401,
       message: `Incorrect API key provided: ${API_KEY}. You can find your API key at ...`,
     });
-    fake.enqueue({ kind: "error", status: 401, message: `Incorrect password ${PASSWORD}` });
+    bot.fake.enqueue({ kind: "error", status: 401, message: `Incorrect password ${PASSWORD}` });
     await bot.say(ALICE, ".ai one");
     await bot.say(ALICE, ".ai two");
     // The key did go over the wire as the bearer token: the log is where it must stop.
-    strictEqual(fake.chats[0].headers.get("authorization"), `Bearer ${API_KEY}`);
+    strictEqual(bot.fake.chats[0].headers.get("authorization"), `Bearer ${API_KEY}`);
     deepStrictEqual(bot.port.visible(ROOM), [
       fail("the model provider rejected the API key"),
       fail("the model provider rejected the API key"),
@@ -544,14 +538,13 @@ Deno.test("a 401 that echoes the key in its body leaks it neither to the log nor
 Deno.test({
   name: "after a failed exchange the next request is about the next message and alternates roles",
   fn: async () => {
-    await using fake = FakeOpenAI.start();
-    await using bot = await startTestBot({ providerUrl: fake.url, port: { names }, tools: [] });
+    await using bot = await withBot({ port: { names }, tools: [] });
     await bot.say(ALICE, ".ai zero");
-    fake.enqueue({ kind: "error", status: 500 });
+    bot.fake.enqueue({ kind: "error", status: 500 });
     await bot.say(ALICE, ".ai first");
     await bot.say(ALICE, ".ai second");
     strictEqual(bot.port.visible(ROOM).at(-1), "**Alice**:\nEcho: second");
-    const sent = fake.chats.at(-1)!.messages;
+    const sent = bot.fake.chats.at(-1)!.messages;
     ok(!JSON.stringify(sent).includes("first"), "the failed message is not resent");
     const roles = sent.map((m) => m.role).slice(1);
     deepStrictEqual(roles, ["user", "assistant", "user"]);

@@ -1,4 +1,6 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
+import denoJson from "../deno.json" with { type: "json" };
+import { waitUntil } from "./fixtures/wait.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { resetSync } from "@logtape/logtape";
@@ -12,7 +14,8 @@ import { canSymlink, processRunning } from "./fixtures/platform.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const OWN_SERVER = fileURLToPath(new URL("./fixtures/mcp_test_server.ts", import.meta.url));
-const EVERYTHING = "npm:@modelcontextprotocol/server-everything@2026.8.31";
+/** The reference MCP server, at the version deno.json pins. */
+const EVERYTHING = denoJson.imports["@modelcontextprotocol/server-everything"];
 const ALICE = "@alice:test";
 const names = { [ALICE]: "Alice" };
 const PNG = decodeBase64(TINY_PNG);
@@ -105,18 +108,6 @@ async function httpServer(): Promise<{ url: string } & AsyncDisposable> {
 
 /** False when symlinks need a privilege this process lacks (Windows). */
 const SYMLINKS = await canSymlink();
-
-async function waitFor(
-  what: string,
-  test: () => boolean | Promise<boolean>,
-  ms = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 // ---------------------------------------------------------------------------
 // Name clashes and the tool loop
@@ -254,7 +245,7 @@ Deno.test("a tool a server adds at run time is offered on the next request", asy
   });
   await bot.say(ALICE, ".ai tool:add_tool {}");
   deepStrictEqual(offered(fake, 0).map((t) => t.function.name), ["add_tool"]);
-  await waitFor("the new tool in the registry", () => bot.tools.names().includes("late"));
+  await waitUntil("the new tool in the registry", () => bot.tools.names().includes("late"));
   await bot.say(ALICE, ".ai tool:late {}");
   deepStrictEqual(offered(fake, 2).map((t) => t.function.name).sort(), ["add_tool", "late"]);
   strictEqual(toolMessages(fake, 3).at(-1)?.content, '{"result":"late ok"}');
@@ -272,7 +263,7 @@ Deno.test("the bot's close() closes the MCP servers and ends their processes", a
     ok(await processRunning(pid), "the server runs");
     await bot.dispose();
     disposed = true;
-    await waitFor("the server process to end", async () => !(await processRunning(pid)));
+    await waitUntil("the server process to end", async () => !(await processRunning(pid)));
   } finally {
     if (!disposed) await bot.dispose();
   }

@@ -1,4 +1,7 @@
 import { deepStrictEqual, match, ok, strictEqual, throws } from "node:assert/strict";
+import { sniffImageType } from "../lib/image_type.ts";
+import denoJson from "../deno.json" with { type: "json" };
+import { waitUntil } from "./fixtures/wait.ts";
 import { fileURLToPath } from "node:url";
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
 import { resetSync } from "@logtape/logtape";
@@ -23,8 +26,8 @@ import { processRunning } from "./fixtures/platform.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const OWN_SERVER = fileURLToPath(new URL("./fixtures/mcp_test_server.ts", import.meta.url));
-const EVERYTHING = "npm:@modelcontextprotocol/server-everything@2026.8.31";
-const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/** The reference MCP server, at the version deno.json pins. */
+const EVERYTHING = denoJson.imports["@modelcontextprotocol/server-everything"];
 
 /** Variables the child deno needs to find its cache (the MCP SDK passes only a safe set). */
 function denoEnv(): Record<string, string> {
@@ -154,18 +157,6 @@ async function pidOf(m: McpManager): Promise<number> {
   const out = await call(m, "whoami");
   const { result } = JSON.parse(out.content);
   return JSON.parse(result).pid;
-}
-
-async function waitFor(
-  what: string,
-  test: () => boolean | Promise<boolean>,
-  ms = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Runs `fn` with the log captured (debug and up). */
@@ -482,7 +473,7 @@ for (const transport of TRANSPORTS) {
       const image = await call(m, "get-tiny-image");
       strictEqual(image.images.length, 1);
       strictEqual(image.images[0].mimetype, "image/png");
-      deepStrictEqual([...image.images[0].bytes.slice(0, 8)], PNG_MAGIC);
+      strictEqual(sniffImageType(image.images[0].bytes), "image/png");
       const content = JSON.parse(image.content);
       match(content.result, /Here's the image you requested/);
       strictEqual(content.images, "1 image(s) posted to the chat");
@@ -646,7 +637,9 @@ Deno.test("start() returns after the connect timeout when a server never answers
     );
     ok(!m.tools().some((t) => t.server === "silent"));
     // The other server is not held up by the silent one.
-    await waitFor("the other server", () => m.tools().some((t) => t.server === "own"), 30_000);
+    await waitUntil("the other server", () => m.tools().some((t) => t.server === "own"), {
+      timeoutMs: 30_000,
+    });
     const out = await call(m, "echo", { text: "not blocked" });
     deepStrictEqual(JSON.parse(out.content), { result: "not blocked" });
   });
@@ -662,7 +655,7 @@ Deno.test("a server slower than the start wait keeps connecting and joins when r
   });
   await m.start();
   deepStrictEqual(m.tools(), [], "start() did not wait for the slow server");
-  await waitFor("the slow server's tools", () => m.tools().length > 0, 30_000);
+  await waitUntil("the slow server's tools", () => m.tools().length > 0, { timeoutMs: 30_000 });
   ok(changed >= 1, "onToolsChanged was called");
   const out = await call(m, "echo", { text: "worth the wait" });
   deepStrictEqual(JSON.parse(out.content), { result: "worth the wait" });
@@ -733,10 +726,9 @@ Deno.test("close() ends the stdio child processes", async () => {
     ok((await Promise.all(pids.map(processRunning))).every(Boolean), "children run before close()");
     await m.close();
     closed = true;
-    await waitFor(
+    await waitUntil(
       "the children to end",
       async () => !(await Promise.all(pids.map(processRunning))).some(Boolean),
-      10_000,
     );
   } finally {
     if (!closed) await m.close();
@@ -755,7 +747,7 @@ Deno.test("a server that fails at start is retried in the background and announc
   deepStrictEqual(m.tools(), []);
   strictEqual(changed, 0);
   await using _server = await ChildServer.own(port);
-  await waitFor("the late server's tools", () => m.tools().length > 0, 30_000);
+  await waitUntil("the late server's tools", () => m.tools().length > 0, { timeoutMs: 30_000 });
   ok(changed >= 1, "onToolsChanged was called");
   const out = await call(m, "echo", { text: "late but here" });
   deepStrictEqual(JSON.parse(out.content), { result: "late but here" });
@@ -767,7 +759,10 @@ Deno.test("a server's tools/list_changed notification refreshes the tools and ca
   await m.start();
   ok(!m.tools().some((t) => t.definition.function.name === "late"));
   await call(m, "add_tool");
-  await waitFor("the new tool", () => m.tools().some((t) => t.definition.function.name === "late"));
+  await waitUntil(
+    "the new tool",
+    () => m.tools().some((t) => t.definition.function.name === "late"),
+  );
   ok(changed >= 1);
   const out = await call(m, "late");
   deepStrictEqual(JSON.parse(out.content), { result: "late ok" });

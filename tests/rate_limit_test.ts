@@ -1,7 +1,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { RateLimiter } from "../lib/rate_limit.ts";
 import { FakeOpenAI } from "./fixtures/fake_openai.ts";
-import { startTestBot } from "./fixtures/harness.ts";
+import { startTestBot, withBot } from "./fixtures/harness.ts";
 
 Deno.test("RateLimiter allows N requests per window, then says how long to wait", () => {
   const limiter = new RateLimiter(2, 60_000);
@@ -49,16 +49,14 @@ Deno.test("RateLimiter with 0 per minute remembers nobody", () => {
 });
 
 Deno.test("a user over llm.rate_limit.requests_per_minute gets a polite refusal and no model call", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
+  await using bot = await withBot({
     config: { llm: { rate_limit: { requests_per_minute: 2 } } },
     port: { names: { "@u:test": "Uma" } },
   });
   await bot.say("@u:test", ".ai one");
   await bot.say("@u:test", ".ai two");
   await bot.say("@u:test", ".ai three");
-  strictEqual(fake.chats.length, 2);
+  strictEqual(bot.fake.chats.length, 2);
   const last = bot.port.visible().at(-1)!;
   ok(last.startsWith("Slow down, Uma: at most 2 requests per minute. Try again in "), last);
   // The refused message is not kept (decision 30).
@@ -74,14 +72,10 @@ Deno.test("a user over llm.rate_limit.requests_per_minute gets a polite refusal 
 });
 
 Deno.test("admins are exempt from the rate limit", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
-    config: { llm: { rate_limit: { requests_per_minute: 1 } } },
-  });
+  await using bot = await withBot({ config: { llm: { rate_limit: { requests_per_minute: 1 } } } });
   await bot.say("@admin:test", ".ai one");
   await bot.say("@admin:test", ".ai two");
-  strictEqual(fake.chats.length, 2);
+  strictEqual(bot.fake.chats.length, 2);
 });
 
 Deno.test("a user past the daily token budget is refused until the next UTC day", async () => {

@@ -10,6 +10,7 @@
  * are skipped, with the reason printed, when mounting is not permitted.
  */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
+import { BOUNDARY_MESSAGES } from "../lib/pipeline/boundary.ts";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -468,7 +469,7 @@ Deno.test({
   },
 });
 
-const INTERNAL_ERROR = "Something went wrong (an internal error)";
+const INTERNAL_ERROR = BOUNDARY_MESSAGES.failed("an internal error");
 
 Deno.test({
   name:

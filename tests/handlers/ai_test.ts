@@ -1,6 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { FakeOpenAI } from "../fixtures/fake_openai.ts";
-import { startTestBot } from "../fixtures/harness.ts";
+import { withBot } from "../fixtures/harness.ts";
 import { type Tool, ToolOutput } from "../../lib/tools/registry.ts";
 
 const ROOM = "!room:test";
@@ -44,17 +43,15 @@ function plain(messages: ReadonlyArray<{ role: string; content?: unknown }>) {
 }
 
 Deno.test(".ai replies with the sender's display name as header and the model's text", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai hello there");
   deepStrictEqual(bot.port.visible(), ["**Alice**:\nEcho: hello there"]);
-  strictEqual(fake.chats.length, 1);
-  strictEqual(fake.chats[0].body.model, "gpt-4.1-nano");
+  strictEqual(bot.fake.chats.length, 1);
+  strictEqual(bot.fake.chats[0].body.model, "gpt-4.1-nano");
 });
 
 Deno.test("the mention form `<bot name>: text` is answered like .ai", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, "InfiniGPT: what is up");
   deepStrictEqual(bot.port.visible(), ["**Alice**:\nEcho: what is up"]);
   deepStrictEqual(plain(bot.history.get(ROOM, ALICE)).at(-2), {
@@ -64,18 +61,13 @@ Deno.test("the mention form `<bot name>: text` is answered like .ai", async () =
 });
 
 Deno.test("the mention form works with a bot display name that contains spaces", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
-    port: { names, botName: "Infini Bot" },
-  });
+  await using bot = await withBot({ port: { names, botName: "Infini Bot" } });
   await bot.say(ALICE, "Infini Bot: hi");
   deepStrictEqual(bot.port.visible(), ["**Alice**:\nEcho: hi"]);
 });
 
 Deno.test(".ai adds the user message and then the answer to the sender's thread", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai hello");
   deepStrictEqual(plain(bot.history.get(ROOM, ALICE)), [
     { role: "system", content: DEFAULT_PROMPT },
@@ -85,16 +77,15 @@ Deno.test(".ai adds the user message and then the answer to the sender's thread"
 });
 
 Deno.test("the stored thread is exactly what the next request sends, system prompt first", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai first");
   await bot.say(ALICE, ".ai second");
-  deepStrictEqual(fake.chats[0].messages, [
+  deepStrictEqual(bot.fake.chats[0].messages, [
     { role: "system", content: DEFAULT_PROMPT },
     { role: "user", content: "first" },
   ]);
   // No stored ids leak into requests.
-  deepStrictEqual(fake.chats[1].messages, [
+  deepStrictEqual(bot.fake.chats[1].messages, [
     { role: "system", content: DEFAULT_PROMPT },
     { role: "user", content: "first" },
     { role: "assistant", content: "Echo: first" },
@@ -103,30 +94,27 @@ Deno.test("the stored thread is exactly what the next request sends, system prom
 });
 
 Deno.test(".ai keeps newlines and spacing of the message as written (decision 18)", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai line one\n  line  two");
-  deepStrictEqual(fake.chats[0].messages.at(-1), {
+  deepStrictEqual(bot.fake.chats[0].messages.at(-1), {
     role: "user",
     content: "line one\n  line  two",
   });
 });
 
 Deno.test("a personal model set with .mymodel is used by .ai in that room only", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".mymodel gpt-5-mini");
   await bot.say(ALICE, ".ai hi");
   await bot.say(ALICE, ".ai hi", "!other:test");
-  strictEqual(fake.chats[0].body.model, "gpt-5-mini");
-  strictEqual(fake.chats[1].body.model, "gpt-4.1-nano");
+  strictEqual(bot.fake.chats[0].body.model, "gpt-5-mini");
+  strictEqual(bot.fake.chats[1].body.model, "gpt-4.1-nano");
 });
 
 Deno.test(".ai offers the tools while tools are enabled", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names }, tools: [shout] });
+  await using bot = await withBot({ port: { names }, tools: [shout] });
   await bot.say(ALICE, ".ai hi");
-  const body = fake.chats[0].body;
+  const body = bot.fake.chats[0].body;
   deepStrictEqual(
     (body.tools as Array<{ function: { name: string } }>).map((t) => t.function.name),
     ["shout"],
@@ -135,21 +123,19 @@ Deno.test(".ai offers the tools while tools are enabled", async () => {
 });
 
 Deno.test(".ai offers no tools after an admin sent .tools off", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names }, tools: [shout] });
+  await using bot = await withBot({ port: { names }, tools: [shout] });
   await bot.say(ADMIN, ".tools off");
   await bot.say(ALICE, ".ai hi");
-  strictEqual(fake.chats.length, 1);
-  strictEqual("tools" in fake.chats[0].body, false);
-  strictEqual("tool_choice" in fake.chats[0].body, false);
+  strictEqual(bot.fake.chats.length, 1);
+  strictEqual("tools" in bot.fake.chats[0].body, false);
+  strictEqual("tool_choice" in bot.fake.chats[0].body, false);
 });
 
 Deno.test("a tool call runs the tool and only the final answer is stored", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names }, tools: [shout] });
+  await using bot = await withBot({ port: { names }, tools: [shout] });
   await bot.say(ALICE, '.ai tool:shout {"text":"hi"}');
   deepStrictEqual(bot.port.visible(), ['**Alice**:\nTool said: {"result":"HI"}']);
-  strictEqual(fake.chats.length, 2);
+  strictEqual(bot.fake.chats.length, 2);
   deepStrictEqual(plain(bot.history.get(ROOM, ALICE)), [
     { role: "system", content: DEFAULT_PROMPT },
     { role: "user", content: 'tool:shout {"text":"hi"}' },
@@ -158,8 +144,7 @@ Deno.test("a tool call runs the tool and only the final answer is stored", async
 });
 
 Deno.test("a tool that throws gives the model an error result and the user still gets an answer", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names }, tools: [boom] });
+  await using bot = await withBot({ port: { names }, tools: [boom] });
   await bot.say(ALICE, ".ai tool:boom {}");
   deepStrictEqual(bot.port.visible(), [
     '**Alice**:\nTool said: {"error":"Tool execution error for boom: kaput"}',
@@ -167,12 +152,11 @@ Deno.test("a tool that throws gives the model an error result and the user still
 });
 
 Deno.test("an empty .ai appends nothing and asks the model again on the existing thread", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai first");
   await bot.say(ALICE, ".ai");
-  strictEqual(fake.chats.length, 2);
-  deepStrictEqual(fake.chats[1].messages, [
+  strictEqual(bot.fake.chats.length, 2);
+  deepStrictEqual(bot.fake.chats[1].messages, [
     { role: "system", content: DEFAULT_PROMPT },
     { role: "user", content: "first" },
     { role: "assistant", content: "Echo: first" },
@@ -187,27 +171,24 @@ Deno.test("an empty .ai appends nothing and asks the model again on the existing
 });
 
 Deno.test("the mention form without text also asks the model again without appending", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai first");
   await bot.say(ALICE, "InfiniGPT:");
-  strictEqual(fake.chats.length, 2);
-  strictEqual(fake.chats[1].messages.length, 3);
-  strictEqual(fake.chats[1].messages.at(-1)?.role, "assistant");
+  strictEqual(bot.fake.chats.length, 2);
+  strictEqual(bot.fake.chats[1].messages.length, 3);
+  strictEqual(bot.fake.chats[1].messages.at(-1)?.role, "assistant");
 });
 
 Deno.test("reasoning markers are stripped from the reply and from the stored answer", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai think:the answer");
   deepStrictEqual(bot.port.visible(), ["**Alice**:\nthe answer"]);
   strictEqual(bot.history.get(ROOM, ALICE).at(-1)?.content, "the answer");
 });
 
 Deno.test("thought and solution markers are stripped as well", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
-  fake.enqueue({
+  await using bot = await withBot({ port: { names } });
+  bot.fake.enqueue({
     content:
       "<think>p</think> Hi <|begin_of_thought|>x<|end_of_thought|> <|begin_of_solution|>final<|end_of_solution|>",
   });
@@ -216,11 +197,10 @@ Deno.test("thought and solution markers are stripped as well", async () => {
 });
 
 Deno.test("a provider HTTP 500 replies with the reason and leaves the thread as it was (decision 30)", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai before");
   const before = bot.history.get(ROOM, ALICE);
-  fake.enqueue({ kind: "error", status: 500 });
+  bot.fake.enqueue({ kind: "error", status: 500 });
   await bot.say(ALICE, ".ai hello");
   deepStrictEqual(
     bot.port.visible().at(-1),
@@ -230,10 +210,9 @@ Deno.test("a provider HTTP 500 replies with the reason and leaves the thread as 
 });
 
 Deno.test("after a failed .ai the next request is about the next message only", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai before");
-  fake.enqueue({
+  bot.fake.enqueue({
     kind: "error",
     status: 400,
     message: "too long",
@@ -241,7 +220,7 @@ Deno.test("after a failed .ai the next request is about the next message only", 
   });
   await bot.say(ALICE, ".ai a message that is far too long");
   await bot.say(ALICE, ".ai after");
-  deepStrictEqual(fake.chats.at(-1)!.messages, [
+  deepStrictEqual(bot.fake.chats.at(-1)!.messages, [
     { role: "system", content: DEFAULT_PROMPT },
     { role: "user", content: "before" },
     { role: "assistant", content: "Echo: before" },
@@ -251,8 +230,7 @@ Deno.test("after a failed .ai the next request is about the next message only", 
 });
 
 Deno.test("a thread an older version left with unanswered messages is sent without them", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   bot.history.set(ROOM, ALICE, [
     { role: "system", content: DEFAULT_PROMPT },
     { role: "assistant", content: "left over by one-at-a-time trimming" },
@@ -262,7 +240,7 @@ Deno.test("a thread an older version left with unanswered messages is sent witho
     { role: "user", content: "failed twice", id: "$old2" },
   ]);
   await bot.say(ALICE, ".ai now");
-  deepStrictEqual(fake.chats[0].messages, [
+  deepStrictEqual(bot.fake.chats[0].messages, [
     { role: "system", content: DEFAULT_PROMPT },
     { role: "user", content: "answered" },
     { role: "assistant", content: "Echo: answered" },
@@ -272,9 +250,8 @@ Deno.test("a thread an older version left with unanswered messages is sent witho
 });
 
 Deno.test("a provider HTTP 401 replies that the API key was rejected", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
-  fake.enqueue({ kind: "error", status: 401 });
+  await using bot = await withBot({ port: { names } });
+  bot.fake.enqueue({ kind: "error", status: 401 });
   await bot.say(ALICE, ".ai hello");
   deepStrictEqual(bot.port.visible(), [
     "Something went wrong (the model provider rejected the API key)",
@@ -282,9 +259,8 @@ Deno.test("a provider HTTP 401 replies that the API key was rejected", async () 
 });
 
 Deno.test("a provider error in the tools path also replies Something went wrong (decision 3)", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names }, tools: [shout] });
-  fake.enqueue({ kind: "error", status: 500 });
+  await using bot = await withBot({ port: { names }, tools: [shout] });
+  bot.fake.enqueue({ kind: "error", status: 500 });
   await bot.say(ALICE, ".ai hello");
   deepStrictEqual(bot.port.visible(), [
     "Something went wrong (the model provider had an internal error, HTTP 500)",
@@ -292,11 +268,7 @@ Deno.test("a provider error in the tools path also replies Something went wrong 
 });
 
 Deno.test("a display name with markup and newlines gives a one-line escaped header", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
-    port: { names: { [ALICE]: "<b>Eve</b>\n**x**" } },
-  });
+  await using bot = await withBot({ port: { names: { [ALICE]: "<b>Eve</b>\n**x**" } } });
   await bot.say(ALICE, ".ai hi");
   const [reply] = bot.port.visible();
   strictEqual(reply, "**\\<b\\>Eve\\</b\\> \\*\\*x\\*\\***:\nEcho: hi");
@@ -304,28 +276,22 @@ Deno.test("a display name with markup and newlines gives a one-line escaped head
 });
 
 Deno.test("a user without a display name is shown by their Matrix ID (decision 15)", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url });
+  await using bot = await withBot();
   await bot.say("@bob:test", ".ai hi");
   deepStrictEqual(bot.port.visible(), ["**@bob:test**:\nEcho: hi"]);
 });
 
 Deno.test("a user whose display name is empty is shown by their Matrix ID", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
-    port: { names: { "@bob:test": "" } },
-  });
+  await using bot = await withBot({ port: { names: { "@bob:test": "" } } });
   await bot.say("@bob:test", ".ai hi");
   deepStrictEqual(bot.port.visible(), ["**@bob:test**:\nEcho: hi"]);
 });
 
 Deno.test("re-handling an answered event resends the stored answer without asking the model", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai hello", ROOM, "$same");
   await bot.say(ALICE, ".ai hello", ROOM, "$same");
-  strictEqual(fake.chats.length, 1);
+  strictEqual(bot.fake.chats.length, 1);
   deepStrictEqual(bot.port.visible(), ["**Alice**:\nEcho: hello", "**Alice**:\nEcho: hello"]);
   deepStrictEqual(plain(bot.history.get(ROOM, ALICE)), [
     { role: "system", content: DEFAULT_PROMPT },
@@ -335,13 +301,12 @@ Deno.test("re-handling an answered event resends the stored answer without askin
 });
 
 Deno.test("re-handling an event whose answer failed asks again without a duplicate user message", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
-  fake.enqueue({ kind: "error", status: 500 });
+  await using bot = await withBot({ port: { names } });
+  bot.fake.enqueue({ kind: "error", status: 500 });
   await bot.say(ALICE, ".ai hello", ROOM, "$again");
   await bot.say(ALICE, ".ai hello", ROOM, "$again");
-  strictEqual(fake.chats.length, 2);
-  deepStrictEqual(fake.chats[1].messages, [
+  strictEqual(bot.fake.chats.length, 2);
+  deepStrictEqual(bot.fake.chats[1].messages, [
     { role: "system", content: DEFAULT_PROMPT },
     { role: "user", content: "hello" },
   ]);
@@ -349,9 +314,8 @@ Deno.test("re-handling an event whose answer failed asks again without a duplica
 });
 
 Deno.test("an empty model answer replies Something went wrong and stores nothing", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
-  fake.enqueue({ content: null }, { content: "<think>only thoughts</think>" });
+  await using bot = await withBot({ port: { names } });
+  bot.fake.enqueue({ content: null }, { content: "<think>only thoughts</think>" });
   await bot.say(ALICE, ".ai one");
   await bot.say(ALICE, ".ai two");
   deepStrictEqual(bot.port.visible(), [
@@ -359,18 +323,17 @@ Deno.test("an empty model answer replies Something went wrong and stores nothing
     "Something went wrong (the model returned an empty answer)",
   ]);
   strictEqual(bot.history.has(ROOM, ALICE), false);
-  deepStrictEqual(fake.chats[1].messages, [
+  deepStrictEqual(bot.fake.chats[1].messages, [
     { role: "system", content: DEFAULT_PROMPT },
     { role: "user", content: "two" },
   ]);
 });
 
 Deno.test("a failure in the tool loop leaves the thread as it was", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names }, tools: [shout] });
+  await using bot = await withBot({ port: { names }, tools: [shout] });
   await bot.say(ALICE, ".ai before");
   const before = bot.history.get(ROOM, ALICE);
-  fake.enqueue(
+  bot.fake.enqueue(
     { content: null, toolCalls: [{ name: "shout", arguments: { text: "x" } }] },
     { kind: "error", status: 500 },
   );
@@ -381,7 +344,7 @@ Deno.test("a failure in the tool loop leaves the thread as it was", async () => 
   );
   deepStrictEqual(bot.history.get(ROOM, ALICE), before);
   await bot.say(ALICE, ".ai after");
-  deepStrictEqual(plain(fake.chats.at(-1)!.messages).slice(1), [
+  deepStrictEqual(plain(bot.fake.chats.at(-1)!.messages).slice(1), [
     { role: "user", content: "before" },
     { role: "assistant", content: "Echo: before" },
     { role: "user", content: "after" },
@@ -389,13 +352,12 @@ Deno.test("a failure in the tool loop leaves the thread as it was", async () => 
 });
 
 Deno.test("an empty .ai after an empty .ai sends the two answers as one (roles alternate)", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai first");
-  fake.enqueue({ content: "more" });
+  bot.fake.enqueue({ content: "more" });
   await bot.say(ALICE, ".ai");
   await bot.say(ALICE, ".ai next");
-  deepStrictEqual(fake.chats.at(-1)!.messages, [
+  deepStrictEqual(bot.fake.chats.at(-1)!.messages, [
     { role: "system", content: DEFAULT_PROMPT },
     { role: "user", content: "first" },
     { role: "assistant", content: "Echo: first\n\nmore" },
@@ -417,12 +379,7 @@ Deno.test("an image a tool makes is posted in the room before the text answer", 
         }]),
       ),
   };
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
-    port: { names },
-    tools: [painter],
-  });
+  await using bot = await withBot({ port: { names }, tools: [painter] });
   await bot.say(ALICE, ".ai tool:paint {}");
   const posted = bot.port.events.filter((e) => e.kind === "image" || e.kind === "send");
   deepStrictEqual(posted.map((e) => e.kind), ["image", "send"]);
@@ -433,15 +390,10 @@ Deno.test("an image a tool makes is posted in the room before the text answer", 
 });
 
 Deno.test("history_size trims whole exchanges before the request, the new message included", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
-    port: { names },
-    config: { llm: { history_size: 3 } },
-  });
+  await using bot = await withBot({ port: { names }, config: { llm: { history_size: 3 } } });
   await bot.say(ALICE, ".ai a");
   await bot.say(ALICE, ".ai b");
-  deepStrictEqual(fake.chats[1].messages, [
+  deepStrictEqual(bot.fake.chats[1].messages, [
     { role: "system", content: DEFAULT_PROMPT },
     { role: "user", content: "b" },
   ]);
@@ -453,18 +405,13 @@ Deno.test("history_size trims whole exchanges before the request, the new messag
 });
 
 Deno.test("a very long display name is shortened in the header", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
-    port: { names: { [ALICE]: "A".repeat(150) } },
-  });
+  await using bot = await withBot({ port: { names: { [ALICE]: "A".repeat(150) } } });
   await bot.say(ALICE, ".ai hi");
   deepStrictEqual(bot.port.visible(), [`**${"A".repeat(100)}…**:\nEcho: hi`]);
 });
 
 Deno.test("a retried message already in the thread is answered with the thread up to it", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url });
+  await using bot = await withBot();
   // As after a crash: m1 was stored, then a later m2 was answered first.
   bot.history.append("!room:test", "@u:test", { role: "user", content: "first", id: "$m1" });
   bot.history.append("!room:test", "@u:test", { role: "user", content: "second", id: "$m2" });
@@ -474,7 +421,7 @@ Deno.test("a retried message already in the thread is answered with the thread u
     id: "$m2:answer",
   });
   await bot.say("@u:test", ".ai first", "!room:test", "$m1");
-  const sent = fake.chats[0].messages.map((m) => m.content);
+  const sent = bot.fake.chats[0].messages.map((m) => m.content);
   strictEqual(sent.at(-1), "first");
   ok(!sent.includes("second"));
   ok(bot.port.visible().at(-1)!.endsWith("Echo: first"));

@@ -1,6 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { FakeOpenAI } from "../fixtures/fake_openai.ts";
-import { startTestBot } from "../fixtures/harness.ts";
+import { withBot } from "../fixtures/harness.ts";
 import { splitHelp } from "../../lib/handlers/help.ts";
 import { COMMANDS } from "../../lib/handlers/mod.ts";
 
@@ -39,23 +38,20 @@ for (const c of splitCases) {
 }
 
 Deno.test(".help sends a non-admin one message: the part of help.md before ~~~", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url });
+  await using bot = await withBot();
   await bot.say(ALICE, ".help");
   deepStrictEqual(bot.port.visible(), [USER_PART.trim()]);
   ok(USER_PART.trim().startsWith("# InfiniGPT"));
 });
 
 Deno.test(".help sends an admin two messages: the user part, then the admin part", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url });
+  await using bot = await withBot();
   await bot.say(ADMIN, ".help");
   deepStrictEqual(bot.port.visible(), [USER_PART.trim(), ADMIN_PART.trim()]);
 });
 
 Deno.test(".help splits a custom help text on ~~~ (reference test)", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, help: "User Help~~~Admin Help" });
+  await using bot = await withBot({ help: "User Help~~~Admin Help" });
   await bot.say(ALICE, ".help");
   deepStrictEqual(bot.port.visible(), ["User Help"]);
   bot.port.clear();
@@ -64,8 +60,7 @@ Deno.test(".help splits a custom help text on ~~~ (reference test)", async () =>
 });
 
 Deno.test(".help without an admin part sends admins one message", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, help: "Just this" });
+  await using bot = await withBot({ help: "Just this" });
   await bot.say(ADMIN, ".help");
   deepStrictEqual(bot.port.visible(), ["Just this"]);
 });

@@ -1,6 +1,5 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { FakeOpenAI } from "../fixtures/fake_openai.ts";
-import { startTestBot } from "../fixtures/harness.ts";
+import { withBot } from "../fixtures/harness.ts";
 
 const ROOM = "!room:test";
 const ALICE = "@alice:test";
@@ -20,8 +19,7 @@ const LMSTUDIO_REFUSAL =
 // --- .mymodel ---
 
 Deno.test(".mymodel without an argument shows the current model and all models in config order", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".mymodel");
   deepStrictEqual(bot.port.visible(), [
     `**Your current model**: gpt-4.1-nano\n**Available models**: ${CONFIG_ORDER}`,
@@ -29,9 +27,7 @@ Deno.test(".mymodel without an argument shows the current model and all models i
 });
 
 Deno.test(".mymodel lists a model that is in two providers' lists twice", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
+  await using bot = await withBot({
     port: { names },
     config: { llm: { models: { openai: ["m1", "m2"], google: ["m2"] }, default_model: "m1" } },
   });
@@ -42,8 +38,7 @@ Deno.test(".mymodel lists a model that is in two providers' lists twice", async 
 });
 
 Deno.test(".mymodel <id> sets the sender's model in this room and .mymodel shows it", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".mymodel gpt-5-mini");
   strictEqual(bot.port.visible().at(-1), "Model for Alice set to gpt-5-mini");
   strictEqual(bot.models.get(ROOM, ALICE), "gpt-5-mini");
@@ -57,8 +52,7 @@ Deno.test(".mymodel <id> sets the sender's model in this room and .mymodel shows
 });
 
 Deno.test(".mymodel with an unknown id replies not found and changes nothing", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".mymodel gpt-5-mini");
   await bot.say(ALICE, ".mymodel nope");
   strictEqual(bot.port.visible().at(-1), `Model 'nope' not found. Available: ${CONFIG_ORDER}`);
@@ -66,8 +60,7 @@ Deno.test(".mymodel with an unknown id replies not found and changes nothing", a
 });
 
 Deno.test(".mymodel looks the id up case-sensitively and as the whole remaining text", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".mymodel GPT-5-MINI");
   await bot.say(ALICE, ".mymodel gpt-5-mini extra");
   deepStrictEqual(bot.port.visible(), [
@@ -78,32 +71,28 @@ Deno.test(".mymodel looks the id up case-sensitively and as the whole remaining 
 });
 
 Deno.test(".mymodel refuses an Ollama model other than the global model", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".mymodel qwen3:8b");
   deepStrictEqual(bot.port.visible(), [OLLAMA_REFUSAL]);
   strictEqual(bot.models.get(ROOM, ALICE), undefined);
 });
 
 Deno.test(".mymodel refuses an LM Studio model other than the global model", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".mymodel qwen/qwen3-8b");
   deepStrictEqual(bot.port.visible(), [LMSTUDIO_REFUSAL]);
   strictEqual(bot.models.get(ROOM, ALICE), undefined);
 });
 
 Deno.test(".mymodel refuses an Ollama model while the global model is another Ollama model", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ADMIN, ".model llama3.2:3b");
   await bot.say(ALICE, ".mymodel qwen3:8b");
   strictEqual(bot.port.visible().at(-1), OLLAMA_REFUSAL);
 });
 
 Deno.test(".mymodel allows a local model that is the global model", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ADMIN, ".model qwen3:8b");
   await bot.say(ALICE, ".mymodel qwen3:8b");
   strictEqual(bot.port.visible().at(-1), "Model for Alice set to qwen3:8b");
@@ -114,8 +103,7 @@ Deno.test(".mymodel allows a local model that is the global model", async () => 
 });
 
 Deno.test(".mymodel reset clears the personal model (decision 8)", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".mymodel gpt-5-mini");
   await bot.say(ALICE, ".mymodel reset");
   strictEqual(
@@ -124,12 +112,11 @@ Deno.test(".mymodel reset clears the personal model (decision 8)", async () => {
   );
   strictEqual(bot.models.get(ROOM, ALICE), undefined);
   await bot.say(ALICE, ".ai hi");
-  strictEqual(fake.chats[0].body.model, "gpt-4.1-nano");
+  strictEqual(bot.fake.chats[0].body.model, "gpt-4.1-nano");
 });
 
 Deno.test("a personal model the config no longer lists falls back to the global model", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   bot.models.set(ROOM, ALICE, "retired-model");
   await bot.say(ALICE, ".mymodel");
   strictEqual(
@@ -137,14 +124,13 @@ Deno.test("a personal model the config no longer lists falls back to the global 
     `**Your current model**: gpt-4.1-nano\n**Available models**: ${CONFIG_ORDER}`,
   );
   await bot.say(ALICE, ".ai hi");
-  strictEqual(fake.chats[0].body.model, "gpt-4.1-nano");
+  strictEqual(bot.fake.chats[0].body.model, "gpt-4.1-nano");
 });
 
 // --- .model ---
 
 Deno.test(".model without an argument shows the global model and the sorted list", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ADMIN, ".model");
   deepStrictEqual(bot.port.visible(), [
     `**Current model**: gpt-4.1-nano\n**Available models**: ${SORTED}`,
@@ -152,16 +138,15 @@ Deno.test(".model without an argument shows the global model and the sorted list
 });
 
 Deno.test(".model <id> sets the global model used by everyone without a personal model", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".mymodel gemini-2.5-flash");
   await bot.say(ADMIN, ".model gpt-5-mini");
   strictEqual(bot.port.visible().at(-1), "Model set to **gpt-5-mini**");
   strictEqual(bot.settings.get("model"), "gpt-5-mini");
   await bot.say("@bob:test", ".ai hi");
   await bot.say(ALICE, ".ai hi");
-  strictEqual(fake.chats[0].body.model, "gpt-5-mini");
-  strictEqual(fake.chats[1].body.model, "gemini-2.5-flash");
+  strictEqual(bot.fake.chats[0].body.model, "gpt-5-mini");
+  strictEqual(bot.fake.chats[1].body.model, "gemini-2.5-flash");
   await bot.say(ADMIN, ".model");
   strictEqual(
     bot.port.visible().at(-1),
@@ -170,8 +155,7 @@ Deno.test(".model <id> sets the global model used by everyone without a personal
 });
 
 Deno.test(".model reset goes back to the configured default model", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ADMIN, ".model gpt-5-mini");
   await bot.say(ADMIN, ".model reset");
   strictEqual(bot.port.visible().at(-1), "Model set to **gpt-4.1-nano**");
@@ -179,8 +163,7 @@ Deno.test(".model reset goes back to the configured default model", async () => 
 });
 
 Deno.test(".model with an unknown id replies not found and changes nothing (decision 7)", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ADMIN, ".model gpt-5-mini");
   await bot.say(ADMIN, ".model gpt-9000");
   strictEqual(bot.port.visible().at(-1), `Model 'gpt-9000' not found. Available: ${SORTED}`);
@@ -188,8 +171,7 @@ Deno.test(".model with an unknown id replies not found and changes nothing (deci
 });
 
 Deno.test(".model reset is case-sensitive: RESET is an unknown model", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ADMIN, ".model gpt-5-mini");
   await bot.say(ADMIN, ".model RESET");
   strictEqual(bot.port.visible().at(-1), `Model 'RESET' not found. Available: ${SORTED}`);
@@ -197,8 +179,7 @@ Deno.test(".model reset is case-sensitive: RESET is an unknown model", async () 
 });
 
 Deno.test(".model from a non-admin gets no reply and changes nothing", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".model gpt-5-mini");
   await bot.say(ALICE, ".model");
   deepStrictEqual(bot.port.events, []);
@@ -206,8 +187,7 @@ Deno.test(".model from a non-admin gets no reply and changes nothing", async () 
 });
 
 Deno.test(".model does not change personal models", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".mymodel gpt-5-mini");
   await bot.say(ADMIN, ".model gemini-2.5-flash");
   await bot.say(ADMIN, ".model reset");

@@ -1,6 +1,6 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { FakeOpenAI } from "../fixtures/fake_openai.ts";
-import { startTestBot } from "../fixtures/harness.ts";
+import { startTestBot, withBot } from "../fixtures/harness.ts";
 import type { Tool } from "../../lib/tools/registry.ts";
 
 const ROOM = "!room:test";
@@ -20,11 +20,10 @@ function plain(messages: ReadonlyArray<{ role: string; content?: unknown }>) {
 }
 
 Deno.test(".persona replaces the thread with one system prompt and asks for an introduction", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai something earlier");
   await bot.say(ALICE, ".persona a grumpy pirate");
-  deepStrictEqual(fake.chats[1].messages, [
+  deepStrictEqual(bot.fake.chats[1].messages, [
     { role: "system", content: "you are a grumpy pirate. Be brief." },
     INTRO,
   ]);
@@ -37,29 +36,26 @@ Deno.test(".persona replaces the thread with one system prompt and asks for an i
 });
 
 Deno.test(".persona in verbose mode leaves out the brevity clause", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ADMIN, ".verbose on");
   await bot.say(ALICE, ".persona a pirate");
-  strictEqual(fake.chats[0].messages[0].content, "you are a pirate.");
+  strictEqual(bot.fake.chats[0].messages[0].content, "you are a pirate.");
 });
 
 Deno.test("an empty .persona uses the default personality", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".persona");
-  deepStrictEqual(fake.chats[0].messages, [
+  deepStrictEqual(bot.fake.chats[0].messages, [
     { role: "system", content: "you are a helpful test bot. Be brief." },
     INTRO,
   ]);
 });
 
 Deno.test(".custom uses its text verbatim as the system prompt, newlines included", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai earlier");
   await bot.say(ALICE, ".custom You answer in haiku.\nAlways.");
-  deepStrictEqual(fake.chats[1].messages, [
+  deepStrictEqual(bot.fake.chats[1].messages, [
     { role: "system", content: "You answer in haiku.\nAlways." },
     INTRO,
   ]);
@@ -68,38 +64,35 @@ Deno.test(".custom uses its text verbatim as the system prompt, newlines include
 });
 
 Deno.test("an empty .custom sends no reply, asks nothing and keeps the thread", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai earlier");
   const before = bot.history.get(ROOM, ALICE);
   await bot.say(ALICE, ".custom");
   await bot.say(ALICE, ".custom    ");
-  strictEqual(fake.chats.length, 1);
+  strictEqual(bot.fake.chats.length, 1);
   strictEqual(bot.port.visible().length, 1);
   deepStrictEqual(bot.history.get(ROOM, ALICE), before);
 });
 
 Deno.test(".persona and .custom use the sender's personal model (decision 5)", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".mymodel gpt-5-mini");
   await bot.say(ALICE, ".persona a pirate");
   await bot.say(ALICE, ".custom Be terse.");
-  strictEqual(fake.chats[0].body.model, "gpt-5-mini");
-  strictEqual(fake.chats[1].body.model, "gpt-5-mini");
+  strictEqual(bot.fake.chats[0].body.model, "gpt-5-mini");
+  strictEqual(bot.fake.chats[1].body.model, "gpt-5-mini");
 });
 
 Deno.test(".persona and .custom never offer tools, even while tools are on", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names }, tools: [noop] });
+  await using bot = await withBot({ port: { names }, tools: [noop] });
   strictEqual(bot.settings.get("tools"), true);
   await bot.say(ALICE, ".persona a pirate");
   await bot.say(ALICE, ".custom Be terse.");
-  for (const chat of fake.chats) {
+  for (const chat of bot.fake.chats) {
     strictEqual("tools" in chat.body, false);
     strictEqual("tool_choice" in chat.body, false);
   }
-  strictEqual(fake.chats.length, 2);
+  strictEqual(bot.fake.chats.length, 2);
 });
 
 Deno.test("reasoning markers are stripped from the introduction", async () => {
@@ -136,8 +129,7 @@ for (const command of [".persona a pirate", ".custom Be a pirate."]) {
 }
 
 Deno.test(".persona changes only the sender's thread in this room", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai elsewhere", "!other:test");
   await bot.say("@bob:test", ".ai bob here");
   const other = bot.history.get("!other:test", ALICE);

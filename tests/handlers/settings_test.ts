@@ -1,6 +1,6 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { FakeOpenAI } from "../fixtures/fake_openai.ts";
-import { startTestBot, type TestBot } from "../fixtures/harness.ts";
+import { startTestBot, type TestBot, withBot } from "../fixtures/harness.ts";
 import type { Tool } from "../../lib/tools/registry.ts";
 
 const ROOM = "!room:test";
@@ -62,19 +62,17 @@ for (const [word, from, to] of toolWords) {
 }
 
 Deno.test(".tools off applies to every user in every room", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, tools: [noop] });
+  await using bot = await withBot({ tools: [noop] });
   await bot.say(ADMIN, ".tools off", "!admin-room:test");
   await bot.say(ALICE, ".ai hi", "!elsewhere:test");
-  strictEqual("tools" in fake.chats[0].body, false);
+  strictEqual("tools" in bot.fake.chats[0].body, false);
   await bot.say(ADMIN, ".tools on", "!admin-room:test");
   await bot.say(ALICE, ".ai hi", "!elsewhere:test");
-  strictEqual(Array.isArray(fake.chats[1].body.tools), true);
+  strictEqual(Array.isArray(bot.fake.chats[1].body.tools), true);
 });
 
 Deno.test("with no tools at all, tools start disabled and cannot be enabled", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, tools: [] });
+  await using bot = await withBot({ tools: [] });
   strictEqual(bot.settings.get("tools"), false);
   strictEqual(await admin(bot, ".tools"), "Tools are currently disabled");
   strictEqual(await admin(bot, ".tools on"), "No tools are available");
@@ -82,7 +80,7 @@ Deno.test("with no tools at all, tools start disabled and cannot be enabled", as
   strictEqual(bot.settings.get("tools"), false);
   strictEqual(await admin(bot, ".tools off"), "Tools are now disabled");
   await bot.say(ALICE, ".ai hi");
-  strictEqual("tools" in fake.chats[0].body, false);
+  strictEqual("tools" in bot.fake.chats[0].body, false);
 });
 
 Deno.test("tools start disabled when tools.enabled is false in the config", async () => {
@@ -179,30 +177,24 @@ for (const t of toggles) {
 }
 
 Deno.test("verbose mode affects new threads only; existing threads keep the brevity clause", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai before");
   await bot.say(ADMIN, ".verbose on");
   await bot.say(ALICE, ".ai after");
   await bot.say("@bob:test", ".ai new");
-  strictEqual(fake.chats[1].messages[0].content, "you are a helpful test bot. Be brief.");
-  strictEqual(fake.chats[2].messages[0].content, "you are a helpful test bot.");
+  strictEqual(bot.fake.chats[1].messages[0].content, "you are a helpful test bot. Be brief.");
+  strictEqual(bot.fake.chats[2].messages[0].content, "you are a helpful test bot.");
 });
 
 Deno.test("llm.verbose in the config sets the start value of verbose mode", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({
-    providerUrl: fake.url,
-    config: { llm: { verbose: true } },
-  });
+  await using bot = await withBot({ config: { llm: { verbose: true } } });
   strictEqual(await admin(bot, ".verbose"), "Verbose mode is **ON**");
 });
 
 // --- .clear ---
 
 Deno.test(".clear forgets every thread and personal model and restores the default model", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names }, tools: [noop] });
+  await using bot = await withBot({ port: { names }, tools: [noop] });
   await bot.say(ALICE, ".ai hi");
   await bot.say("@bob:test", ".ai hi", "!other:test");
   await bot.say(ALICE, ".mymodel gpt-5-mini");
@@ -220,21 +212,20 @@ Deno.test(".clear forgets every thread and personal model and restores the defau
   strictEqual(bot.settings.get("verbose"), true);
   strictEqual(bot.settings.get("tools"), false);
   await bot.say(ALICE, ".ai fresh");
-  deepStrictEqual(fake.chats.at(-1)?.messages, [
+  deepStrictEqual(bot.fake.chats.at(-1)?.messages, [
     { role: "system", content: "you are a helpful test bot." },
     { role: "user", content: "fresh" },
   ]);
-  strictEqual(fake.chats.at(-1)?.body.model, "gpt-4.1-nano");
+  strictEqual(bot.fake.chats.at(-1)?.body.model, "gpt-4.1-nano");
 });
 
 Deno.test(".clear waits for an answer in flight, and that answer leaves no thread behind", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   let arrived!: () => void;
   const atProvider = new Promise<void>((resolve) => arrived = resolve);
   let release!: () => void;
   const gate = new Promise<void>((resolve) => release = resolve);
-  fake.setHandler(async (request) => {
+  bot.fake.setHandler(async (request) => {
     if (request.messages.at(-1)?.content !== "slow") return undefined;
     arrived();
     await gate;
@@ -258,8 +249,7 @@ Deno.test(".clear waits for an answer in flight, and that answer leaves no threa
 });
 
 Deno.test(".clear from a non-admin gets no reply and forgets nothing", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai hi");
   bot.port.clear();
   await bot.say(ALICE, ".clear");

@@ -1,6 +1,5 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { FakeOpenAI } from "../fixtures/fake_openai.ts";
-import { startTestBot } from "../fixtures/harness.ts";
+import { withBot } from "../fixtures/harness.ts";
 import { type Candidate, parseXTarget, type XTarget } from "../../lib/handlers/x.ts";
 import type { Tool } from "../../lib/tools/registry.ts";
 
@@ -97,8 +96,7 @@ for (const c of cases) {
 }
 
 Deno.test(".x to a Matrix ID without a thread creates one for the target (decision 6)", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".x @bob:test hello");
   deepStrictEqual(bot.port.visible(), ["**Alice**:\nEcho: hello"]);
   deepStrictEqual(plain(bot.history.get(ROOM, BOB)), [
@@ -110,24 +108,22 @@ Deno.test(".x to a Matrix ID without a thread creates one for the target (decisi
 });
 
 Deno.test(".x leaves the requester's own thread untouched", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai mine");
   const before = bot.history.get(ROOM, ALICE);
   await bot.say(ALICE, ".x @bob:test theirs");
   deepStrictEqual(bot.history.get(ROOM, ALICE), before);
-  deepStrictEqual(fake.chats[1].messages, [
+  deepStrictEqual(bot.fake.chats[1].messages, [
     { role: "system", content: DEFAULT_PROMPT },
     { role: "user", content: "theirs" },
   ]);
 });
 
 Deno.test(".x finds a display-name target with spaces; the longest name wins", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(JOHN, ".ai hi");
   await bot.say(JOHN_DOE, ".ai hi");
-  fake.enqueue({ content: "got it" });
+  bot.fake.enqueue({ content: "got it" });
   await bot.say(ALICE, ".x John Doe hello there");
   strictEqual(bot.port.visible().at(-1), "**Alice**:\ngot it");
   deepStrictEqual(plain(bot.history.get(ROOM, JOHN_DOE)).slice(-2), [
@@ -140,51 +136,46 @@ Deno.test(".x finds a display-name target with spaces; the longest name wins", a
 });
 
 Deno.test(".x to a display name without a thread in this room is ignored silently", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say("@carol:test", ".ai hi", "!elsewhere:test");
   bot.port.clear();
   await bot.say(ALICE, ".x Carol hello");
   await bot.say(ALICE, ".x Nobody hello");
   deepStrictEqual(bot.port.visible(), []);
-  strictEqual(fake.chats.length, 1);
+  strictEqual(bot.fake.chats.length, 1);
   deepStrictEqual(bot.history.users(ROOM), []);
 });
 
 Deno.test(".x with a target but no message is ignored", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(BOB, ".ai hi");
   await bot.say(ALICE, ".x @bob:test");
   await bot.say(ALICE, ".x Bob");
   await bot.say(ALICE, ".x");
-  strictEqual(fake.chats.length, 1);
+  strictEqual(bot.fake.chats.length, 1);
   strictEqual(bot.port.visible().length, 1);
 });
 
 Deno.test(".x uses the target's personal model, not the requester's", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(BOB, ".mymodel gpt-5-mini");
   await bot.say(ALICE, ".mymodel gemini-2.5-flash");
   await bot.say(ALICE, ".x @bob:test hi");
-  strictEqual(fake.chats[0].body.model, "gpt-5-mini");
+  strictEqual(bot.fake.chats[0].body.model, "gpt-5-mini");
 });
 
 Deno.test(".x strips reasoning markers from the reply and the stored answer", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".x @bob:test think:ok");
   deepStrictEqual(bot.port.visible(), ["**Alice**:\nok"]);
   strictEqual(bot.history.get(ROOM, BOB).at(-1)?.content, "ok");
 });
 
 Deno.test("the target's next .ai continues from the .x exchange", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".x @bob:test from alice");
   await bot.say(BOB, ".ai from bob");
-  deepStrictEqual(fake.chats[1].messages, [
+  deepStrictEqual(bot.fake.chats[1].messages, [
     { role: "system", content: DEFAULT_PROMPT },
     { role: "user", content: "from alice" },
     { role: "assistant", content: "Echo: from alice" },
@@ -194,8 +185,7 @@ Deno.test("the target's next .ai continues from the .x exchange", async () => {
 });
 
 Deno.test("a user may target themselves with .x", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai first");
   await bot.say(ALICE, ".x Alice second");
   strictEqual(bot.history.get(ROOM, ALICE).at(-2)?.content, "second");
@@ -208,16 +198,14 @@ Deno.test(".x offers tools while they are enabled", async () => {
     definition: { type: "function", function: { name: "noop", parameters: { type: "object" } } },
     call: () => Promise.resolve("ok"),
   };
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names }, tools: [noop] });
+  await using bot = await withBot({ port: { names }, tools: [noop] });
   await bot.say(ALICE, ".x @bob:test hi");
-  strictEqual(Array.isArray(fake.chats[0].body.tools), true);
+  strictEqual(Array.isArray(bot.fake.chats[0].body.tools), true);
 });
 
 Deno.test("a provider error in .x replies Something went wrong and stores no answer", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
-  fake.enqueue({ kind: "error", status: 500 });
+  await using bot = await withBot({ port: { names } });
+  bot.fake.enqueue({ kind: "error", status: 500 });
   await bot.say(ALICE, ".x @bob:test hi");
   deepStrictEqual(bot.port.visible(), [
     "Something went wrong (the model provider had an internal error, HTTP 500)",
@@ -226,15 +214,14 @@ Deno.test("a provider error in .x replies Something went wrong and stores no ans
 });
 
 Deno.test("a failed .x leaves the target's thread as it was, and the target's next .ai is unaffected", async () => {
-  await using fake = FakeOpenAI.start();
-  await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
+  await using bot = await withBot({ port: { names } });
   await bot.say(BOB, ".ai mine");
   const before = bot.history.get(ROOM, BOB);
-  fake.enqueue({ kind: "error", status: 500 });
+  bot.fake.enqueue({ kind: "error", status: 500 });
   await bot.say(ALICE, ".x @bob:test from alice");
   deepStrictEqual(bot.history.get(ROOM, BOB), before);
   await bot.say(BOB, ".ai mine again");
-  deepStrictEqual(plain(fake.chats.at(-1)!.messages).slice(1), [
+  deepStrictEqual(plain(bot.fake.chats.at(-1)!.messages).slice(1), [
     { role: "user", content: "mine" },
     { role: "assistant", content: "Echo: mine" },
     { role: "user", content: "mine again" },
