@@ -1,7 +1,7 @@
 /**
  * The shape of a validated configuration, written out (not inferred from the
- * zod schema in `config.ts`) so that it is a readable, documented public
- * type. `config.ts` checks at compile time that the schema produces exactly
+ * zod schema in `config_schema.ts`) so that it is a readable, documented public
+ * type. `config_schema.ts` checks at compile time that the schema produces exactly
  * this shape. Every key is explained in docs/configuration.md.
  *
  * @module
