@@ -138,6 +138,30 @@ export function configSecrets(config: LoadedConfig["config"], env: Env): string[
 
 /** Runs the CLI; resolves with the exit code. */
 export async function runCli(args: string[], io: CliIo = processIo): Promise<number> {
+  const invocation = parseInvocation(args, io);
+  if (typeof invocation === "number") return invocation;
+  const { flags, command } = invocation;
+  if (command === "version") {
+    io.stdout(`infinigpt ${VERSION}\n`);
+    return 0;
+  }
+  const level = startLogging(flags, io);
+  if (!level) return 2;
+  if (command === "init") {
+    const { runInit } = await import("./init.ts");
+    return runInit({ path: flags.config ?? "config.json", force: !!flags.force, io });
+  }
+  const loaded = await loadOrReport(flags, io);
+  if (typeof loaded === "number") return loaded;
+  const warnings = [...loaded.warnings, ...providerWarnings(loaded.config, io.env)];
+  if (command === "check-config") return printCheck(loaded, warnings, io);
+  announce(loaded, warnings, flags);
+  if (command === "console") return await runConsoleCommand(loaded, flags, io);
+  return await runMatrixCommand({ loaded, flags, io, level });
+}
+
+/** The flags and the command, or the exit code when there is nothing to run (help, bad usage). */
+function parseInvocation(args: string[], io: CliIo): { flags: Flags; command: string } | number {
   let flags: Flags;
   let positionals: string[];
   try {
@@ -159,26 +183,28 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
     io.stderr(`Unknown command: ${positionals.join(" ")}\nRun 'infinigpt --help' for usage.\n`);
     return 2;
   }
-  if (command === "version") {
-    io.stdout(`infinigpt ${VERSION}\n`);
-    return 0;
-  }
-  const level: LogLevel | undefined = parseLevel(flags["log-level"] ?? io.env.INFINIGPT_LOG_LEVEL);
-  if ((flags["log-level"] ?? io.env.INFINIGPT_LOG_LEVEL) && !level) {
-    io.stderr(`Unknown log level: ${flags["log-level"] ?? io.env.INFINIGPT_LOG_LEVEL}\n`);
-    return 2;
+  return { flags, command };
+}
+
+/**
+ * Logs to stderr at the level of `--log-level` or `INFINIGPT_LOG_LEVEL`
+ * (INFO by default); `undefined` after reporting an unknown level.
+ */
+function startLogging(flags: Flags, io: CliIo): LogLevel | undefined {
+  const wanted = flags["log-level"] ?? io.env.INFINIGPT_LOG_LEVEL;
+  const level = parseLevel(wanted);
+  if (wanted && !level) {
+    io.stderr(`Unknown log level: ${wanted}\n`);
+    return undefined;
   }
   setupLogging({ level: level ?? "info", output: { write: (line) => io.stderr(line + "\n") } });
-  const log = getLogger("cli");
+  return level ?? "info";
+}
 
-  if (command === "init") {
-    const { runInit } = await import("./init.ts");
-    return runInit({ path: flags.config ?? "config.json", force: !!flags.force, io });
-  }
-
-  let loaded: LoadedConfig;
+/** The loaded config, or exit code 2 after printing why it cannot be used. */
+async function loadOrReport(flags: Flags, io: CliIo): Promise<LoadedConfig | number> {
   try {
-    loaded = await load(flags, io);
+    return await load(flags, io);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr(error.message + "\n");
@@ -186,27 +212,31 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
     }
     throw error;
   }
-  const warnings = [...loaded.warnings, ...providerWarnings(loaded.config, io.env)];
+}
 
-  if (command === "check-config") {
-    io.stdout(summarizeConfig(loaded.config, io.env, loaded.path) + "\n");
-    if (warnings.length) io.stdout(`Warnings:\n${warnings.map((w) => `- ${w}`).join("\n")}\n`);
-    return 0;
-  }
+/** `check-config`: the summary without secrets, then the warnings. */
+function printCheck(loaded: LoadedConfig, warnings: string[], io: CliIo): number {
+  io.stdout(summarizeConfig(loaded.config, io.env, loaded.path) + "\n");
+  if (warnings.length) io.stdout(`Warnings:\n${warnings.map((w) => `- ${w}`).join("\n")}\n`);
+  return 0;
+}
+
+/** Logs the warnings and what was loaded, before the bot starts. */
+function announce(loaded: LoadedConfig, warnings: string[], flags: Flags): void {
+  const log = getLogger("cli");
   for (const warning of warnings) log.warn(warning);
   if (flags["server-models"]) {
     log.info("--server-models has no effect; models come from llm.models");
   }
-  const providers = Object.entries(loaded.config.llm.models).filter(([, m]) => m.length).map((
-    [p],
-  ) => p);
-  log.info(
-    `Loaded config. Providers: ${
-      providers.join(", ")
-    }; Default model: ${loaded.config.llm.default_model}`,
-  );
+  const { models, default_model } = loaded.config.llm;
+  const providers = Object.entries(models).filter(([, m]) => m.length).map(([p]) => p);
+  log.info(`Loaded config. Providers: ${providers.join(", ")}; Default model: ${default_model}`);
+}
 
-  if (command === "console") return await runConsoleCommand(loaded, flags, io);
+/** `run`: the Matrix bot, loaded on demand (it brings the Matrix SDK). */
+async function runMatrixCommand(
+  { loaded, flags, io, level }: { loaded: LoadedConfig; flags: Flags; io: CliIo; level: LogLevel },
+): Promise<number> {
   // A stop signal while the Matrix code loads (seconds on a slow machine)
   // stops the bot like any other (decision 33) instead of killing it.
   const early = new AbortController();
