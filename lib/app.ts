@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { HELP } from "./assets.ts";
-import { Bot } from "./bot.ts";
+import { Bot, type BotOptions } from "./bot.ts";
 import type { ChatPort } from "./chat_port.ts";
 import { allModels, type Config } from "./config.ts";
 import { type Env, processEnv } from "./env.ts";
@@ -16,7 +16,7 @@ import { Llm } from "./llm.ts";
 import { getLogger } from "./log.ts";
 import type { McpManager } from "./mcp.ts";
 import { Providers, routeProvider } from "./providers.ts";
-import type { PersonalModelStore, SettingsStore, ThreadStore } from "./state/ports.ts";
+import type { PersonalModelStore, SettingsStore, ThreadStore, UsageStore } from "./state/ports.ts";
 import { SqlitePersonalModelStore } from "./state/sqlite_models.ts";
 import { SqliteSettingsStore } from "./state/sqlite_settings.ts";
 import { SqliteThreadStore } from "./state/sqlite_threads.ts";
@@ -95,81 +95,36 @@ export interface BotApp {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Builds the bot for a transport. */
+/**
+ * Builds the bot for a transport, in dependency order: the store (given),
+ * the tools (MCP servers connected), the state ports, the model client, the
+ * bot. The tools come before the state because the `.tools` setting's
+ * default depends on whether there are any, and so that a stop while the
+ * MCP servers connect leaves the state untouched.
+ */
 export async function createBot(options: CreateBotOptions): Promise<BotApp> {
-  const { config, store } = options;
+  const { config, store, port } = options;
   const env = options.env ?? processEnv;
   const imagesDir = config.tools.images_dir ?? join(store.dir, "images");
-  const builtins = options.tools ??
-    builtinTools(builtinOptions(config, env, imagesDir, options.fetch));
-  const tools = new ToolRegistry([], {
-    timeoutMs: config.llm.tool_timeout * 1000,
-    maxResultChars: config.tools.result_max_chars,
+  const { tools, mcp } = await openTools(config, {
+    env,
     imagesDir,
+    fetch: options.fetch,
+    builtins: options.tools,
+    mcp: options.mcp !== false,
+    signal: options.signal,
   });
-  const reported = new Set<string>();
-  let mcp: McpManager | undefined;
-  const merge = () => {
-    const merged = mergeTools(mcp?.tools() ?? [], builtins);
-    for (const loser of merged.dropped) {
-      if (!reported.has(loser)) log.warn(loser);
-      reported.add(loser);
-    }
-    tools.setTools(merged.tools);
-  };
-  if (options.mcp !== false && Object.keys(config.llm.mcp_servers).length) {
-    // Loaded only when configured: the MCP SDK is large.
-    const { McpManager } = await import("./mcp.ts");
-    mcp = new McpManager(config.llm.mcp_servers, {
-      env,
-      connectTimeoutMs: Math.min(config.llm.tool_timeout, 10) * 1000,
-      callTimeoutMs: config.llm.tool_timeout * 1000,
-      onToolsChanged: () => {
-        merge();
-        const { mcp: m, builtin } = tools.counts();
-        log.info(`Tools now: ${tools.size} (${m} MCP, ${builtin} builtin)`);
-      },
-    });
-    try {
-      await untilStopped(mcp.start(), options.signal);
-    } catch (error) {
-      await mcp.close();
-      throw error;
-    }
-  }
-  merge();
-  const known = new Set(allModels(config));
-  const settings = new SqliteSettingsStore(store.db, {
-    model: config.llm.default_model,
+  const state = openState(store, config.llm, {
     tools: config.tools.enabled && tools.size > 0,
-    verbose: config.llm.verbose,
-    thinking: config.llm.thinking,
-  }, (model) => known.has(model));
-  if (options.verbose) settings.set("verbose", true);
-  if (settings.get("tools") && tools.size === 0) settings.set("tools", false);
-  const history = new SqliteThreadStore(store.db, {
-    prompt: config.llm.prompt,
-    personality: config.llm.personality,
-    historySize: config.llm.history_size,
-    verbose: () => settings.get("verbose"),
+    toolCount: tools.size,
+    verbose: options.verbose,
   });
-  const models = new SqlitePersonalModelStore(store.db);
-  const providers = new Providers({ config, env, fetch: options.fetch });
+  const providers = new Providers({ config: { llm: config.llm }, env, fetch: options.fetch });
   const llm = new Llm({ providers, maxToolRounds: config.llm.max_tool_rounds });
-  const counts = tools.counts();
-  log.info(
-    tools.size
-      ? `Tool calling ${
-        settings.get("tools") ? "enabled" : "disabled"
-      } with ${tools.size} tools (${counts.mcp} MCP, ${counts.builtin} builtin)`
-      : "Tool calling disabled: no tools available",
-  );
-  log.info(`Model set to ${settings.get("model")}`);
+  logReady(tools, state.settings);
   const bot = new Bot({
-    port: options.port,
-    threads: history,
-    models,
-    settings,
+    port,
+    ...state,
     llm,
     tools,
     catalog: modelCatalog({ models: config.llm.models, defaultModel: config.llm.default_model }),
@@ -178,11 +133,11 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     allowedUsers: config.matrix.allowed_users ?? undefined,
     allowedRooms: options.allowedRooms,
     requestsPerMinute: config.llm.rate_limit.requests_per_minute,
-    budget: new SqliteUsageStore(store.db, config.llm.rate_limit.daily_tokens),
     placeholders: options.placeholders,
     responder: options.timing,
     timings: options.timings,
   });
+  const { threads: history, models, settings } = state;
   return {
     bot,
     history,
@@ -199,9 +154,151 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
   };
 }
 
+/** How {@link openTools} finds keys, endpoints and MCP servers. */
+interface ToolsSetup {
+  env: Env;
+  imagesDir: string;
+  fetch?: typeof fetch;
+  /** Replaces the built-in tools (tests). */
+  builtins?: Tool[];
+  /** Connect the configured MCP servers. */
+  mcp: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * The tool registry: the built-in tools, and the MCP servers' tools merged in
+ * as the servers come and go. Resolves once every server answered or gave up.
+ */
+async function openTools(
+  config: Pick<Config, "llm" | "tools">,
+  setup: ToolsSetup,
+): Promise<{ tools: ToolRegistry; mcp?: McpManager }> {
+  const { imagesDir } = setup;
+  const builtins = setup.builtins ??
+    builtinTools(builtinOptions(config, setup.env, imagesDir, setup.fetch));
+  const tools = new ToolRegistry([], {
+    timeoutMs: config.llm.tool_timeout * 1000,
+    maxResultChars: config.tools.result_max_chars,
+    imagesDir,
+  });
+  const merge = toolMerger(tools, builtins);
+  const mcp = setup.mcp && Object.keys(config.llm.mcp_servers).length
+    ? await connectMcp(config.llm, {
+      env: setup.env,
+      signal: setup.signal,
+      onToolsChanged: (mcpTools) => {
+        merge(mcpTools);
+        const { mcp: m, builtin } = tools.counts();
+        log.info(`Tools now: ${tools.size} (${m} MCP, ${builtin} builtin)`);
+      },
+    })
+    : undefined;
+  merge(mcp?.tools() ?? []);
+  return { tools, mcp };
+}
+
+/** Sets `tools` to the MCP tools and the built-ins; a dropped name is warned about once. */
+function toolMerger(tools: ToolRegistry, builtins: readonly Tool[]): (mcpTools: Tool[]) => void {
+  const reported = new Set<string>();
+  return (mcpTools) => {
+    const merged = mergeTools(mcpTools, builtins);
+    for (const loser of merged.dropped) {
+      if (!reported.has(loser)) log.warn(loser);
+      reported.add(loser);
+    }
+    tools.setTools(merged.tools);
+  };
+}
+
+/**
+ * Starts the configured MCP servers; a stop (`signal`) ends the wait at once
+ * and closes them, rejecting with `StoppedError`.
+ */
+async function connectMcp(
+  llm: Pick<Config["llm"], "mcp_servers" | "tool_timeout">,
+  { env, signal, onToolsChanged }: {
+    env: Env;
+    signal?: AbortSignal;
+    onToolsChanged: (mcpTools: Tool[]) => void;
+  },
+): Promise<McpManager> {
+  // Loaded only when configured: the MCP SDK is large.
+  const { McpManager } = await import("./mcp.ts");
+  const mcp: McpManager = new McpManager(llm.mcp_servers, {
+    env,
+    connectTimeoutMs: Math.min(llm.tool_timeout, 10) * 1000,
+    callTimeoutMs: llm.tool_timeout * 1000,
+    onToolsChanged: () => onToolsChanged(mcp.tools()),
+  });
+  try {
+    await untilStopped(mcp.start(), signal);
+  } catch (error) {
+    await mcp.close();
+    throw error;
+  }
+  return mcp;
+}
+
+/** The state ports the bot uses, as named in {@link BotOptions}. */
+type StatePorts = Pick<BotOptions, "threads" | "models" | "settings" | "budget">;
+
+/**
+ * The state ports on the store's `state.db`, with the config's defaults.
+ * `-v` turns verbose mode on whatever was stored; with no tools, tool
+ * calling is stored as off.
+ */
+function openState(
+  store: Store,
+  llm: Pick<
+    Config["llm"],
+    | "models"
+    | "default_model"
+    | "verbose"
+    | "thinking"
+    | "prompt"
+    | "personality"
+    | "history_size"
+    | "rate_limit"
+  >,
+  start: { tools: boolean; toolCount: number; verbose?: boolean },
+): StatePorts & { settings: SettingsStore; budget: UsageStore } {
+  const known = new Set(allModels({ llm }));
+  const settings = new SqliteSettingsStore(store.db, {
+    model: llm.default_model,
+    tools: start.tools,
+    verbose: llm.verbose,
+    thinking: llm.thinking,
+  }, (model) => known.has(model));
+  if (start.verbose) settings.set("verbose", true);
+  if (settings.get("tools") && start.toolCount === 0) settings.set("tools", false);
+  const threads = new SqliteThreadStore(store.db, {
+    prompt: llm.prompt,
+    personality: llm.personality,
+    historySize: llm.history_size,
+    verbose: () => settings.get("verbose"),
+  });
+  const models = new SqlitePersonalModelStore(store.db);
+  const budget = new SqliteUsageStore(store.db, llm.rate_limit.daily_tokens);
+  return { threads, models, settings, budget };
+}
+
+/** Logs whether tool calling is on, with how many tools, and the global model. */
+function logReady(tools: ToolRegistry, settings: SettingsStore): void {
+  const counts = tools.counts();
+  log.info(
+    tools.size
+      ? `Tool calling ${
+        settings.get("tools") ? "enabled" : "disabled"
+      } with ${tools.size} tools (${counts.mcp} MCP, ${counts.builtin} builtin)`
+      : "Tool calling disabled: no tools available",
+  );
+  log.info(`Model set to ${settings.get("model")}`);
+}
+
 /** The options of the built-in tools for this config (keys env-first, decision 10). */
 export function builtinOptions(
-  config: Config,
+  config: Pick<Config, "llm" | "tools">,
   env: Env,
   imagesDir: string,
   fetchFn?: typeof fetch,

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Config } from "./config_types.ts";
+import type { LlmConfig } from "./config_types.ts";
 
 export type {
   Config,
@@ -40,6 +40,6 @@ export {
 } from "./config_load.ts";
 
 /** Every model id in config order (provider insertion order, then list order). */
-export function allModels(config: Pick<Config, "llm">): string[] {
+export function allModels(config: { llm: Pick<LlmConfig, "models"> }): string[] {
   return Object.values(config.llm.models).flat();
 }
