@@ -15,6 +15,7 @@ import {
   type FailureKind,
   ProviderError,
   type Providers,
+  type ToolDefinition,
 } from "./providers.ts";
 import type { ToolImage, ToolRegistry } from "./tools/registry.ts";
 import { errorResult } from "./tools/registry.ts";
@@ -170,6 +171,61 @@ function parseArguments(raw: unknown): Record<string, unknown> | string {
   }
 }
 
+/** What the model said in one completion. */
+type ModelMessage = ChatCompletion["choices"][number]["message"];
+
+/** The calls echoed back as the assistant's message, each with an id and string arguments. */
+function echoCalls(calls: readonly ToolCall[], round: number) {
+  return calls.map((call, i) => ({
+    id: call.id || `call_${round}_${i}`,
+    type: "function" as const,
+    function: {
+      name: call.function?.name ?? "",
+      arguments: typeof call.function?.arguments === "string"
+        ? call.function.arguments
+        : JSON.stringify(call.function?.arguments ?? {}),
+    },
+  }));
+}
+
+/** One answer in the making: the messages sent so far and what they cost. */
+class Exchange {
+  readonly request: AnswerRequest;
+  readonly working: ChatMessage[];
+  readonly usage: Usage = { prompt: 0, completion: 0 };
+  requests = 0;
+  toolCalls = 0;
+  readonly #providers: Providers;
+  readonly #definitions?: ToolDefinition[];
+
+  constructor(providers: Providers, request: AnswerRequest, definitions?: ToolDefinition[]) {
+    this.#providers = providers;
+    this.request = request;
+    this.#definitions = definitions;
+    this.working = toChat(request.messages);
+  }
+
+  /** Sends the messages so far; the model's reply, its tokens counted. */
+  async send(toolChoice?: "auto" | "none"): Promise<ModelMessage> {
+    this.requests++;
+    let completion: ChatCompletion;
+    try {
+      completion = await this.#providers.chat({
+        model: this.request.model,
+        messages: this.working,
+        tools: this.#definitions,
+        toolChoice,
+        signal: this.request.signal,
+      });
+    } catch (error) {
+      throw new LlmError(failureReason(error), { cause: error });
+    }
+    this.usage.prompt += completion.usage?.prompt_tokens ?? 0;
+    this.usage.completion += completion.usage?.completion_tokens ?? 0;
+    return completion.choices[0].message;
+  }
+}
+
 /** Completions and the tool loop on top of {@link Providers}. */
 export class Llm {
   readonly #options: LlmOptions;
@@ -183,85 +239,70 @@ export class Llm {
    * given and not empty. Throws {@link LlmError} with a user-safe reason.
    */
   async answer(request: AnswerRequest): Promise<Answer> {
-    const usage: Usage = { prompt: 0, completion: 0 };
-    let requests = 0;
-    let toolCalls = 0;
     const tools = request.tools?.size ? request.tools : undefined;
     const definitions = tools?.definitions();
-    const working: ChatMessage[] = toChat(request.messages);
-
-    const send = async (toolChoice?: "auto" | "none"): Promise<ChatCompletion> => {
-      requests++;
-      try {
-        const completion = await this.#options.providers.chat({
-          model: request.model,
-          messages: working,
-          tools: definitions,
-          toolChoice,
-          signal: request.signal,
-        });
-        usage.prompt += completion.usage?.prompt_tokens ?? 0;
-        usage.completion += completion.usage?.completion_tokens ?? 0;
-        return completion;
-      } catch (error) {
-        throw new LlmError(failureReason(error), { cause: error });
-      }
-    };
-
-    let completion = await send(definitions ? "auto" : undefined);
-    let message = completion.choices[0].message;
-    let rounds = 0;
+    const exchange = new Exchange(this.#options.providers, request, definitions);
+    let message = await exchange.send(definitions ? "auto" : undefined);
     const max = this.#options.maxToolRounds;
-    while (tools && message.tool_calls?.length && rounds < max) {
-      rounds++;
-      const calls = message.tool_calls as ToolCall[];
-      log.info(`Model requested ${calls.length} tool call(s)`);
-      const echoed = calls.map((call, i) => ({
-        id: call.id || `call_${rounds}_${i}`,
-        type: "function" as const,
-        function: {
-          name: call.function?.name ?? "",
-          arguments: typeof call.function?.arguments === "string"
-            ? call.function.arguments
-            : JSON.stringify(call.function?.arguments ?? {}),
-        },
-      }));
-      // Only role, content and tool_calls go back: vendor extras such as
-      // reasoning_content are rejected by some providers (decision 12).
-      working.push({ role: "assistant", content: message.content ?? null, tool_calls: echoed });
-      for (const [i, call] of calls.entries()) {
-        const name = echoed[i].function.name;
-        let content: string;
-        if (call.type !== undefined && call.type !== "function") {
-          content = errorResult(`Unsupported tool call type: ${call.type}`);
-        } else {
-          const args = parseArguments(call.function?.arguments);
-          if (typeof args === "string") {
-            log.warn(`Tool call ${name}: ${args}`);
-            content = errorResult(`Invalid arguments for ${name}: ${args}`);
-          } else {
-            const result = await tools.call(name, args, { signal: request.signal });
-            toolCalls++;
-            content = result.content;
-            for (const image of result.images) await this.#deliver(image, request);
-          }
-        }
-        working.push({ role: "tool", tool_call_id: echoed[i].id, content });
-      }
+    for (let round = 1; tools && message.tool_calls?.length && round <= max; round++) {
+      await this.#runTools(message.tool_calls as ToolCall[], message, round, tools, exchange);
       if (request.signal?.aborted) throw new LlmError(REASONS.aborted);
-      completion = await send(rounds < max ? "auto" : "none");
-      message = completion.choices[0].message;
+      message = await exchange.send(round < max ? "auto" : "none");
     }
     if (tools && message.tool_calls?.length) {
       log.warn(`Model still wanted tools after ${max} round(s); answering with what it has`);
     }
-
     const raw = typeof message.content === "string" ? message.content : "";
     const { text, thinking } = stripReasoning(raw);
     if (!text) {
       throw new LlmError("the model returned an empty answer");
     }
+    const { usage, requests, toolCalls } = exchange;
     return { text, thinking, usage, requests, toolCalls };
+  }
+
+  /** One round: the calls echoed as the assistant's message, then each call's result. */
+  async #runTools(
+    calls: ToolCall[],
+    message: ModelMessage,
+    round: number,
+    tools: ToolRegistry,
+    exchange: Exchange,
+  ): Promise<void> {
+    log.info(`Model requested ${calls.length} tool call(s)`);
+    const echoed = echoCalls(calls, round);
+    // Only role, content and tool_calls go back: vendor extras such as
+    // reasoning_content are rejected by some providers (decision 12).
+    exchange.working.push({
+      role: "assistant",
+      content: message.content ?? null,
+      tool_calls: echoed,
+    });
+    for (const [i, call] of calls.entries()) {
+      const content = await this.#callTool(call, echoed[i].function.name, tools, exchange);
+      exchange.working.push({ role: "tool", tool_call_id: echoed[i].id, content });
+    }
+  }
+
+  /** The result of one call for the model: the tool's, or why it was not run. */
+  async #callTool(
+    call: ToolCall,
+    name: string,
+    tools: ToolRegistry,
+    exchange: Exchange,
+  ): Promise<string> {
+    if (call.type !== undefined && call.type !== "function") {
+      return errorResult(`Unsupported tool call type: ${call.type}`);
+    }
+    const args = parseArguments(call.function?.arguments);
+    if (typeof args === "string") {
+      log.warn(`Tool call ${name}: ${args}`);
+      return errorResult(`Invalid arguments for ${name}: ${args}`);
+    }
+    const result = await tools.call(name, args, { signal: exchange.request.signal });
+    exchange.toolCalls++;
+    for (const image of result.images) await this.#deliver(image, exchange.request);
+    return result.content;
   }
 
   async #deliver(image: ToolImage, request: AnswerRequest): Promise<void> {
