@@ -286,53 +286,19 @@ export async function fetchReadable(
   }
   const cap = clampInt(options.fetchMaxBytes, DEFAULT_DOWNLOAD_CAP, 1, Number.MAX_SAFE_INTEGER);
   const maxBytes = clampInt(args.max_bytes, DEFAULT_MAX_BYTES, 1, cap);
-  const doFetch = options.fetch ?? fetch;
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), timeoutMs);
-  const combined = AbortSignal.any([signal, timeout.signal]);
+  const hops: HopOptions = {
+    options,
+    signal: AbortSignal.any([signal, timeout.signal]),
+    cap,
+    maxBytes,
+  };
   try {
     for (let hop = 0;; hop++) {
-      if (url.protocol !== "http:" && url.protocol !== "https:") {
-        return { error: "Only http and https URLs are supported" };
-      }
-      let client: Deno.HttpClient | undefined;
-      if (!options.allowPrivateUrls) {
-        const check = await checkHost(url.hostname, options, combined);
-        if ("error" in check) return { error: `Request failed: ${check.error}` };
-        if (check.refused) {
-          return { error: `Refused: ${url.hostname} is a private or local address` };
-        }
-        if (check.address && url.protocol === "http:") client = pinnedClient(url, check.address);
-      }
-      try {
-        const init: RequestInit & { client?: Deno.HttpClient } = {
-          redirect: "manual",
-          signal: combined,
-          headers: HEADERS,
-        };
-        if (client) init.client = client;
-        const response = await doFetch(url.href, init);
-        const location = response.headers.get("location");
-        if (REDIRECT_STATUSES.has(response.status) && location) {
-          await response.body?.cancel().catch(() => {});
-          if (hop >= MAX_REDIRECTS) {
-            return { error: `Too many redirects (more than ${MAX_REDIRECTS})` };
-          }
-          try {
-            url = new URL(location, url);
-          } catch {
-            return { error: `Request failed: invalid redirect location ${location}` };
-          }
-          continue;
-        }
-        if (response.status < 200 || response.status > 299) {
-          await response.body?.cancel().catch(() => {});
-          return { error: `Request failed: HTTP ${response.status}` };
-        }
-        return await readResponse(response, url, maxBytes, cap);
-      } finally {
-        client?.close();
-      }
+      const result = await fetchHop(url, hop, hops);
+      if (!("next" in result)) return result;
+      url = result.next;
     }
   } catch (error) {
     if (timeout.signal.aborted) {
@@ -342,6 +308,70 @@ export async function fetchReadable(
     return { error: `Request failed: ${describe(error)}` };
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** What every request of one `fetch_url` call shares. */
+interface HopOptions {
+  options: BuiltinOptions;
+  /** The caller's signal and the whole call's timeout. */
+  signal: AbortSignal;
+  /** Download cap (bytes). */
+  cap: number;
+  /** The longest text returned (bytes). */
+  maxBytes: number;
+}
+
+/** One request of the redirect chain: the tool result, or the URL to go on to. */
+async function fetchHop(
+  url: URL,
+  hop: number,
+  o: HopOptions,
+): Promise<FetchUrlResult | { next: URL }> {
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return { error: "Only http and https URLs are supported" };
+  }
+  let client: Deno.HttpClient | undefined;
+  if (!o.options.allowPrivateUrls) {
+    const check = await checkHost(url.hostname, o.options, o.signal);
+    if ("error" in check) return { error: `Request failed: ${check.error}` };
+    if (check.refused) {
+      return { error: `Refused: ${url.hostname} is a private or local address` };
+    }
+    if (check.address && url.protocol === "http:") client = pinnedClient(url, check.address);
+  }
+  try {
+    const init: RequestInit & { client?: Deno.HttpClient } = {
+      redirect: "manual",
+      signal: o.signal,
+      headers: HEADERS,
+    };
+    if (client) init.client = client;
+    const response = await (o.options.fetch ?? fetch)(url.href, init);
+    const location = response.headers.get("location");
+    if (REDIRECT_STATUSES.has(response.status) && location) {
+      await response.body?.cancel().catch(() => {});
+      return redirectTarget(url, location, hop);
+    }
+    if (response.status < 200 || response.status > 299) {
+      await response.body?.cancel().catch(() => {});
+      return { error: `Request failed: HTTP ${response.status}` };
+    }
+    return await readResponse(response, url, o.maxBytes, o.cap);
+  } finally {
+    client?.close();
+  }
+}
+
+/** Where a redirect from `url` leads, unless there were too many or it is not a URL. */
+function redirectTarget(url: URL, location: string, hop: number): FetchUrlResult | { next: URL } {
+  if (hop >= MAX_REDIRECTS) {
+    return { error: `Too many redirects (more than ${MAX_REDIRECTS})` };
+  }
+  try {
+    return { next: new URL(location, url) };
+  } catch {
+    return { error: `Request failed: invalid redirect location ${location}` };
   }
 }
 
