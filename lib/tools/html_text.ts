@@ -125,94 +125,123 @@ function collapse(text: string): string {
  * then the body text with block elements on their own lines.
  */
 export function htmlToText(html: string): string {
-  const out: string[] = [];
-  let title = "";
-  let pre = 0;
-  let inHead = false;
+  const out = new TextOut();
   let i = 0;
-  /** Line breaks at the end of the output so far (spaces ignored). */
-  let trailing = 2;
-  const text = (raw: string) => {
-    if (inHead) return;
-    const decoded = decodeEntities(raw);
-    const piece = pre > 0
-      ? decoded.replace(/\r\n?/g, "\n").replace(/[ \t\u00a0]/g, PRE_SPACE)
-      : collapse(decoded);
-    out.push(piece);
-    if (piece.trim() !== "") trailing = piece.length - piece.replace(/\n+$/, "").length;
-  };
-  /** Ends the current line (`lines` 1) or paragraph (2), unless already ended. */
-  const lineBreak = (lines: number) => {
-    if (trailing < lines) out.push("\n".repeat(lines - trailing));
-    trailing = Math.max(trailing, lines);
-  };
   while (i < html.length) {
     const lt = html.indexOf("<", i);
     if (lt < 0) {
-      text(html.slice(i));
+      out.text(html.slice(i));
       break;
     }
-    if (lt > i) text(html.slice(i, lt));
-    i = lt;
-    if (html.startsWith("<!--", i)) {
-      const end = html.indexOf("-->", i + 4);
-      i = end < 0 ? html.length : end + 3;
-      continue;
-    }
-    const next = html[i + 1] ?? "";
-    if (next === "!" || next === "?") {
-      const end = html.indexOf(">", i + 2);
-      i = end < 0 ? html.length : end + 1;
-      continue;
-    }
-    const closing = next === "/";
-    const match = /^[a-zA-Z][a-zA-Z0-9:-]*/.exec(html.slice(i + (closing ? 2 : 1), i + 66));
-    if (!match) {
-      // A "<" that does not start a tag is text.
-      text("<");
-      i += 1;
-      continue;
-    }
-    const name = match[0].toLowerCase();
-    const end = tagEnd(html, i + (closing ? 2 : 1) + match[0].length);
-    if (end < 0) break; // An unterminated tag at the end: browsers drop it.
-    i = end;
-    if (name === "head") {
-      inHead = !closing;
-      continue;
-    }
-    if (inHead && !closing && (name === "body" || !HEAD_CONTENT.has(name))) inHead = false;
-    if (!closing && (name === "title" || HIDDEN.has(name))) {
-      const close = findEndTag(html, name, i);
-      if (name === "title" && !title) {
-        title = collapse(decodeEntities(close < 0 ? html.slice(i) : html.slice(i, close))).trim();
-      }
-      if (close < 0) {
-        i = html.length;
-      } else {
-        const after = tagEnd(html, close + 2 + name.length);
-        i = after < 0 ? html.length : after;
-      }
-      continue;
-    }
+    if (lt > i) out.text(html.slice(i, lt));
+    i = afterMarkup(html, lt, out);
+    if (i < 0) break; // An unterminated tag at the end: browsers drop it.
+  }
+  return out.finish();
+}
+
+/**
+ * Reads the markup at `i` (a `<`): a comment, a declaration, a tag, or a
+ * `<` that is only text. Where to go on, or -1 for an unterminated tag.
+ */
+function afterMarkup(html: string, i: number, out: TextOut): number {
+  if (html.startsWith("<!--", i)) {
+    const end = html.indexOf("-->", i + 4);
+    return end < 0 ? html.length : end + 3;
+  }
+  const next = html[i + 1] ?? "";
+  if (next === "!" || next === "?") {
+    const end = html.indexOf(">", i + 2);
+    return end < 0 ? html.length : end + 1;
+  }
+  const closing = next === "/";
+  const match = /^[a-zA-Z][a-zA-Z0-9:-]*/.exec(html.slice(i + (closing ? 2 : 1), i + 66));
+  if (!match) {
+    // A "<" that does not start a tag is text.
+    out.text("<");
+    return i + 1;
+  }
+  const end = tagEnd(html, i + (closing ? 2 : 1) + match[0].length);
+  if (end < 0) return -1;
+  return afterTag(html, match[0].toLowerCase(), closing, end, out);
+}
+
+/** Acts on the tag `name` that ends at `at`; where to go on. */
+function afterTag(html: string, name: string, closing: boolean, at: number, out: TextOut): number {
+  if (name === "head") {
+    out.inHead = !closing;
+    return at;
+  }
+  if (out.inHead && !closing && (name === "body" || !HEAD_CONTENT.has(name))) out.inHead = false;
+  if (!closing && (name === "title" || HIDDEN.has(name))) return skipElement(html, name, at, out);
+  out.tag(name, closing);
+  return at;
+}
+
+/** Past the content and end tag of a hidden element, or of the title (kept as the title). */
+function skipElement(html: string, name: string, at: number, out: TextOut): number {
+  const close = findEndTag(html, name, at);
+  if (name === "title" && !out.title) {
+    out.title = collapse(decodeEntities(close < 0 ? html.slice(at) : html.slice(at, close))).trim();
+  }
+  if (close < 0) return html.length;
+  const after = tagEnd(html, close + 2 + name.length);
+  return after < 0 ? html.length : after;
+}
+
+/** The text so far, and how it ends (so that line breaks are not doubled). */
+class TextOut {
+  /** The document's title, once found. */
+  title = "";
+  /** Inside `<head>`: text is not shown. */
+  inHead = false;
+  readonly #out: string[] = [];
+  /** Open `<pre>` elements: their white space is kept. */
+  #pre = 0;
+  /** Line breaks at the end of the output so far (spaces ignored). */
+  #trailing = 2;
+
+  /** Text between tags: entities decoded, white space collapsed outside `<pre>`. */
+  text(raw: string): void {
+    if (this.inHead) return;
+    const decoded = decodeEntities(raw);
+    const piece = this.#pre > 0
+      ? decoded.replace(/\r\n?/g, "\n").replace(/[ \t\u00a0]/g, PRE_SPACE)
+      : collapse(decoded);
+    this.#out.push(piece);
+    if (piece.trim() !== "") this.#trailing = piece.length - piece.replace(/\n+$/, "").length;
+  }
+
+  /** What a start or end tag does to the text: a line break, a paragraph, a cell gap. */
+  tag(name: string, closing: boolean): void {
     if (name === "br") {
-      out.push("\n");
-      trailing += 1;
+      this.#out.push("\n");
+      this.#trailing += 1;
     } else if (PARAGRAPHS.has(name)) {
-      lineBreak(2);
-      if (name === "pre") pre = Math.max(0, pre + (closing ? -1 : 1));
+      this.#lineBreak(2);
+      if (name === "pre") this.#pre = Math.max(0, this.#pre + (closing ? -1 : 1));
     } else if (BLOCKS.has(name)) {
-      lineBreak(1);
+      this.#lineBreak(1);
     } else if (CELLS.has(name)) {
-      out.push(" ");
+      this.#out.push(" ");
     }
   }
-  const body = out.join("")
-    .split("\n")
-    .map((line) => line.replace(/ {2,}/g, " ").trim().replaceAll(PRE_SPACE, " ").trimEnd())
-    .join("\n")
-    .replace(/\n{3,}/g, "\n\n")
-    .trim();
-  if (!title) return body;
-  return body ? `Title: ${title}\n\n${body}` : `Title: ${title}`;
+
+  /** Ends the current line (`lines` 1) or paragraph (2), unless already ended. */
+  #lineBreak(lines: number): void {
+    if (this.#trailing < lines) this.#out.push("\n".repeat(lines - this.#trailing));
+    this.#trailing = Math.max(this.#trailing, lines);
+  }
+
+  /** The text: lines trimmed, at most one blank line in a row, the title first. */
+  finish(): string {
+    const body = this.#out.join("")
+      .split("\n")
+      .map((line) => line.replace(/ {2,}/g, " ").trim().replaceAll(PRE_SPACE, " ").trimEnd())
+      .join("\n")
+      .replace(/\n{3,}/g, "\n\n")
+      .trim();
+    if (!this.title) return body;
+    return body ? `Title: ${this.title}\n\n${body}` : `Title: ${this.title}`;
+  }
 }
