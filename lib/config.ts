@@ -10,18 +10,7 @@
  */
 import type { LlmConfig } from "./config_types.ts";
 
-export type {
-  Config,
-  LlmConfig,
-  MatrixConfig,
-  McpHttpSpec,
-  McpServerSpec,
-  McpStdioSpec,
-  ModelOptions,
-  RateLimitConfig,
-  ToolEndpoints,
-  ToolsConfig,
-} from "./config_types.ts";
+export type * from "./config_types.ts";
 export {
   configSchema,
   DEFAULT_OMIT_OPTIONS,

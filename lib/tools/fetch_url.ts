@@ -25,6 +25,7 @@
  */
 import { isBlockedHostname, isIpLiteral, isPublicAddress, normaliseHost } from "./address.ts";
 import { htmlToText } from "./html_text.ts";
+import { readCapped } from "./http.ts";
 import type { BuiltinImplementation, BuiltinOptions } from "./options.ts";
 
 /** `max_bytes` when the model does not give it. */
@@ -113,47 +114,6 @@ export function truncateUtf8(text: string, maxBytes: number): { text: string; tr
   let end = maxBytes;
   while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
   return { text: new TextDecoder().decode(bytes.subarray(0, end)), truncated: true };
-}
-
-/** Reads a body up to `cap` bytes, then stops reading and cancels the rest. */
-export async function readCapped(
-  body: ReadableStream<Uint8Array> | null,
-  cap: number,
-): Promise<{ bytes: Uint8Array; capped: boolean }> {
-  if (!body) return { bytes: new Uint8Array(), capped: false };
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  let capped = false;
-  let done = false;
-  try {
-    while (true) {
-      const next = await reader.read();
-      if (next.done) {
-        done = true;
-        break;
-      }
-      const chunk = next.value;
-      if (total + chunk.length > cap) {
-        chunks.push(chunk.subarray(0, cap - total));
-        total = cap;
-        capped = true;
-        break;
-      }
-      chunks.push(chunk);
-      total += chunk.length;
-    }
-  } finally {
-    if (!done) await reader.cancel().catch(() => {});
-    reader.releaseLock();
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return { bytes, capped };
 }
 
 /** The system's A and AAAA records of `host`; one of the two may fail. */

@@ -1,6 +1,7 @@
 /**
  * HTTP for tools: one request with its own timeout, tied to the call's
- * abort signal, answering status, headers and body.
+ * abort signal, answering status, headers and body; and reading a body up
+ * to a cap.
  *
  * @module
  */
@@ -70,4 +71,45 @@ export async function request(url: string, options: RequestOptions): Promise<Htt
     if (options.signal?.aborted) throw new HttpError("cancelled", { cause: error });
     throw new HttpError((error as Error).message, { cause: error });
   }
+}
+
+/** Reads a body up to `cap` bytes, then stops reading and cancels the rest. */
+export async function readCapped(
+  body: ReadableStream<Uint8Array> | null,
+  cap: number,
+): Promise<{ bytes: Uint8Array; capped: boolean }> {
+  if (!body) return { bytes: new Uint8Array(), capped: false };
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let capped = false;
+  let done = false;
+  try {
+    while (true) {
+      const next = await reader.read();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      const chunk = next.value;
+      if (total + chunk.length > cap) {
+        chunks.push(chunk.subarray(0, cap - total));
+        total = cap;
+        capped = true;
+        break;
+      }
+      chunks.push(chunk);
+      total += chunk.length;
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return { bytes, capped };
 }

@@ -11,7 +11,7 @@
  * @module
  */
 import { decodeBase64 as fromBase64 } from "../base64.ts";
-import { request } from "./http.ts";
+import { readCapped, request } from "./http.ts";
 import { sniffImageType } from "../image_type.ts";
 import { saveImage } from "./image_files.ts";
 import {
@@ -118,32 +118,76 @@ function first(value: unknown): Record<string, unknown> | undefined {
   return item && typeof item === "object" ? item as Record<string, unknown> : undefined;
 }
 
-/** `openai_image`: `gpt-image-1` through `/images/generations`. */
-export const openaiImage: BuiltinImplementation = {
-  timeoutMs: 180_000,
-  run(args, call, options) {
-    return withKey("openai", options, async (key) => {
-      const prompt = promptOf(args);
-      const quality = ["low", "medium", "high"].includes(args.quality as string)
-        ? args.quality as string
-        : "medium";
-      const response = await request(`${endpoint(options, "openai")}/images/generations`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${key}` },
-        json: { model: "gpt-image-1", prompt, n: 1, moderation: "low", quality },
-        timeoutMs: 180_000,
-        signal: call.signal,
-        fetch: options.fetch,
+/** One image provider: how to ask it for an image, and where the image is in its answer. */
+interface ImageApi {
+  /** Whose API key it needs. */
+  key: KeyName;
+  /** The whole tool call's timeout. */
+  timeoutMs: number;
+  /** The POST request for `prompt`. */
+  request(prompt: string, key: string, args: Record<string, unknown>, options: BuiltinOptions): {
+    url: string;
+    headers: Record<string, string>;
+    json: unknown;
+    timeoutMs: number;
+  };
+  /** The image in the provider's answer, delivered; or an error result. */
+  image(
+    json: unknown,
+    key: string,
+    call: ToolCallOptions,
+    options: BuiltinOptions,
+  ): Result | Promise<Result>;
+}
+
+/** The tool of an image provider: key and prompt checked, one request, its image delivered. */
+function imageTool(api: ImageApi): BuiltinImplementation {
+  return {
+    timeoutMs: api.timeoutMs,
+    run(args, call, options) {
+      return withKey(api.key, options, async (key) => {
+        const { url, ...body } = api.request(promptOf(args), key, args, options);
+        const response = await request(url, {
+          method: "POST",
+          ...body,
+          signal: call.signal,
+          fetch: options.fetch,
+        });
+        if (!response.ok) {
+          return { error: `HTTP ${response.status}: ${errorBody(response.text, key)}` };
+        }
+        return await api.image(response.json, key, call, options);
       });
-      if (!response.ok) {
-        return { error: `HTTP ${response.status}: ${errorBody(response.text, key)}` };
-      }
-      const b64 = first(response.json)?.b64_json;
-      if (typeof b64 !== "string" || !b64) return { error: "No image data returned" };
-      return deliver(decodeBase64(b64), "openai_image", options);
-    });
+    },
+  };
+}
+
+/** `openai_image`: `gpt-image-1` through `/images/generations`. */
+export const openaiImage: BuiltinImplementation = imageTool({
+  key: "openai",
+  timeoutMs: 180_000,
+  request: (prompt, key, args, options) => ({
+    url: `${endpoint(options, "openai")}/images/generations`,
+    headers: { authorization: `Bearer ${key}` },
+    json: {
+      model: "gpt-image-1",
+      prompt,
+      n: 1,
+      moderation: "low",
+      quality: ["low", "medium", "high"].includes(args.quality as string)
+        ? args.quality as string
+        : "medium",
+    },
+    timeoutMs: 180_000,
+  }),
+  image(json, _key, _call, options) {
+    const b64 = first(json)?.b64_json;
+    if (typeof b64 !== "string" || !b64) {
+      return { error: "No image data returned" };
+    }
+    return deliver(decodeBase64(b64), "openai_image", options);
   },
-};
+});
 
 /** Downloads the image Grok links to: http(s) only, 60 s, at most {@link MAX_DOWNLOAD_BYTES}. */
 async function download(
@@ -173,21 +217,8 @@ async function download(
       await response.body?.cancel();
       throw new Error("image larger than 20 MB");
     }
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    if (response.body) {
-      for await (const chunk of response.body) {
-        size += chunk.length;
-        if (size > MAX_DOWNLOAD_BYTES) throw new Error("image larger than 20 MB");
-        chunks.push(chunk);
-      }
-    }
-    const bytes = new Uint8Array(size);
-    let at = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, at);
-      at += chunk.length;
-    }
+    const { bytes, capped } = await readCapped(response.body, MAX_DOWNLOAD_BYTES);
+    if (capped) throw new Error("image larger than 20 MB");
     return bytes;
   } catch (error) {
     if (timeout.aborted) throw new Error("timed out after 60 s");
@@ -197,37 +228,30 @@ async function download(
 }
 
 /** `grok_image`: `grok-2-image-1212`, then the linked image is downloaded. */
-export const grokImage: BuiltinImplementation = {
+export const grokImage: BuiltinImplementation = imageTool({
+  key: "xai",
   timeoutMs: 120_000,
-  run(args, call, options) {
-    return withKey("xai", options, async (key) => {
-      const prompt = promptOf(args);
-      const response = await request(`${endpoint(options, "xai")}/images/generations`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${key}` },
-        json: { model: "grok-2-image-1212", prompt },
-        timeoutMs: 60_000,
-        signal: call.signal,
-        fetch: options.fetch,
-      });
-      if (!response.ok) {
-        return { error: `HTTP ${response.status}: ${errorBody(response.text, key)}` };
-      }
-      const item = first(response.json);
-      if (typeof item?.b64_json === "string" && item.b64_json) {
-        return deliver(decodeBase64(item.b64_json), "grok_image", options);
-      }
-      if (typeof item?.url !== "string" || !item.url) return { error: "No image url returned" };
-      let bytes: Uint8Array;
-      try {
-        bytes = await download(item.url, call, options);
-      } catch (error) {
-        return { error: `Image download failed: ${messageOf(error, key)}` };
-      }
-      return deliver(bytes, "grok_image", options);
-    });
+  request: (prompt, key, _args, options) => ({
+    url: `${endpoint(options, "xai")}/images/generations`,
+    headers: { authorization: `Bearer ${key}` },
+    json: { model: "grok-2-image-1212", prompt },
+    timeoutMs: 60_000,
+  }),
+  async image(json, key, call, options) {
+    const item = first(json);
+    if (typeof item?.b64_json === "string" && item.b64_json) {
+      return deliver(decodeBase64(item.b64_json), "grok_image", options);
+    }
+    if (typeof item?.url !== "string" || !item.url) return { error: "No image url returned" };
+    let bytes: Uint8Array;
+    try {
+      bytes = await download(item.url, call, options);
+    } catch (error) {
+      return { error: `Image download failed: ${messageOf(error, key)}` };
+    }
+    return deliver(bytes, "grok_image", options);
   },
-};
+});
 
 /** The first inline image data among Gemini's response parts. */
 function geminiData(value: unknown): string | undefined {
@@ -244,30 +268,22 @@ function geminiData(value: unknown): string | undefined {
 }
 
 /** `gemini_image`: `gemini-2.5-flash-image-preview` through `generateContent`. */
-export const geminiImage: BuiltinImplementation = {
+export const geminiImage: BuiltinImplementation = imageTool({
+  key: "google",
   timeoutMs: 120_000,
-  run(args, call, options) {
-    return withKey("google", options, async (key) => {
-      const prompt = promptOf(args);
-      const url = `${endpoint(options, "gemini")}/models/gemini-2.5-flash-image-preview` +
-        `:generateContent?key=${encodeURIComponent(key)}`;
-      const response = await request(url, {
-        method: "POST",
-        headers: { "x-goog-api-key": key },
-        json: {
-          contents: [{ parts: [{ text: prompt }] }],
-          generationConfig: { responseModalities: ["TEXT", "IMAGE"] },
-        },
-        timeoutMs: 120_000,
-        signal: call.signal,
-        fetch: options.fetch,
-      });
-      if (!response.ok) {
-        return { error: `HTTP ${response.status}: ${errorBody(response.text, key)}` };
-      }
-      const data = geminiData(response.json);
-      if (!data) return { error: "No image bytes returned" };
-      return deliver(decodeBase64(data), "gemini_image", options);
-    });
+  request: (prompt, key, _args, options) => ({
+    url: `${endpoint(options, "gemini")}/models/gemini-2.5-flash-image-preview` +
+      `:generateContent?key=${encodeURIComponent(key)}`,
+    headers: { "x-goog-api-key": key },
+    json: {
+      contents: [{ parts: [{ text: prompt }] }],
+      generationConfig: { responseModalities: ["TEXT", "IMAGE"] },
+    },
+    timeoutMs: 120_000,
+  }),
+  image(json, _key, _call, options) {
+    const data = geminiData(json);
+    if (!data) return { error: "No image bytes returned" };
+    return deliver(decodeBase64(data), "gemini_image", options);
   },
-};
+});
