@@ -11,10 +11,9 @@ import { createBot } from "./app.ts";
 import { providerWarnings, summarizeConfig } from "./check_config.ts";
 import { ConfigError, type ConfigOverrides, loadConfig, type LoadedConfig } from "./config.ts";
 import { ConsolePort, runConsoleLoop } from "./console.ts";
-import { BUILTIN_PROVIDERS, envKeyNames } from "./providers.ts";
+import { configSecrets } from "./config_secrets.ts";
 import { type CliIo, processIo } from "./cli_io.ts";
 import { isMxid } from "./mxid.ts";
-import type { Env } from "./env.ts";
 import { getLogger, type LogLevel, parseLevel, registerSecret, setupLogging } from "./log.ts";
 import { Store, StoreError } from "./store.ts";
 import { VERSION } from "./version.ts";
@@ -106,34 +105,6 @@ async function load(flags: Flags, io: CliIo): Promise<LoadedConfig> {
   });
   for (const secret of configSecrets(loaded.config, io.env)) registerSecret(secret);
   return loaded;
-}
-
-/**
- * Every secret value the config brings: password, token, API keys from the
- * file and from the environment (which win), the store key, and MCP header
- * and environment values (tokens, mostly).
- */
-export function configSecrets(config: LoadedConfig["config"], env: Env): string[] {
-  const out = [config.matrix.password, config.matrix.access_token, env.INFINIGPT_STORE_KEY];
-  out.push(...Object.values(config.llm.api_keys));
-  const providers = new Set([
-    ...BUILTIN_PROVIDERS.map((p) => p.name),
-    ...Object.keys(config.llm.models),
-  ]);
-  for (const provider of providers) for (const name of envKeyNames(provider)) out.push(env[name]);
-  for (const spec of Object.values(config.llm.mcp_servers)) {
-    if (spec.kind === "disabled") continue;
-    const values = spec.kind === "stdio"
-      ? Object.values(spec.env ?? {})
-      : Object.values(spec.headers ?? {});
-    for (const value of values) {
-      out.push(value);
-      for (const m of value.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g)) out.push(env[m[1]]);
-      // "Bearer <token>": the token alone appears in logs too.
-      out.push(value.replace(/^\s*(Bearer|Basic|Token)\s+/i, ""));
-    }
-  }
-  return out.filter((v): v is string => typeof v === "string" && v.length >= 4);
 }
 
 /** Runs the CLI; resolves with the exit code. */

@@ -1,9 +1,8 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { configSecrets, runCli, USAGE } from "../lib/cli.ts";
+import { runCli, USAGE } from "../lib/cli.ts";
 import type { CliIo } from "../lib/cli_io.ts";
-import { validateConfig } from "../lib/config.ts";
 import type { Env } from "../lib/env.ts";
 import { windowsSystemEnv } from "./fixtures/platform.ts";
 
@@ -423,42 +422,4 @@ Deno.test("subprocess: init writes a config that passes check-config, and never 
     ok(check.stdout.startsWith("Config OK: config.json\n"), check.stdout);
     ok(!check.stdout.includes("Unknown config key"), check.stdout);
   });
-});
-
-Deno.test("configSecrets lists config and environment keys, tokens and MCP header values", () => {
-  const { config } = validateConfig({
-    llm: {
-      models: { openai: ["m"], openrouter: ["r"] },
-      api_keys: { openai: "sk-file-key" },
-      base_urls: { openrouter: "https://openrouter.ai/api/v1" },
-      default_model: "m",
-      mcp_servers: {
-        web: {
-          url: "https://mcp.example.org/mcp",
-          headers: { Authorization: "Bearer literal-token-1" },
-        },
-        env: { command: "x", env: { TOKEN: "${env:MY_MCP_TOKEN}" } },
-      },
-    },
-    matrix: { server: "https://hs.example", username: "@b:hs.example", password: "pw-secret-1" },
-  });
-  const secrets = configSecrets(config, {
-    OPENAI_API_KEY: "sk-env-key",
-    OPENROUTER_API_KEY: "or-env-key",
-    MY_MCP_TOKEN: "mcp-env-token",
-    INFINIGPT_STORE_KEY: "a".repeat(64),
-  });
-  for (
-    const s of [
-      "sk-file-key",
-      "sk-env-key",
-      "or-env-key",
-      "pw-secret-1",
-      "literal-token-1",
-      "mcp-env-token",
-      "a".repeat(64),
-    ]
-  ) {
-    ok(secrets.includes(s), `${s} is registered`);
-  }
 });
