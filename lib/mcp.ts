@@ -16,6 +16,7 @@ import {
   type Tool as McpTool,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import { deadline, retry } from "./async.ts";
 import { decodeBase64 } from "./base64.ts";
 import type { McpServerSpec } from "./config.ts";
 import type { Env } from "./env.ts";
@@ -320,7 +321,8 @@ function describeSpec(spec: LiveSpec): string {
 export class McpManager {
   readonly #servers: McpServer[] = [];
   readonly #options: McpOptions;
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Aborted by {@link close}: ends the reconnect waits. */
+  readonly #stop = new AbortController();
   #closed = false;
   /** start() has returned: a server connecting now is announced by onToolsChanged. */
   #started = false;
@@ -349,13 +351,8 @@ export class McpManager {
     log.info(`MCP servers configured: [${this.names.join(", ")}]`);
     const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
     const connectMs = Math.max(timeoutMs, this.#options.callTimeoutMs ?? 60_000);
-    const attempts = this.#servers.map((server) => this.#attempt(server, connectMs, 0, false));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    await Promise.race([Promise.allSettled(attempts), expired]);
-    clearTimeout(timer);
+    const firstTries = this.#servers.map((server) => this.#keepConnecting(server, connectMs));
+    await deadline(Promise.allSettled(firstTries), timeoutMs).catch(() => {});
     this.#started = true;
     for (const server of this.#servers) {
       if (!server.connected && !server.lastError) {
@@ -368,12 +365,31 @@ export class McpManager {
     if (total === 0) log.warn("MCP servers are configured but none of them offers tools");
   }
 
-  async #attempt(
-    server: McpServer,
-    timeoutMs: number,
-    retry: number,
-    late: boolean,
-  ): Promise<void> {
+  /**
+   * Connects `server`, retrying in the background after a failure (not
+   * after a spec error) until it works or the manager closes; resolves once
+   * the first attempt has ended.
+   */
+  #keepConnecting(server: McpServer, timeoutMs: number): Promise<void> {
+    return new Promise((firstTried) => {
+      let late = false;
+      retry(async () => {
+        try {
+          await this.#attempt(server, timeoutMs, late);
+        } finally {
+          late = true;
+          firstTried();
+        }
+      }, {
+        delays: this.#options.retryDelaysMs ?? [30_000, 60_000, 120_000, 300_000],
+        isRetriable: (error) => !(error instanceof McpSpecError),
+        signal: this.#stop.signal,
+      }).catch(() => {});
+    });
+  }
+
+  /** One connection attempt; a failure is logged (unless closing) and thrown. */
+  async #attempt(server: McpServer, timeoutMs: number, late: boolean): Promise<void> {
     try {
       await server.connect(timeoutMs);
       const n = server.tools.length;
@@ -382,22 +398,14 @@ export class McpManager {
       } else log.info(`MCP server '${server.name}' returned ${n} tool(s)`);
       if (late || this.#started) this.#options.onToolsChanged?.();
     } catch (error) {
-      if (this.#closed) return;
+      if (this.#closed) throw error;
       const reason = error instanceof McpSpecError ? error.message : (error as Error).message;
       log.warn(
         `Failed to list tools from MCP server '${server.name}' (${
           describeSpec(server.spec)
         }): ${reason}`,
       );
-      if (error instanceof McpSpecError) return;
-      const delays = this.#options.retryDelaysMs ?? [30_000, 60_000, 120_000, 300_000];
-      const delay = delays[Math.min(retry, delays.length - 1)];
-      if (delay === undefined) return;
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        if (!this.#closed) void this.#attempt(server, timeoutMs, retry + 1, true);
-      }, delay);
-      this.#timers.add(timer);
+      throw error;
     }
   }
 
@@ -437,8 +445,7 @@ export class McpManager {
   /** Closes every connection (stdio children are ended). */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
+    this.#stop.abort();
     await Promise.allSettled(this.#servers.map((s) => s.close()));
   }
 }

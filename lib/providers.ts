@@ -8,6 +8,7 @@
 import OpenAI from "openai";
 import type { Config } from "./config.ts";
 import type { Env } from "./env.ts";
+import { parseRetryAfter, retry } from "./async.ts";
 import { getLogger } from "./log.ts";
 import { Semaphore } from "./queue.ts";
 
@@ -207,22 +208,6 @@ const RETRY_STATUS = new Set([429, 502, 503, 504]);
 /** Longest `Retry-After` we wait for; longer ones fail at once (a user is waiting). */
 export const MAX_RETRY_WAIT_MS = 20_000;
 
-/** Parses `retry-after-ms` / `Retry-After` (seconds or HTTP date) into milliseconds. */
-export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
-  if (!headers) return undefined;
-  const ms = Number(headers.get("retry-after-ms"));
-  if (headers.get("retry-after-ms") && Number.isFinite(ms) && ms >= 0) return ms;
-  const value = headers.get("retry-after");
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  // Every HTTP-date form starts with a day name; Date.parse alone accepts
-  // garbage such as "-5" or "wait 12" as dates in the past.
-  if (!/^(mon|tue|wed|thu|fri|sat|sun)/i.test(value.trim())) return undefined;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
 function causeText(error: unknown): string {
   const parts: string[] = [];
   let e: unknown = error;
@@ -299,21 +284,6 @@ function isRetryable(error: ProviderError): boolean {
   if (error.kind !== "unreachable") return false;
   // Refused connections will be refused again; resets and early closes are transient.
   return !/refused|not known|name resolution|dns/i.test(error.message);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** A chat message as sent to providers. */
@@ -398,9 +368,7 @@ export class Providers {
       : requestOptions(request.model, route.provider, this.#options.config);
     const maxRetries = this.#options.maxRetries ?? 2;
     const base = this.#options.retryBaseMs ?? 500;
-    let retries = 0;
-    let strippedOptions = false;
-    for (;;) {
+    const send = async () => {
       try {
         const body = {
           ...options,
@@ -415,31 +383,44 @@ export class Providers {
         );
         return validateCompletion(completion);
       } catch (raw) {
-        const error = classify(raw);
-        if (request.signal?.aborted) throw error;
-        const rejected = Object.keys(options).find((k) => error.message.includes(k));
-        if (error.status === 400 && !strippedOptions && rejected) {
-          log.warn(
-            `${route.provider} rejected option "${rejected}" for ${request.model}; retrying without llm.options (add the model to llm.omit_options to skip this)`,
-          );
-          this.#noOptions.add(request.model);
-          options = {};
-          strippedOptions = true;
-          continue;
-        }
-        if (retries >= maxRetries || !isRetryable(error)) throw error;
-        const headers = ((raw as { headers?: Headers }).headers) ?? undefined;
-        const wait = retryAfterMs(headers) ?? base * 2 ** retries * (0.75 + Math.random() / 2);
-        if (wait > MAX_RETRY_WAIT_MS) throw error;
-        retries++;
-        log.info(
-          `${route.provider} answered ${
-            error.status ?? error.kind
-          }; retry ${retries}/${maxRetries} in ${Math.round(wait)} ms`,
-        );
-        await sleep(wait, request.signal);
+        throw classify(raw);
       }
-    }
+    };
+    // A rejected option is not a retry: the request goes again at once, once.
+    let strippedOptions = false;
+    const attempt = async () => {
+      try {
+        return await send();
+      } catch (error) {
+        const e = error as ProviderError;
+        const rejected = Object.keys(options).find((k) => e.message.includes(k));
+        if (request.signal?.aborted || e.status !== 400 || strippedOptions || !rejected) throw e;
+        log.warn(
+          `${route.provider} rejected option "${rejected}" for ${request.model}; retrying without llm.options (add the model to llm.omit_options to skip this)`,
+        );
+        this.#noOptions.add(request.model);
+        options = {};
+        strippedOptions = true;
+        return await send();
+      }
+    };
+    return await retry(attempt, {
+      maxRetries,
+      isRetriable: (error) => isRetryable(error as ProviderError),
+      retryAfterMs: (error) =>
+        parseRetryAfter(((error as ProviderError).cause as { headers?: Headers })?.headers),
+      delays: (retries) => base * 2 ** retries * (0.75 + Math.random() / 2),
+      maxDelayMs: MAX_RETRY_WAIT_MS,
+      signal: request.signal,
+      onRetry: (error, retries, wait) => {
+        const e = error as ProviderError;
+        log.info(
+          `${route.provider} answered ${e.status ?? e.kind}; retry ${retries}/${maxRetries} in ${
+            Math.round(wait)
+          } ms`,
+        );
+      },
+    });
   }
 }
 

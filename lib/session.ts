@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { parseRetryAfter, retry } from "./async.ts";
 import type { Config } from "./config.ts";
 import { resolveHomeserver } from "./discovery.ts";
 import {
@@ -93,12 +94,9 @@ async function call(
   }
   if (!response.ok) {
     const errcode = typeof json.errcode === "string" ? json.errcode : undefined;
-    const header = Number(response.headers.get("retry-after"));
     const retry = typeof json.retry_after_ms === "number"
       ? json.retry_after_ms
-      : Number.isFinite(header) && header >= 0 && response.headers.has("retry-after")
-      ? header * 1000
-      : undefined;
+      : parseRetryAfter(response.headers);
     const said = typeof json.error === "string" && json.error ? `: ${json.error}` : "";
     throw new MatrixHttpError(
       response.status,
@@ -110,43 +108,28 @@ async function call(
   return json;
 }
 
-/** Runs `task`, retrying while the homeserver is unreachable, 5xx or rate limiting. */
-async function withRetry<T>(
-  options: SessionOptions,
-  what: string,
-  task: () => Promise<T>,
-): Promise<T> {
-  const delays = options.backoffMs ?? [1000, 2000, 4000, 8000, 15_000, 30_000, 60_000];
-  for (let attempt = 0;; attempt++) {
-    try {
-      return await task();
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      // Unreachable, not (yet) a homeserver, 5xx, rate limited: the
-      // operator reads why, and the bot starts once it is fixed.
-      const transient = error instanceof HomeserverError ||
-        (error instanceof MatrixHttpError &&
-          (error.status >= 500 || error.status === 429 || error.errcode === "M_LIMIT_EXCEEDED"));
-      if (!transient) throw error;
-      const delay = error instanceof MatrixHttpError && error.retryAfterMs
-        ? error.retryAfterMs
-        : delays[Math.min(attempt, delays.length - 1)];
+/** Unreachable, not (yet) a homeserver, 5xx, rate limited: worth waiting for. */
+function isTransient(error: unknown): boolean {
+  return error instanceof HomeserverError ||
+    (error instanceof MatrixHttpError &&
+      (error.status >= 500 || error.status === 429 || error.errcode === "M_LIMIT_EXCEEDED"));
+}
+
+/**
+ * Runs `task`, retrying while the homeserver is unreachable, 5xx or rate
+ * limiting: the operator reads why, and the bot starts once it is fixed.
+ */
+function withRetry<T>(options: SessionOptions, what: string, task: () => Promise<T>): Promise<T> {
+  return retry(task, {
+    delays: options.backoffMs ?? [1000, 2000, 4000, 8000, 15_000, 30_000, 60_000],
+    isRetriable: isTransient,
+    retryAfterMs: (error) => (error instanceof MatrixHttpError && error.retryAfterMs) || undefined,
+    signal: options.signal,
+    onRetry: (error, _retry, delay) =>
       log.warn(
         `${what} failed: ${sentence((error as Error).message)} Retrying in ${seconds(delay)} s.`,
-      );
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = () => {
-          clearTimeout(timer);
-          reject(options.signal!.reason);
-        };
-        const timer = setTimeout(() => {
-          options.signal?.removeEventListener("abort", onAbort);
-          resolve();
-        }, delay);
-        options.signal?.addEventListener("abort", onAbort, { once: true });
-      });
-    }
-  }
+      ),
+  });
 }
 
 /** Reads `session.json`, if there is one. */
