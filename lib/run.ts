@@ -15,7 +15,7 @@ import type { LoadedConfig } from "./config.ts";
 import { IdbJournal } from "./crypto_journal.ts";
 import { getLogger, registerSecret } from "./log.ts";
 import { MatrixTransport } from "./matrix.ts";
-import { ensureSession, SessionError } from "./session.ts";
+import { ensureSession, SessionError } from "./matrix_session.ts";
 import { Store, StoreError } from "./store.ts";
 import { loadStoreKey, StoreKeyError } from "./store_key.ts";
 import { onStopSignals, untilStopped } from "./stop.ts";

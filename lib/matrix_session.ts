@@ -9,7 +9,7 @@
  */
 import { parseRetryAfter, retry } from "./async.ts";
 import type { Config } from "./config.ts";
-import { resolveHomeserver } from "./discovery.ts";
+import { resolveHomeserver } from "./matrix_discovery.ts";
 import {
   classifyNetworkError,
   HOMESERVER_TIMEOUT_MS,

@@ -12,7 +12,7 @@ import {
   type ClassicStart,
   classicStart,
   declineReason,
-} from "../lib/verification.ts";
+} from "../lib/matrix_verification.ts";
 
 const ADMIN = "@admin:example.org";
 const OTHER_ADMIN = "@boss:example.org";

@@ -4,7 +4,7 @@
  * emojis, confirm, and say "successful" only when the flow really is done.
  * Works for to-device and in-room requests, and for SAS started the classic
  * way with a to-device `m.key.verification.start` and no request (decision
- * 31, matrix-nio and other older clients; see lib/classic_sas.ts).
+ * 31, matrix-nio and other older clients; see lib/matrix_classic_sas.ts).
  *
  * Gotchas from E2EE-NOTES §5, all handled here: the SDK holds requests and
  * verifiers only weakly (we keep strong references until the end), in-room
@@ -24,7 +24,7 @@ import {
   VerifierEvent,
 } from "matrix-js-sdk/lib/crypto-api/index.js";
 import { getLogger } from "./log.ts";
-import { type ClassicSasAdapter, classicSasAdapter } from "./classic_sas.ts";
+import { type ClassicSasAdapter, classicSasAdapter } from "./matrix_classic_sas.ts";
 
 const log = getLogger("verification");
 
@@ -66,7 +66,7 @@ export interface ClassicStart {
 /**
  * Recognises a to-device `m.key.verification.start` for emoji (`m.sas.v1`)
  * that another device sent to us. Whether a request came before it is the
- * crypto's to tell (lib/classic_sas.ts). Pure.
+ * crypto's to tell (lib/matrix_classic_sas.ts). Pure.
  */
 export function classicStart(
   message: { type?: unknown; sender?: unknown; content?: unknown },
@@ -261,7 +261,7 @@ export function setupVerification(options: VerificationOptions): () => void {
   };
 
   // SAS started without a request (decision 31): only the to-device start
-  // shows it; lib/classic_sas.ts finds the flow the crypto made for it.
+  // shows it; lib/matrix_classic_sas.ts finds the flow the crypto made for it.
   let adapter: ClassicSasAdapter | string | undefined;
   const classicSas = (): ClassicSasAdapter | undefined => {
     if (adapter === undefined) {
