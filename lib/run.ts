@@ -14,8 +14,9 @@ import type { CliIo } from "./cli_io.ts";
 import type { LoadedConfig } from "./config.ts";
 import { IdbJournal } from "./crypto_journal.ts";
 import { getLogger, registerSecret } from "./log.ts";
-import { MatrixTransport } from "./matrix.ts";
+import { MatrixTransport } from "./matrix_transport.ts";
 import { ensureSession, SessionError } from "./matrix_session.ts";
+import { SqliteInboxStore } from "./state/sqlite_inbox.ts";
 import { Store, StoreError } from "./store.ts";
 import { loadStoreKey, StoreKeyError } from "./store_key.ts";
 import { onStopSignals, untilStopped } from "./stop.ts";
@@ -106,10 +107,18 @@ export async function runMatrix(options: RunOptions): Promise<number> {
     // the finally block then stops what is still running.
     const session = await ensureSession({ config, store, signal: stop.signal });
     if (stop.signal.aborted) return 0;
+    const m = config.matrix;
     transport = await MatrixTransport.create({
-      config,
-      store,
       session,
+      inbox: new SqliteInboxStore(store.db),
+      e2e: m.e2e,
+      markdown: config.markdown,
+      channels: m.channels,
+      admins: m.admins,
+      allowedUsers: m.allowed_users,
+      catchUpSeconds: m.catch_up_seconds,
+      acceptVerificationFrom: m.verification.accept_from,
+      password: m.password,
       storageKey,
       debug: options.debug,
     });

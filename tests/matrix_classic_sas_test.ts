@@ -22,7 +22,7 @@ import {
   missingInternals,
 } from "../lib/matrix_classic_sas.ts";
 import { setupVerification } from "../lib/matrix_verification.ts";
-import { routeSdkLogs } from "../lib/matrix.ts";
+import { routeSdkLogs } from "../lib/matrix_client.ts";
 import { CryptoEvent } from "matrix-js-sdk/lib/crypto-api/index.js";
 
 routeSdkLogs(false);
