@@ -362,12 +362,37 @@ export class Providers {
    */
   async chat(request: ChatRequest): Promise<ChatCompletion> {
     const route = this.route(request.model);
+    const maxRetries = this.#options.maxRetries ?? 2;
+    const base = this.#options.retryBaseMs ?? 500;
+    return await retry(this.#attempt(route, request), {
+      maxRetries,
+      isRetriable: (error) => isRetryable(error as ProviderError),
+      retryAfterMs: (error) =>
+        parseRetryAfter(((error as ProviderError).cause as { headers?: Headers })?.headers),
+      delays: (retries) => base * 2 ** retries * (0.75 + Math.random() / 2),
+      maxDelayMs: MAX_RETRY_WAIT_MS,
+      signal: request.signal,
+      onRetry: (error, retries, wait) => {
+        const e = error as ProviderError;
+        log.info(
+          `${route.provider} answered ${e.status ?? e.kind}; retry ${retries}/${maxRetries} in ${
+            Math.round(wait)
+          } ms`,
+        );
+      },
+    });
+  }
+
+  /**
+   * One attempt of a request: sent, and sent again at once without options
+   * when the provider rejects one of them (once, and not counted as a retry).
+   */
+  #attempt(route: Route, request: ChatRequest): () => Promise<ChatCompletion> {
     const client = this.#client(route);
     let options = this.#noOptions.has(request.model)
       ? {}
       : requestOptions(request.model, route.provider, this.#options.config);
-    const maxRetries = this.#options.maxRetries ?? 2;
-    const base = this.#options.retryBaseMs ?? 500;
+    let strippedOptions = false;
     const send = async () => {
       try {
         const body = {
@@ -386,9 +411,7 @@ export class Providers {
         throw classify(raw);
       }
     };
-    // A rejected option is not a retry: the request goes again at once, once.
-    let strippedOptions = false;
-    const attempt = async () => {
+    return async () => {
       try {
         return await send();
       } catch (error) {
@@ -404,23 +427,6 @@ export class Providers {
         return await send();
       }
     };
-    return await retry(attempt, {
-      maxRetries,
-      isRetriable: (error) => isRetryable(error as ProviderError),
-      retryAfterMs: (error) =>
-        parseRetryAfter(((error as ProviderError).cause as { headers?: Headers })?.headers),
-      delays: (retries) => base * 2 ** retries * (0.75 + Math.random() / 2),
-      maxDelayMs: MAX_RETRY_WAIT_MS,
-      signal: request.signal,
-      onRetry: (error, retries, wait) => {
-        const e = error as ProviderError;
-        log.info(
-          `${route.provider} answered ${e.status ?? e.kind}; retry ${retries}/${maxRetries} in ${
-            Math.round(wait)
-          } ms`,
-        );
-      },
-    });
   }
 }
 
