@@ -1,7 +1,8 @@
 /**
  * Providers: which endpoint and key serve a model, which options it gets, and
  * the chat-completion call itself (one `openai` client per provider, bounded
- * retries, a cap on simultaneous calls).
+ * retries, a cap on simultaneous calls). Failures are classified in
+ * lib/provider_errors.ts.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import type { Config } from "./config.ts";
 import type { Env } from "./env.ts";
 import { parseRetryAfter, retry } from "./async.ts";
 import { getLogger } from "./log.ts";
+import { classify, isRetryable, ProviderError } from "./provider_errors.ts";
 import { Semaphore } from "./queue.ts";
 
 const log = getLogger("providers");
@@ -179,112 +181,8 @@ export function requestOptions(
   return out;
 }
 
-/** What went wrong talking to a provider, in words safe to show users. */
-export type FailureKind =
-  | "timeout"
-  | "unreachable"
-  | "auth"
-  | "not_found"
-  | "rate_limited"
-  | "bad_request"
-  | "too_long"
-  | "server_error"
-  | "invalid_response"
-  | "aborted";
-
-/** A provider failure with a secret-free classification. */
-export class ProviderError extends Error {
-  readonly kind: FailureKind;
-  readonly status?: number;
-  constructor(kind: FailureKind, message: string, status?: number, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ProviderError";
-    this.kind = kind;
-    this.status = status;
-  }
-}
-
-const RETRY_STATUS = new Set([429, 502, 503, 504]);
 /** Longest `Retry-After` we wait for; longer ones fail at once (a user is waiting). */
 export const MAX_RETRY_WAIT_MS = 20_000;
-
-function causeText(error: unknown): string {
-  const parts: string[] = [];
-  let e: unknown = error;
-  for (let i = 0; e && i < 5; i++) {
-    if (e instanceof Error) {
-      parts.push(e.message);
-      e = e.cause;
-    } else {
-      parts.push(String(e));
-      break;
-    }
-  }
-  return parts.join(" / ");
-}
-
-// Deno: "error reading a body from connection"; Node/undici: "terminated" (other side closed).
-const BODY_READ_FAILURE =
-  /body from connection|connection (reset|closed|aborted)|econnreset|terminated|other side closed|unexpected eof/i;
-
-/** Turns whatever the openai client threw into a {@link ProviderError}. */
-export function classify(error: unknown): ProviderError {
-  if (error instanceof ProviderError) return error;
-  if (error instanceof OpenAI.APIUserAbortError) {
-    return new ProviderError("aborted", "request aborted", undefined, { cause: error });
-  }
-  if (error instanceof OpenAI.APIConnectionTimeoutError) {
-    return new ProviderError("timeout", "request timed out", undefined, { cause: error });
-  }
-  if (error instanceof OpenAI.APIConnectionError) {
-    return new ProviderError(
-      "unreachable",
-      `connection failed: ${causeText(error.cause)}`,
-      undefined,
-      {
-        cause: error,
-      },
-    );
-  }
-  if (error instanceof OpenAI.APIError && typeof error.status === "number") {
-    const status = error.status;
-    const text = error.message.toLowerCase();
-    const kind: FailureKind = status === 401 || status === 403
-      ? "auth"
-      : status === 404
-      ? "not_found"
-      : status === 429
-      ? "rate_limited"
-      : status === 413 || text.includes("context_length") || text.includes("context length") ||
-          text.includes("maximum context")
-      ? "too_long"
-      : status >= 500
-      ? "server_error"
-      : "bad_request";
-    return new ProviderError(kind, `HTTP ${status}: ${error.message}`, status, { cause: error });
-  }
-  if (error instanceof DOMException && error.name === "AbortError") {
-    return new ProviderError("aborted", "request aborted", undefined, { cause: error });
-  }
-  // The connection dropped while the body was read (after the headers): the
-  // client throws fetch's own TypeError, not an APIConnectionError.
-  if (error instanceof TypeError && BODY_READ_FAILURE.test(causeText(error))) {
-    return new ProviderError(
-      "unreachable",
-      `connection lost: ${causeText(error)}`,
-      undefined,
-      { cause: error },
-    );
-  }
-  return new ProviderError("invalid_response", causeText(error), undefined, { cause: error });
-}
-
-function isRetryable(error: ProviderError): boolean {
-  if (error.status !== undefined) return RETRY_STATUS.has(error.status);
-  if (error.kind !== "unreachable") return false;
-  // Refused connections will be refused again; resets and early closes are transient.
-  return !/refused|not known|name resolution|dns/i.test(error.message);
-}
 
 /** A chat message as sent to providers. */
 export type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;

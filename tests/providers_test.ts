@@ -2,11 +2,9 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { type Config, DEFAULT_OMIT_OPTIONS, validateConfig } from "../lib/config.ts";
 import type { Env } from "../lib/env.ts";
 import {
-  type FailureKind,
   globMatch,
   MAX_RETRY_WAIT_MS,
   omitsOptions,
-  ProviderError,
   providerOf,
   Providers,
   type ProvidersOptions,
@@ -14,6 +12,7 @@ import {
   routeProvider,
   type ToolDefinition,
 } from "../lib/providers.ts";
+import { type FailureKind, ProviderError } from "../lib/provider_errors.ts";
 import { FakeOpenAI, type FakeReply } from "./fixtures/fake_openai.ts";
 import { testConfig } from "./fixtures/harness.ts";
 
