@@ -17,13 +17,11 @@ import {
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { deadline, retry } from "./async.ts";
-import { decodeBase64 } from "./base64.ts";
 import type { McpServerSpec } from "./config.ts";
 import type { Env } from "./env.ts";
 import { getLogger } from "./log.ts";
-import type { ToolDefinition } from "./providers.ts";
-import { extensionOf } from "./image_type.ts";
-import { errorResult, type Tool, type ToolImage, ToolOutput } from "./tools/registry.ts";
+import { formatCallResult, safeToolName, toOpenAITool } from "./mcp_convert.ts";
+import { errorResult, type Tool, ToolOutput } from "./tools/registry.ts";
 
 const log = getLogger("mcp");
 
@@ -41,90 +39,6 @@ export function substituteEnv(value: string, env: Env): string {
 
 function substituteAll(map: Record<string, string> | undefined, env: Env): Record<string, string> {
   return Object.fromEntries(Object.entries(map ?? {}).map(([k, v]) => [k, substituteEnv(v, env)]));
-}
-
-const OPENAI_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-
-/**
- * A name the providers accept (`^[A-Za-z0-9_-]{1,64}$`) for an MCP tool name.
- * Valid names are kept as they are (duplicates are settled by the merge:
- * the first server wins); a rewritten name avoids every name in `taken`.
- */
-export function safeToolName(name: string, taken: ReadonlySet<string>): string {
-  if (OPENAI_NAME.test(name)) return name;
-  const base = (name.replace(/[^A-Za-z0-9_-]/g, "_") || "tool").slice(0, 64);
-  if (!taken.has(base)) return base;
-  for (let i = 2;; i++) {
-    const candidate = `${base.slice(0, 64 - String(i).length - 1)}_${i}`;
-    if (!taken.has(candidate)) return candidate;
-  }
-}
-
-const EMPTY_SCHEMA = { type: "object", properties: {}, additionalProperties: false };
-
-/** The OpenAI function tool for an MCP tool (reference §5.3). */
-export function toOpenAITool(tool: McpTool, exposedName = tool.name): ToolDefinition {
-  return {
-    type: "function",
-    function: {
-      name: exposedName,
-      description: tool.description ?? "",
-      parameters: (tool.inputSchema ?? EMPTY_SCHEMA) as Record<string, unknown>,
-    },
-  };
-}
-
-/**
- * The model-facing result of a call: structured content if any, else the
- * text blocks joined; image blocks become images for the chat;
- * `isError` becomes `{"error": "Tool execution error for <name>: ..."}`.
- */
-export function formatCallResult(
-  toolName: string,
-  result: CallToolResult,
-  /** Makes image names unique across calls (default: a random tag). */
-  tag: string = crypto.randomUUID().slice(0, 8),
-): ToolOutput {
-  const texts: string[] = [];
-  const images: ToolImage[] = [];
-  for (const block of result.content ?? []) {
-    switch (block.type) {
-      case "text":
-        texts.push(block.text);
-        break;
-      case "image": {
-        try {
-          const bytes = decodeBase64(block.data);
-          const name = `${toolName}_${tag}-${images.length + 1}.${extensionOf(block.mimeType)}`;
-          images.push({ bytes, mimetype: block.mimeType, name });
-        } catch {
-          texts.push("[an image that could not be decoded]");
-        }
-        break;
-      }
-      case "audio":
-        texts.push(`[audio (${block.mimeType}) not shown]`);
-        break;
-      case "resource":
-        texts.push(
-          "text" in block.resource ? block.resource.text : `[resource ${block.resource.uri}]`,
-        );
-        break;
-      case "resource_link":
-        texts.push(`[${block.name}](${block.uri})`);
-        break;
-    }
-  }
-  if (result.isError) {
-    return new ToolOutput(
-      errorResult(`Tool execution error for ${toolName}: ${texts.join("\n") || "the tool failed"}`),
-    );
-  }
-  const value: Record<string, unknown> = result.structuredContent !== undefined
-    ? { ...result.structuredContent }
-    : { result: texts.join("\n") };
-  if (images.length) value.images = `${images.length} image(s) posted to the chat`;
-  return new ToolOutput(JSON.stringify(value), images);
 }
 
 /** Options for {@link McpManager}. */
@@ -235,40 +149,7 @@ class McpServer {
       const client = new Client({ name: "infinigpt", version: "1" }, { capabilities: {} });
       this.#pending = client;
       try {
-        await client.connect(transport, { timeout: timeoutMs });
-        const tools: McpTool[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await client.listTools(cursor ? { cursor } : undefined, {
-            timeout: timeoutMs,
-          });
-          tools.push(...page.tools);
-          cursor = page.nextCursor;
-        } while (cursor && tools.length < 10_000);
-        if (this.#closed) {
-          await client.close().catch(() => {});
-          throw new Error("closed");
-        }
-        client.onclose = () => {
-          if (this.#client === client) {
-            this.#client = undefined;
-            if (!this.#closed) {
-              log.warn(`MCP server '${this.name}' disconnected; reconnecting on the next call`);
-            }
-          }
-        };
-        client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
-          try {
-            const page = await client.listTools(undefined, { timeout: timeoutMs });
-            this.#tools = page.tools;
-            log.info(`MCP server '${this.name}' now offers ${page.tools.length} tool(s)`);
-            this.#options.onToolsChanged?.();
-          } catch (error) {
-            log.warn(
-              `MCP server '${this.name}': tool list refresh failed: ${(error as Error).message}`,
-            );
-          }
-        });
+        const tools = await this.#open(client, transport, timeoutMs);
         this.#tools = tools;
         this.#client = client;
         this.lastError = undefined;
@@ -286,6 +167,48 @@ class McpServer {
     }
     this.lastError = errors.join("; ");
     throw new Error(this.lastError);
+  }
+
+  /**
+   * Connects `client` over `transport`, lists its tools (all pages) and
+   * watches it: a lost connection is noticed, a changed tool list refreshed.
+   */
+  async #open(client: Client, transport: Transport, timeoutMs: number): Promise<McpTool[]> {
+    await client.connect(transport, { timeout: timeoutMs });
+    const tools: McpTool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : undefined, {
+        timeout: timeoutMs,
+      });
+      tools.push(...page.tools);
+      cursor = page.nextCursor;
+    } while (cursor && tools.length < 10_000);
+    if (this.#closed) {
+      await client.close().catch(() => {});
+      throw new Error("closed");
+    }
+    client.onclose = () => {
+      if (this.#client === client) {
+        this.#client = undefined;
+        if (!this.#closed) {
+          log.warn(`MCP server '${this.name}' disconnected; reconnecting on the next call`);
+        }
+      }
+    };
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      try {
+        const page = await client.listTools(undefined, { timeout: timeoutMs });
+        this.#tools = page.tools;
+        log.info(`MCP server '${this.name}' now offers ${page.tools.length} tool(s)`);
+        this.#options.onToolsChanged?.();
+      } catch (error) {
+        log.warn(
+          `MCP server '${this.name}': tool list refresh failed: ${(error as Error).message}`,
+        );
+      }
+    });
+    return tools;
   }
 
   /** Calls a tool, reconnecting first when the connection was lost. */
