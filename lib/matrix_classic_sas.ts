@@ -32,8 +32,11 @@ import {
 
 /** A SAS flow started the classic way: its sender, their device and the flow id. */
 export interface ClassicStart {
+  /** Who started it. */
   userId: string;
+  /** Their device. */
   deviceId: string;
+  /** The flow's transaction id. */
   txnId: string;
 }
 
@@ -61,8 +64,11 @@ export function classicStart(
 
 /** A to-device event as the SDK hands it to `ClientEvent.ReceivedToDeviceMessage`. */
 export interface ToDeviceMessage {
+  /** The event type (`m.key.verification.start`). */
   type: string;
+  /** The sending user. */
   sender: string;
+  /** The event's content. */
   content: Record<string, unknown>;
 }
 

@@ -18,9 +18,13 @@ const log = getLogger("session");
 
 /** What is kept in `session.json`. */
 export interface Session {
+  /** The homeserver's client-server API base URL. */
   homeserver: string;
+  /** The bot's Matrix ID. */
   user_id: string;
+  /** The bot's one device. */
   device_id: string;
+  /** The device's access token (a secret). */
   access_token: string;
 }
 

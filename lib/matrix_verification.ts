@@ -39,13 +39,17 @@ export type AcceptFrom = "anyone" | "admins" | "nobody";
 
 /** Options for {@link setupVerification}. */
 export interface VerificationOptions {
+  /** The bot's client, with Rust crypto. */
   client: MatrixClient;
+  /** `matrix.verification.accept_from`. */
   acceptFrom: AcceptFrom;
+  /** `matrix.admins`. */
   admins: readonly string[];
   /** When the process started (ms); older in-room requests are replays. */
   startedAt: number;
   /** Persisted guard against answering a request twice. */
   seen(txnId: string): boolean;
+  /** Remembers that a request was answered. */
   markSeen(txnId: string): void;
   /** Reports finished verifications (tests, metrics). */
   onDone?(result: { userId: string; deviceId?: string; emoji: string[]; ok: boolean }): void;
