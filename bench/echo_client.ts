@@ -9,7 +9,7 @@
  */
 import "fake-indexeddb/auto";
 import * as sdk from "matrix-js-sdk";
-import { routeSdkLogs } from "../lib/matrix.ts";
+import { routeSdkLogs } from "../lib/matrix_client.ts";
 
 routeSdkLogs(false);
 const login = JSON.parse(Deno.args[0]) as {

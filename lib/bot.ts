@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { deadline, DeadlineError } from "./async.ts";
 import type { ChatPort, IncomingMessage } from "./chat_port.ts";
 import {
   type Answerer,
@@ -156,12 +157,10 @@ export class Bot {
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.#closing = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), graceMs);
+    const finished = await deadline(this.idle(), graceMs).then(() => true, (error) => {
+      if (error instanceof DeadlineError) return false;
+      throw error;
     });
-    const finished = await Promise.race([this.idle().then(() => true), expired]);
-    clearTimeout(timer);
     if (!finished) {
       log.warn(`Answers still running after ${graceMs} ms; cancelling them`);
       this.#abort.abort(new Error("shutting down"));

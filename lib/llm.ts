@@ -9,14 +9,8 @@
  */
 import type { Message } from "./conversation.ts";
 import { getLogger } from "./log.ts";
-import {
-  type ChatCompletion,
-  type ChatMessage,
-  type FailureKind,
-  ProviderError,
-  type Providers,
-  type ToolDefinition,
-} from "./providers.ts";
+import { type FailureKind, ProviderError } from "./provider_errors.ts";
+import type { ChatCompletion, ChatMessage, Providers, ToolDefinition } from "./providers.ts";
 import type { ToolImage, ToolRegistry } from "./tools/registry.ts";
 import { errorResult } from "./tools/registry.ts";
 

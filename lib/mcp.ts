@@ -16,13 +16,12 @@ import {
   type Tool as McpTool,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import { decodeBase64 } from "./base64.ts";
+import { deadline, retry } from "./async.ts";
 import type { McpServerSpec } from "./config.ts";
 import type { Env } from "./env.ts";
 import { getLogger } from "./log.ts";
-import type { ToolDefinition } from "./providers.ts";
-import { extensionOf } from "./image_type.ts";
-import { errorResult, type Tool, type ToolImage, ToolOutput } from "./tools/registry.ts";
+import { formatCallResult, safeToolName, toOpenAITool } from "./mcp_convert.ts";
+import { errorResult, type Tool, ToolOutput } from "./tools/registry.ts";
 
 const log = getLogger("mcp");
 
@@ -40,90 +39,6 @@ export function substituteEnv(value: string, env: Env): string {
 
 function substituteAll(map: Record<string, string> | undefined, env: Env): Record<string, string> {
   return Object.fromEntries(Object.entries(map ?? {}).map(([k, v]) => [k, substituteEnv(v, env)]));
-}
-
-const OPENAI_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-
-/**
- * A name the providers accept (`^[A-Za-z0-9_-]{1,64}$`) for an MCP tool name.
- * Valid names are kept as they are (duplicates are settled by the merge:
- * the first server wins); a rewritten name avoids every name in `taken`.
- */
-export function safeToolName(name: string, taken: ReadonlySet<string>): string {
-  if (OPENAI_NAME.test(name)) return name;
-  const base = (name.replace(/[^A-Za-z0-9_-]/g, "_") || "tool").slice(0, 64);
-  if (!taken.has(base)) return base;
-  for (let i = 2;; i++) {
-    const candidate = `${base.slice(0, 64 - String(i).length - 1)}_${i}`;
-    if (!taken.has(candidate)) return candidate;
-  }
-}
-
-const EMPTY_SCHEMA = { type: "object", properties: {}, additionalProperties: false };
-
-/** The OpenAI function tool for an MCP tool (reference §5.3). */
-export function toOpenAITool(tool: McpTool, exposedName = tool.name): ToolDefinition {
-  return {
-    type: "function",
-    function: {
-      name: exposedName,
-      description: tool.description ?? "",
-      parameters: (tool.inputSchema ?? EMPTY_SCHEMA) as Record<string, unknown>,
-    },
-  };
-}
-
-/**
- * The model-facing result of a call: structured content if any, else the
- * text blocks joined; image blocks become images for the chat;
- * `isError` becomes `{"error": "Tool execution error for <name>: ..."}`.
- */
-export function formatCallResult(
-  toolName: string,
-  result: CallToolResult,
-  /** Makes image names unique across calls (default: a random tag). */
-  tag: string = crypto.randomUUID().slice(0, 8),
-): ToolOutput {
-  const texts: string[] = [];
-  const images: ToolImage[] = [];
-  for (const block of result.content ?? []) {
-    switch (block.type) {
-      case "text":
-        texts.push(block.text);
-        break;
-      case "image": {
-        try {
-          const bytes = decodeBase64(block.data);
-          const name = `${toolName}_${tag}-${images.length + 1}.${extensionOf(block.mimeType)}`;
-          images.push({ bytes, mimetype: block.mimeType, name });
-        } catch {
-          texts.push("[an image that could not be decoded]");
-        }
-        break;
-      }
-      case "audio":
-        texts.push(`[audio (${block.mimeType}) not shown]`);
-        break;
-      case "resource":
-        texts.push(
-          "text" in block.resource ? block.resource.text : `[resource ${block.resource.uri}]`,
-        );
-        break;
-      case "resource_link":
-        texts.push(`[${block.name}](${block.uri})`);
-        break;
-    }
-  }
-  if (result.isError) {
-    return new ToolOutput(
-      errorResult(`Tool execution error for ${toolName}: ${texts.join("\n") || "the tool failed"}`),
-    );
-  }
-  const value: Record<string, unknown> = result.structuredContent !== undefined
-    ? { ...result.structuredContent }
-    : { result: texts.join("\n") };
-  if (images.length) value.images = `${images.length} image(s) posted to the chat`;
-  return new ToolOutput(JSON.stringify(value), images);
 }
 
 /** Options for {@link McpManager}. */
@@ -234,40 +149,7 @@ class McpServer {
       const client = new Client({ name: "infinigpt", version: "1" }, { capabilities: {} });
       this.#pending = client;
       try {
-        await client.connect(transport, { timeout: timeoutMs });
-        const tools: McpTool[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await client.listTools(cursor ? { cursor } : undefined, {
-            timeout: timeoutMs,
-          });
-          tools.push(...page.tools);
-          cursor = page.nextCursor;
-        } while (cursor && tools.length < 10_000);
-        if (this.#closed) {
-          await client.close().catch(() => {});
-          throw new Error("closed");
-        }
-        client.onclose = () => {
-          if (this.#client === client) {
-            this.#client = undefined;
-            if (!this.#closed) {
-              log.warn(`MCP server '${this.name}' disconnected; reconnecting on the next call`);
-            }
-          }
-        };
-        client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
-          try {
-            const page = await client.listTools(undefined, { timeout: timeoutMs });
-            this.#tools = page.tools;
-            log.info(`MCP server '${this.name}' now offers ${page.tools.length} tool(s)`);
-            this.#options.onToolsChanged?.();
-          } catch (error) {
-            log.warn(
-              `MCP server '${this.name}': tool list refresh failed: ${(error as Error).message}`,
-            );
-          }
-        });
+        const tools = await this.#open(client, transport, timeoutMs);
         this.#tools = tools;
         this.#client = client;
         this.lastError = undefined;
@@ -285,6 +167,48 @@ class McpServer {
     }
     this.lastError = errors.join("; ");
     throw new Error(this.lastError);
+  }
+
+  /**
+   * Connects `client` over `transport`, lists its tools (all pages) and
+   * watches it: a lost connection is noticed, a changed tool list refreshed.
+   */
+  async #open(client: Client, transport: Transport, timeoutMs: number): Promise<McpTool[]> {
+    await client.connect(transport, { timeout: timeoutMs });
+    const tools: McpTool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : undefined, {
+        timeout: timeoutMs,
+      });
+      tools.push(...page.tools);
+      cursor = page.nextCursor;
+    } while (cursor && tools.length < 10_000);
+    if (this.#closed) {
+      await client.close().catch(() => {});
+      throw new Error("closed");
+    }
+    client.onclose = () => {
+      if (this.#client === client) {
+        this.#client = undefined;
+        if (!this.#closed) {
+          log.warn(`MCP server '${this.name}' disconnected; reconnecting on the next call`);
+        }
+      }
+    };
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      try {
+        const page = await client.listTools(undefined, { timeout: timeoutMs });
+        this.#tools = page.tools;
+        log.info(`MCP server '${this.name}' now offers ${page.tools.length} tool(s)`);
+        this.#options.onToolsChanged?.();
+      } catch (error) {
+        log.warn(
+          `MCP server '${this.name}': tool list refresh failed: ${(error as Error).message}`,
+        );
+      }
+    });
+    return tools;
   }
 
   /** Calls a tool, reconnecting first when the connection was lost. */
@@ -320,7 +244,8 @@ function describeSpec(spec: LiveSpec): string {
 export class McpManager {
   readonly #servers: McpServer[] = [];
   readonly #options: McpOptions;
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Aborted by {@link close}: ends the reconnect waits. */
+  readonly #stop = new AbortController();
   #closed = false;
   /** start() has returned: a server connecting now is announced by onToolsChanged. */
   #started = false;
@@ -349,13 +274,8 @@ export class McpManager {
     log.info(`MCP servers configured: [${this.names.join(", ")}]`);
     const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
     const connectMs = Math.max(timeoutMs, this.#options.callTimeoutMs ?? 60_000);
-    const attempts = this.#servers.map((server) => this.#attempt(server, connectMs, 0, false));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    await Promise.race([Promise.allSettled(attempts), expired]);
-    clearTimeout(timer);
+    const firstTries = this.#servers.map((server) => this.#keepConnecting(server, connectMs));
+    await deadline(Promise.allSettled(firstTries), timeoutMs).catch(() => {});
     this.#started = true;
     for (const server of this.#servers) {
       if (!server.connected && !server.lastError) {
@@ -368,12 +288,31 @@ export class McpManager {
     if (total === 0) log.warn("MCP servers are configured but none of them offers tools");
   }
 
-  async #attempt(
-    server: McpServer,
-    timeoutMs: number,
-    retry: number,
-    late: boolean,
-  ): Promise<void> {
+  /**
+   * Connects `server`, retrying in the background after a failure (not
+   * after a spec error) until it works or the manager closes; resolves once
+   * the first attempt has ended.
+   */
+  #keepConnecting(server: McpServer, timeoutMs: number): Promise<void> {
+    return new Promise((firstTried) => {
+      let late = false;
+      retry(async () => {
+        try {
+          await this.#attempt(server, timeoutMs, late);
+        } finally {
+          late = true;
+          firstTried();
+        }
+      }, {
+        delays: this.#options.retryDelaysMs ?? [30_000, 60_000, 120_000, 300_000],
+        isRetriable: (error) => !(error instanceof McpSpecError),
+        signal: this.#stop.signal,
+      }).catch(() => {});
+    });
+  }
+
+  /** One connection attempt; a failure is logged (unless closing) and thrown. */
+  async #attempt(server: McpServer, timeoutMs: number, late: boolean): Promise<void> {
     try {
       await server.connect(timeoutMs);
       const n = server.tools.length;
@@ -382,22 +321,14 @@ export class McpManager {
       } else log.info(`MCP server '${server.name}' returned ${n} tool(s)`);
       if (late || this.#started) this.#options.onToolsChanged?.();
     } catch (error) {
-      if (this.#closed) return;
+      if (this.#closed) throw error;
       const reason = error instanceof McpSpecError ? error.message : (error as Error).message;
       log.warn(
         `Failed to list tools from MCP server '${server.name}' (${
           describeSpec(server.spec)
         }): ${reason}`,
       );
-      if (error instanceof McpSpecError) return;
-      const delays = this.#options.retryDelaysMs ?? [30_000, 60_000, 120_000, 300_000];
-      const delay = delays[Math.min(retry, delays.length - 1)];
-      if (delay === undefined) return;
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        if (!this.#closed) void this.#attempt(server, timeoutMs, retry + 1, true);
-      }, delay);
-      this.#timers.add(timer);
+      throw error;
     }
   }
 
@@ -437,8 +368,7 @@ export class McpManager {
   /** Closes every connection (stdio children are ended). */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
+    this.#stop.abort();
     await Promise.allSettled(this.#servers.map((s) => s.close()));
   }
 }

@@ -1,14 +1,17 @@
 /**
  * Providers: which endpoint and key serve a model, which options it gets, and
  * the chat-completion call itself (one `openai` client per provider, bounded
- * retries, a cap on simultaneous calls).
+ * retries, a cap on simultaneous calls). Failures are classified in
+ * lib/provider_errors.ts.
  *
  * @module
  */
 import OpenAI from "openai";
 import type { Config } from "./config.ts";
 import type { Env } from "./env.ts";
+import { parseRetryAfter, retry } from "./async.ts";
 import { getLogger } from "./log.ts";
+import { classify, isRetryable, ProviderError } from "./provider_errors.ts";
 import { Semaphore } from "./queue.ts";
 
 const log = getLogger("providers");
@@ -178,143 +181,8 @@ export function requestOptions(
   return out;
 }
 
-/** What went wrong talking to a provider, in words safe to show users. */
-export type FailureKind =
-  | "timeout"
-  | "unreachable"
-  | "auth"
-  | "not_found"
-  | "rate_limited"
-  | "bad_request"
-  | "too_long"
-  | "server_error"
-  | "invalid_response"
-  | "aborted";
-
-/** A provider failure with a secret-free classification. */
-export class ProviderError extends Error {
-  readonly kind: FailureKind;
-  readonly status?: number;
-  constructor(kind: FailureKind, message: string, status?: number, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ProviderError";
-    this.kind = kind;
-    this.status = status;
-  }
-}
-
-const RETRY_STATUS = new Set([429, 502, 503, 504]);
 /** Longest `Retry-After` we wait for; longer ones fail at once (a user is waiting). */
 export const MAX_RETRY_WAIT_MS = 20_000;
-
-/** Parses `retry-after-ms` / `Retry-After` (seconds or HTTP date) into milliseconds. */
-export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
-  if (!headers) return undefined;
-  const ms = Number(headers.get("retry-after-ms"));
-  if (headers.get("retry-after-ms") && Number.isFinite(ms) && ms >= 0) return ms;
-  const value = headers.get("retry-after");
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  // Every HTTP-date form starts with a day name; Date.parse alone accepts
-  // garbage such as "-5" or "wait 12" as dates in the past.
-  if (!/^(mon|tue|wed|thu|fri|sat|sun)/i.test(value.trim())) return undefined;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function causeText(error: unknown): string {
-  const parts: string[] = [];
-  let e: unknown = error;
-  for (let i = 0; e && i < 5; i++) {
-    if (e instanceof Error) {
-      parts.push(e.message);
-      e = e.cause;
-    } else {
-      parts.push(String(e));
-      break;
-    }
-  }
-  return parts.join(" / ");
-}
-
-// Deno: "error reading a body from connection"; Node/undici: "terminated" (other side closed).
-const BODY_READ_FAILURE =
-  /body from connection|connection (reset|closed|aborted)|econnreset|terminated|other side closed|unexpected eof/i;
-
-/** Turns whatever the openai client threw into a {@link ProviderError}. */
-export function classify(error: unknown): ProviderError {
-  if (error instanceof ProviderError) return error;
-  if (error instanceof OpenAI.APIUserAbortError) {
-    return new ProviderError("aborted", "request aborted", undefined, { cause: error });
-  }
-  if (error instanceof OpenAI.APIConnectionTimeoutError) {
-    return new ProviderError("timeout", "request timed out", undefined, { cause: error });
-  }
-  if (error instanceof OpenAI.APIConnectionError) {
-    return new ProviderError(
-      "unreachable",
-      `connection failed: ${causeText(error.cause)}`,
-      undefined,
-      {
-        cause: error,
-      },
-    );
-  }
-  if (error instanceof OpenAI.APIError && typeof error.status === "number") {
-    const status = error.status;
-    const text = error.message.toLowerCase();
-    const kind: FailureKind = status === 401 || status === 403
-      ? "auth"
-      : status === 404
-      ? "not_found"
-      : status === 429
-      ? "rate_limited"
-      : status === 413 || text.includes("context_length") || text.includes("context length") ||
-          text.includes("maximum context")
-      ? "too_long"
-      : status >= 500
-      ? "server_error"
-      : "bad_request";
-    return new ProviderError(kind, `HTTP ${status}: ${error.message}`, status, { cause: error });
-  }
-  if (error instanceof DOMException && error.name === "AbortError") {
-    return new ProviderError("aborted", "request aborted", undefined, { cause: error });
-  }
-  // The connection dropped while the body was read (after the headers): the
-  // client throws fetch's own TypeError, not an APIConnectionError.
-  if (error instanceof TypeError && BODY_READ_FAILURE.test(causeText(error))) {
-    return new ProviderError(
-      "unreachable",
-      `connection lost: ${causeText(error)}`,
-      undefined,
-      { cause: error },
-    );
-  }
-  return new ProviderError("invalid_response", causeText(error), undefined, { cause: error });
-}
-
-function isRetryable(error: ProviderError): boolean {
-  if (error.status !== undefined) return RETRY_STATUS.has(error.status);
-  if (error.kind !== "unreachable") return false;
-  // Refused connections will be refused again; resets and early closes are transient.
-  return !/refused|not known|name resolution|dns/i.test(error.message);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 /** A chat message as sent to providers. */
 export type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
@@ -392,15 +260,38 @@ export class Providers {
    */
   async chat(request: ChatRequest): Promise<ChatCompletion> {
     const route = this.route(request.model);
+    const maxRetries = this.#options.maxRetries ?? 2;
+    const base = this.#options.retryBaseMs ?? 500;
+    return await retry(this.#attempt(route, request), {
+      maxRetries,
+      isRetriable: (error) => isRetryable(error as ProviderError),
+      retryAfterMs: (error) =>
+        parseRetryAfter(((error as ProviderError).cause as { headers?: Headers })?.headers),
+      delays: (retries) => base * 2 ** retries * (0.75 + Math.random() / 2),
+      maxDelayMs: MAX_RETRY_WAIT_MS,
+      signal: request.signal,
+      onRetry: (error, retries, wait) => {
+        const e = error as ProviderError;
+        log.info(
+          `${route.provider} answered ${e.status ?? e.kind}; retry ${retries}/${maxRetries} in ${
+            Math.round(wait)
+          } ms`,
+        );
+      },
+    });
+  }
+
+  /**
+   * One attempt of a request: sent, and sent again at once without options
+   * when the provider rejects one of them (once, and not counted as a retry).
+   */
+  #attempt(route: Route, request: ChatRequest): () => Promise<ChatCompletion> {
     const client = this.#client(route);
     let options = this.#noOptions.has(request.model)
       ? {}
       : requestOptions(request.model, route.provider, this.#options.config);
-    const maxRetries = this.#options.maxRetries ?? 2;
-    const base = this.#options.retryBaseMs ?? 500;
-    let retries = 0;
     let strippedOptions = false;
-    for (;;) {
+    const send = async () => {
       try {
         const body = {
           ...options,
@@ -415,31 +306,25 @@ export class Providers {
         );
         return validateCompletion(completion);
       } catch (raw) {
-        const error = classify(raw);
-        if (request.signal?.aborted) throw error;
-        const rejected = Object.keys(options).find((k) => error.message.includes(k));
-        if (error.status === 400 && !strippedOptions && rejected) {
-          log.warn(
-            `${route.provider} rejected option "${rejected}" for ${request.model}; retrying without llm.options (add the model to llm.omit_options to skip this)`,
-          );
-          this.#noOptions.add(request.model);
-          options = {};
-          strippedOptions = true;
-          continue;
-        }
-        if (retries >= maxRetries || !isRetryable(error)) throw error;
-        const headers = ((raw as { headers?: Headers }).headers) ?? undefined;
-        const wait = retryAfterMs(headers) ?? base * 2 ** retries * (0.75 + Math.random() / 2);
-        if (wait > MAX_RETRY_WAIT_MS) throw error;
-        retries++;
-        log.info(
-          `${route.provider} answered ${
-            error.status ?? error.kind
-          }; retry ${retries}/${maxRetries} in ${Math.round(wait)} ms`,
-        );
-        await sleep(wait, request.signal);
+        throw classify(raw);
       }
-    }
+    };
+    return async () => {
+      try {
+        return await send();
+      } catch (error) {
+        const e = error as ProviderError;
+        const rejected = Object.keys(options).find((k) => e.message.includes(k));
+        if (request.signal?.aborted || e.status !== 400 || strippedOptions || !rejected) throw e;
+        log.warn(
+          `${route.provider} rejected option "${rejected}" for ${request.model}; retrying without llm.options (add the model to llm.omit_options to skip this)`,
+        );
+        this.#noOptions.add(request.model);
+        options = {};
+        strippedOptions = true;
+        return await send();
+      }
+    };
   }
 }
 

@@ -43,13 +43,7 @@ export const CORE: readonly string[] = [
  * HTTP through the `openai` client, is not listed: the core may use it.)
  */
 export const ADAPTERS: Readonly<Record<string, readonly string[]>> = {
-  matrix: [
-    "lib/matrix*.ts",
-    "lib/session.ts",
-    "lib/discovery.ts",
-    "lib/verification.ts",
-    "lib/classic_sas.ts",
-  ],
+  matrix: ["lib/matrix*.ts"],
   crypto: ["lib/crypto_journal*.ts"],
   state: ["lib/state/sqlite*.ts", "lib/store.ts", "lib/sqlite.ts"],
   mcp: ["lib/mcp*.ts", "lib/tools/mcp*.ts"],

@@ -1,7 +1,8 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import type { Message } from "../lib/conversation.ts";
 import { type Answer, failureReason, Llm, LlmError, stripReasoning } from "../lib/llm.ts";
-import { type FailureKind, ProviderError, Providers } from "../lib/providers.ts";
+import { type FailureKind, ProviderError } from "../lib/provider_errors.ts";
+import { Providers } from "../lib/providers.ts";
 import { builtinTools } from "../lib/tools/builtins.ts";
 import { type Tool, type ToolImage, ToolOutput, ToolRegistry } from "../lib/tools/registry.ts";
 import { FakeOpenAI, type FakeReply } from "./fixtures/fake_openai.ts";

@@ -2,19 +2,17 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { type Config, DEFAULT_OMIT_OPTIONS, validateConfig } from "../lib/config.ts";
 import type { Env } from "../lib/env.ts";
 import {
-  type FailureKind,
   globMatch,
   MAX_RETRY_WAIT_MS,
   omitsOptions,
-  ProviderError,
   providerOf,
   Providers,
   type ProvidersOptions,
   requestOptions,
-  retryAfterMs,
   routeProvider,
   type ToolDefinition,
 } from "../lib/providers.ts";
+import { type FailureKind, ProviderError } from "../lib/provider_errors.ts";
 import { FakeOpenAI, type FakeReply } from "./fixtures/fake_openai.ts";
 import { testConfig } from "./fixtures/harness.ts";
 
@@ -535,35 +533,6 @@ Deno.test("requestOptions sends everything when omit_options is empty", () => {
 Deno.test("requestOptions adds no max_completion_tokens when no max_tokens is configured", () => {
   const cfg = config({ options: { temperature: 0.2 } });
   deepStrictEqual(requestOptions("gpt-5", "openai", cfg), {});
-});
-
-// ---------------------------------------------------------------------------
-// retryAfterMs
-
-const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
-const RETRY_AFTER_CASES: Array<[string, Record<string, string>, number | undefined]> = [
-  ["seconds", { "retry-after": "2" }, 2000],
-  ["zero seconds", { "retry-after": "0" }, 0],
-  ["fractional seconds", { "retry-after": "1.5" }, 1500],
-  ["an HTTP date", { "retry-after": new Date(NOW + 30_000).toUTCString() }, 30_000],
-  ["an HTTP date in the past", { "retry-after": new Date(NOW - 30_000).toUTCString() }, 0],
-  ["retry-after-ms", { "retry-after-ms": "250" }, 250],
-  ["retry-after-ms before retry-after", { "retry-after-ms": "250", "retry-after": "10" }, 250],
-  ["garbage retry-after-ms, then retry-after", { "retry-after-ms": "x", "retry-after": "3" }, 3000],
-  ["no header", {}, undefined],
-  ["an empty value", { "retry-after": "" }, undefined],
-  ["a word", { "retry-after": "soon" }, undefined],
-  ["negative seconds", { "retry-after": "-5" }, undefined],
-  ["a word and a number", { "retry-after": "wait 12" }, undefined],
-];
-for (const [what, headers, expected] of RETRY_AFTER_CASES) {
-  Deno.test(`retryAfterMs reads ${what} as ${expected}`, () => {
-    strictEqual(retryAfterMs(new Headers(headers), NOW), expected);
-  });
-}
-
-Deno.test("retryAfterMs without headers is undefined", () => {
-  strictEqual(retryAfterMs(undefined, NOW), undefined);
 });
 
 // ---------------------------------------------------------------------------

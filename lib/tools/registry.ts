@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "zod";
+import { deadline, DeadlineError } from "../async.ts";
 import { getLogger } from "../log.ts";
 import { readImageFrom, type ToolImage } from "./image_files.ts";
 
@@ -298,19 +299,15 @@ export class ToolRegistry {
     const signal = options.signal
       ? AbortSignal.any([options.signal, timeout.signal])
       : timeout.signal;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const schema = (tool.definition.function.parameters ?? {}) as JsonSchema;
       let args = normaliseArgs(rawArgs, schema);
       if (tool.validate) args = this.#validator(tool)(args);
-      const expired = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const error = new Error(`timed out after ${Math.round(timeoutMs / 100) / 10} s`);
-          timeout.abort(error);
-          reject(error);
-        }, timeoutMs);
+      const value = await deadline(tool.call(args, { signal }), timeoutMs).catch((error) => {
+        // The tool is told too, so it can stop its work.
+        if (error instanceof DeadlineError) timeout.abort(error);
+        throw error;
       });
-      const value = await Promise.race([tool.call(args, { signal }), expired]);
       const output = value instanceof ToolOutput ? value : new ToolOutput(normaliseResult(value));
       const images = output.images.length
         ? output.images
@@ -323,8 +320,6 @@ export class ToolRegistry {
         ? errorResult(`Invalid arguments for ${name}: ${message}`)
         : errorResult(`Tool execution error for ${name}: ${message}`);
       return { content, images: [], ok: false };
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -7,7 +7,7 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import * as sdk from "matrix-js-sdk";
 import { splitHelp } from "../../lib/handlers/help.ts";
-import { MAX_PART_BYTES } from "../../lib/matrix.ts";
+import { MAX_PART_BYTES } from "../../lib/matrix_outbox.ts";
 import { byteLength } from "../../lib/split.ts";
 import { FakeOpenAI } from "../fixtures/fake_openai.ts";
 import { rawConfig } from "../fixtures/harness.ts";

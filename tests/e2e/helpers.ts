@@ -10,7 +10,7 @@ import "fake-indexeddb/auto";
 import { createHmac } from "node:crypto";
 import * as sdk from "matrix-js-sdk";
 import { decryptAttachment } from "../../lib/attachments.ts";
-import { routeSdkLogs } from "../../lib/matrix.ts";
+import { routeSdkLogs } from "../../lib/matrix_client.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { FakeOpenAI } from "../fixtures/fake_openai.ts";
 import { rawConfig } from "../fixtures/harness.ts";

@@ -525,7 +525,7 @@ Deno.test({
       // history, which rebuilds the old request in its Rust crypto as one that
       // never finishes; Rust then cancelled the first genuinely new request
       // from the same user together with it (m.user, by the bot) and only the
-      // retry worked. lib/verification.ts now cancels such stale requests, so
+      // retry worked. lib/matrix_verification.ts now cancels such stale requests, so
       // the first new request must work: no retry here on purpose.
       const inRoom = await verifyWithBot(
         bot,

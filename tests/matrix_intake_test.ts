@@ -1,14 +1,6 @@
-import { deepStrictEqual, match, notStrictEqual, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, match, strictEqual } from "node:assert/strict";
 import type { IncomingMessage } from "../lib/chat_port.ts";
-import * as sdk from "matrix-js-sdk";
-import {
-  EchoAwareScheduler,
-  resolveRoomRefs,
-  sendQueueFor,
-  stripReplyFallback,
-  toIncoming,
-  txnIdFor,
-} from "../lib/matrix.ts";
+import { stripReplyFallback, toIncoming } from "../lib/matrix_intake.ts";
 
 const ROOM = "!room:test";
 
@@ -204,88 +196,3 @@ for (const [name, body, expected] of fallbacks) {
     strictEqual(stripReplyFallback(body), expected);
   });
 }
-
-Deno.test("txnIdFor is deterministic, per key, and safe in a URL path", async () => {
-  const a1 = await txnIdFor("$event:test");
-  const a2 = await txnIdFor("$event:test");
-  const b = await txnIdFor("$event:test#1");
-  const c = await txnIdFor("$other:test");
-  strictEqual(a1, a2);
-  notStrictEqual(a1, b);
-  notStrictEqual(a1, c);
-  notStrictEqual(b, c);
-  for (const id of [a1, b, c]) match(id, /^[A-Za-z0-9]+$/);
-});
-
-Deno.test("txnIdFor gives distinct ids for many related keys", async () => {
-  const keys = Array.from({ length: 500 }, (_, i) => `$ev${i % 50}:test#${Math.floor(i / 50)}`);
-  const ids = await Promise.all(keys.map(txnIdFor));
-  strictEqual(new Set(ids).size, keys.length);
-  // Known value: a regression guard, so ids stay the same across versions
-  // (a resend after an upgrade must still be deduplicated).
-  strictEqual(await txnIdFor(""), "ige3b0c44298fc1c149afbf4c8");
-});
-
-Deno.test("sends queue per room: messages, edits and redactions in order, other rooms apart", () => {
-  const event = (room: string, type: string, content: Record<string, unknown> = {}, extra = {}) =>
-    new sdk.MatrixEvent({ room_id: room, type, content, ...extra });
-  const table: Array<[string, sdk.MatrixEvent, string | null]> = [
-    ["a message", event("!a:hs", "m.room.message", { body: "hi" }), "message:!a:hs"],
-    ["a message elsewhere", event("!b:hs", "m.room.message", { body: "hi" }), "message:!b:hs"],
-    [
-      "an edit",
-      event("!a:hs", "m.room.message", {
-        body: "* x",
-        "m.relates_to": { rel_type: "m.replace", event_id: "$p" },
-      }),
-      "message:!a:hs",
-    ],
-    ["a redaction", event("!a:hs", "m.room.redaction", {}, { redacts: "$p" }), "message:!a:hs"],
-    [
-      "a state event goes at once",
-      event("!a:hs", "m.room.topic", { topic: "t" }),
-      null,
-    ],
-  ];
-  for (const [what, e, queue] of table) strictEqual(sendQueueFor(e), queue, what);
-});
-
-Deno.test("the scheduler counts an event whose remote echo came first as sent, and sends the rest", async () => {
-  const scheduler = new EchoAwareScheduler();
-  const sent: string[] = [];
-  scheduler.setProcessFunction((event) => {
-    sent.push(event.getId()!);
-    return Promise.resolve({ event_id: `$sent-${sent.length}` });
-  });
-  const local = (id: string, status: sdk.EventStatus | null) => {
-    const e = new sdk.MatrixEvent({
-      room_id: "!a:hs",
-      type: "m.room.message",
-      event_id: id,
-      content: { body: id },
-    });
-    e.setStatus(status);
-    return e;
-  };
-  // Echoed: the SDK made the local echo the remote event (real id, no status).
-  const echoed = await scheduler.queueEvent(local("$real", null));
-  const pending = await scheduler.queueEvent(local("~local", sdk.EventStatus.SENDING));
-  deepStrictEqual([echoed, pending], [{ event_id: "$real" }, { event_id: "$sent-1" }]);
-  deepStrictEqual(sent, ["~local"], "only the event without an echo went out");
-});
-
-Deno.test("allowed_rooms: room IDs of every version are taken as they are, aliases resolved", async () => {
-  const v12 = "!pbPNIxnaXPE-mgjkvK2X0Pytc1LxC48ysmWwZJkVZ-w";
-  const asked: string[] = [];
-  const ids = await resolveRoomRefs(
-    [v12, "!old:matrix.test", "#ai:matrix.test", "#gone:matrix.test"],
-    (alias) => {
-      asked.push(alias);
-      return alias === "#ai:matrix.test"
-        ? Promise.resolve("!resolved:matrix.test")
-        : Promise.reject(new Error("M_NOT_FOUND"));
-    },
-  );
-  deepStrictEqual([...ids], [v12, "!old:matrix.test", "!resolved:matrix.test"]);
-  deepStrictEqual(asked, ["#ai:matrix.test", "#gone:matrix.test"], "IDs are never looked up");
-});

@@ -1,5 +1,5 @@
 /**
- * Pins what lib/classic_sas.ts assumes about matrix-js-sdk 43 and its Rust
+ * Pins what lib/matrix_classic_sas.ts assumes about matrix-js-sdk 43 and its Rust
  * crypto (decision 31), with the real crypto and no homeserver: the client's
  * HTTP goes to a fake `fetchFn` that records what the bot sends. If an SDK
  * update changes these internals, these tests fail before users notice.
@@ -17,9 +17,13 @@ import {
   Sas,
   UserId,
 } from "@matrix-org/matrix-sdk-crypto-wasm";
-import { type ClassicSasAdapter, classicSasAdapter, missingInternals } from "../lib/classic_sas.ts";
-import { setupVerification } from "../lib/verification.ts";
-import { routeSdkLogs } from "../lib/matrix.ts";
+import {
+  type ClassicSasAdapter,
+  classicSasAdapter,
+  missingInternals,
+} from "../lib/matrix_classic_sas.ts";
+import { setupVerification } from "../lib/matrix_verification.ts";
+import { routeSdkLogs } from "../lib/matrix_client.ts";
 import { CryptoEvent } from "matrix-js-sdk/lib/crypto-api/index.js";
 
 routeSdkLogs(false);

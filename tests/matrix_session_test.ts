@@ -1,5 +1,5 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
-import { ensureSession, readSession, type Session, SessionError } from "../lib/session.ts";
+import { ensureSession, readSession, type Session, SessionError } from "../lib/matrix_session.ts";
 import { Store } from "../lib/store.ts";
 import { testConfig } from "./fixtures/harness.ts";
 

@@ -6,13 +6,8 @@
  * tests/e2e/journeys/verification_classic_test.ts.
  */
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import {
-  type AcceptFrom,
-  acceptsFrom,
-  type ClassicStart,
-  classicStart,
-  declineReason,
-} from "../lib/verification.ts";
+import { type ClassicStart, classicStart } from "../lib/matrix_classic_sas.ts";
+import { type AcceptFrom, acceptsFrom, declineReason } from "../lib/matrix_verification.ts";
 
 const ADMIN = "@admin:example.org";
 const OTHER_ADMIN = "@boss:example.org";

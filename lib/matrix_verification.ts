@@ -4,7 +4,7 @@
  * emojis, confirm, and say "successful" only when the flow really is done.
  * Works for to-device and in-room requests, and for SAS started the classic
  * way with a to-device `m.key.verification.start` and no request (decision
- * 31, matrix-nio and other older clients; see lib/classic_sas.ts).
+ * 31, matrix-nio and other older clients; see lib/matrix_classic_sas.ts).
  *
  * Gotchas from E2EE-NOTES §5, all handled here: the SDK holds requests and
  * verifiers only weakly (we keep strong references until the end), in-room
@@ -24,7 +24,13 @@ import {
   VerifierEvent,
 } from "matrix-js-sdk/lib/crypto-api/index.js";
 import { getLogger } from "./log.ts";
-import { type ClassicSasAdapter, classicSasAdapter } from "./classic_sas.ts";
+import {
+  type ClassicSas,
+  type ClassicSasAdapter,
+  classicSasAdapter,
+  type ClassicStart,
+  classicStart,
+} from "./matrix_classic_sas.ts";
 
 const log = getLogger("verification");
 
@@ -33,13 +39,17 @@ export type AcceptFrom = "anyone" | "admins" | "nobody";
 
 /** Options for {@link setupVerification}. */
 export interface VerificationOptions {
+  /** The bot's client, with Rust crypto. */
   client: MatrixClient;
+  /** `matrix.verification.accept_from`. */
   acceptFrom: AcceptFrom;
+  /** `matrix.admins`. */
   admins: readonly string[];
   /** When the process started (ms); older in-room requests are replays. */
   startedAt: number;
   /** Persisted guard against answering a request twice. */
   seen(txnId: string): boolean;
+  /** Remembers that a request was answered. */
   markSeen(txnId: string): void;
   /** Reports finished verifications (tests, metrics). */
   onDone?(result: { userId: string; deviceId?: string; emoji: string[]; ok: boolean }): void;
@@ -54,35 +64,6 @@ const DECLINED: Record<Exclude<AcceptFrom, "anyone">, string> = {
 /** The reason sent with the cancel when `policy` declines a verification. Pure. */
 export function declineReason(policy: AcceptFrom): string {
   return policy === "anyone" ? "Not accepted by this bot" : DECLINED[policy];
-}
-
-/** A SAS flow started the classic way: its sender, their device and the flow id. */
-export interface ClassicStart {
-  userId: string;
-  deviceId: string;
-  txnId: string;
-}
-
-/**
- * Recognises a to-device `m.key.verification.start` for emoji (`m.sas.v1`)
- * that another device sent to us. Whether a request came before it is the
- * crypto's to tell (lib/classic_sas.ts). Pure.
- */
-export function classicStart(
-  message: { type?: unknown; sender?: unknown; content?: unknown },
-  own: { userId: string; deviceId: string },
-): ClassicStart | undefined {
-  if (message.type !== "m.key.verification.start") return undefined;
-  const content = message.content as Record<string, unknown> | undefined;
-  const userId = message.sender;
-  const deviceId = content?.from_device;
-  const txnId = content?.transaction_id;
-  if (typeof userId !== "string" || !userId) return undefined;
-  if (typeof deviceId !== "string" || !deviceId) return undefined;
-  if (typeof txnId !== "string" || !txnId) return undefined;
-  if (content?.method !== "m.sas.v1") return undefined;
-  if (userId === own.userId && deviceId === own.deviceId) return undefined;
-  return { userId, deviceId, txnId };
 }
 
 /** Decides whether a request from `userId` is accepted. Pure. */
@@ -110,13 +91,59 @@ function phaseOf(request: VerificationRequest): VerificationPhase | undefined {
  * listening and cancels nothing (flows in progress finish on their own).
  */
 export function setupVerification(options: VerificationOptions): () => void {
-  const { client } = options;
+  return new SasResponder(options).listen();
+}
+
+/** A verification request's flow, as far as the log and `onDone` need it. */
+interface Flow {
+  request: VerificationRequest;
+  userId: string;
+  emoji: string[];
+  started: boolean;
+  /** The SDK forgets the other device once the flow is done: noted while known. */
+  deviceId?: string;
+  expiry?: ReturnType<typeof setTimeout>;
+  onChange(): void;
+}
+
+/** How long a flow may take before it is dropped (the SDK's own timeout is 10 minutes). */
+const FLOW_TIMEOUT_MS = 11 * 60_000;
+
+/** Answers verification requests and classic SAS starts as the policy allows. */
+class SasResponder {
+  readonly #options: VerificationOptions;
+  readonly #client: MatrixClient;
   // Strong references: without them the SDK's weak references let the
   // request be collected and SAS silently stalls.
-  const active = new Set<VerificationRequest>();
-  const verifiers = new Set<Verifier>();
-  // Requests this process accepted (the persisted list also has earlier runs').
-  const acceptedHere = new Set<string>();
+  readonly #active = new Set<VerificationRequest>();
+  readonly #verifiers = new Set<Verifier>();
+  /** Requests this process accepted (the persisted list also has earlier runs'). */
+  readonly #acceptedHere = new Set<string>();
+  #adapter?: ClassicSasAdapter | string;
+
+  constructor(options: VerificationOptions) {
+    this.#options = options;
+    this.#client = options.client;
+  }
+
+  /** Starts listening; returns the function that stops. */
+  listen(): () => void {
+    const client = this.#client;
+    const onRequest = (request: VerificationRequest) => {
+      try {
+        this.#handle(request);
+      } catch (error) {
+        log.warn(`Verification request could not be handled: ${(error as Error).message}`);
+      }
+    };
+    const onToDevice = (received: ReceivedToDeviceMessage) => this.#onToDevice(received);
+    client.on(CryptoEvent.VerificationRequestReceived, onRequest);
+    client.on(ClientEvent.ReceivedToDeviceMessage, onToDevice);
+    return () => {
+      client.off(CryptoEvent.VerificationRequestReceived, onRequest);
+      client.off(ClientEvent.ReceivedToDeviceMessage, onToDevice);
+    };
+  }
 
   // A request rebuilt from history after a restart stays "ongoing" in the Rust
   // crypto until it times out (10 minutes), and while it does, Rust cancels
@@ -124,25 +151,25 @@ export function setupVerification(options: VerificationOptions): () => void {
   // with the same user is ongoing"): the first verification after a restart
   // failed. Cancelling the stale request avoids that; a flow the other side
   // already finished stays done there.
-  const dropStale = (request: VerificationRequest, txnId: string, userId: string) => {
-    if (acceptedHere.has(txnId) || phaseOf(request) !== VerificationPhase.Requested) return;
+  #dropStale(request: VerificationRequest, txnId: string, userId: string): void {
+    if (this.#acceptedHere.has(txnId) || phaseOf(request) !== VerificationPhase.Requested) return;
     log.debug(`Cancelling the stale verification request ${txnId} from ${userId}`);
     request.cancel({ reason: "Stale request from before a restart", code: "m.user" })
       .catch((error) =>
         log.debug(`Could not cancel the stale request ${txnId}: ${(error as Error).message}`)
       );
-  };
+  }
 
   /**
    * Logs the emojis and confirms them as soon as the verifier shows them, and
    * runs it; resolves when the SAS is done, rejects when it is cancelled.
    */
-  const runVerifier = (
+  #runVerifier(
     verifier: Verifier,
     userId: string,
     onEmoji: (emoji: string[]) => void,
-  ): Promise<void> => {
-    verifiers.add(verifier);
+  ): Promise<void> {
+    this.#verifiers.add(verifier);
     const onSas = (sas: ShowSasCallbacks) => {
       const emoji = (sas.sas.emoji ?? []).map(([symbol, name]) => `${symbol} ${name}`);
       onEmoji(emoji);
@@ -158,35 +185,28 @@ export function setupVerification(options: VerificationOptions): () => void {
     const already = verifier.getShowSasCallbacks();
     if (already) onSas(already);
     return verifier.verify().finally(() => {
-      verifiers.delete(verifier);
+      this.#verifiers.delete(verifier);
       verifier.off(VerifierEvent.ShowSas, onSas);
     });
-  };
+  }
 
-  const onRequest = (request: VerificationRequest) => {
-    try {
-      handle(request);
-    } catch (error) {
-      log.warn(`Verification request could not be handled: ${(error as Error).message}`);
-    }
-  };
-
-  const handle = (request: VerificationRequest) => {
+  #handle(request: VerificationRequest): void {
     if (request.initiatedByMe) return;
     const userId = request.otherUserId;
     const txnId = request.transactionId ?? "";
     const where = request.roomId ? `in room ${request.roomId}` : "to-device";
+    const options = this.#options;
     if (request.roomId) {
-      const ts = client.getRoom(request.roomId)?.findEventById(txnId)?.getTs();
+      const ts = this.#client.getRoom(request.roomId)?.findEventById(txnId)?.getTs();
       if (ts !== undefined && ts < options.startedAt - 30_000) {
         log.debug(`Ignoring a replayed verification request ${txnId} from ${userId}`);
-        dropStale(request, txnId, userId);
+        this.#dropStale(request, txnId, userId);
         return;
       }
     }
     if (txnId && options.seen(txnId)) {
       log.debug(`Ignoring verification request ${txnId} from ${userId}: already answered`);
-      dropStale(request, txnId, userId);
+      this.#dropStale(request, txnId, userId);
       return;
     }
     if (phaseOf(request) !== VerificationPhase.Requested) return;
@@ -200,89 +220,93 @@ export function setupVerification(options: VerificationOptions): () => void {
     }
     if (txnId) {
       options.markSeen(txnId);
-      acceptedHere.add(txnId);
+      this.#acceptedHere.add(txnId);
     }
     log.info(`Verification request from ${userId} (${where}); accepting`);
-    active.add(request);
-    let emoji: string[] = [];
-    let started = false;
-    // The SDK forgets the other device once the flow is done: note it while known.
-    let deviceId: string | undefined;
-    const noteDevice = () => {
-      try {
-        deviceId ??= request.otherDeviceId;
-      } catch {
-        // Only for the log line.
-      }
+    this.#accept(request, userId);
+  }
+
+  /** Accepts a request and follows it to its end. */
+  #accept(request: VerificationRequest, userId: string): void {
+    this.#active.add(request);
+    const flow: Flow = {
+      request,
+      userId,
+      emoji: [],
+      started: false,
+      onChange: () => this.#onChange(flow),
     };
-    noteDevice();
-    const finish = (ok: boolean, why?: string) => {
-      if (!active.delete(request)) return;
-      clearTimeout(expiry);
-      request.off(VerificationRequestEvent.Change, onChange);
-      if (ok) {
-        log.info(`Emoji verification was successful. (${userId}, device ${deviceId ?? "?"})`);
-      } else log.info(`Verification cancelled (${why ?? "unknown reason"}) with ${userId}`);
-      options.onDone?.({ userId, deviceId, emoji, ok });
-    };
-    const onChange = () => {
-      try {
-        noteDevice();
-        const phase = phaseOf(request);
-        if (phase === VerificationPhase.Started && request.verifier && !started) {
-          started = true;
-          const verifier = request.verifier;
-          if (verifiers.has(verifier)) return;
-          // The request's phase says when it is done; verify() only drives it.
-          runVerifier(verifier, userId, (shown) => {
-            noteDevice();
-            emoji = shown;
-          }).catch((error) => log.debug(`verify() ended: ${(error as Error).message}`));
-        } else if (phase === VerificationPhase.Done) finish(true);
-        else if (phase === VerificationPhase.Cancelled) {
-          finish(false, request.cancellationCode ?? undefined);
-        }
-      } catch (error) {
-        log.warn(`Verification with ${userId} failed: ${(error as Error).message}`);
-        finish(false, (error as Error).message);
-      }
-    };
+    noteDevice(flow);
     // A request that never gets anywhere is dropped after its timeout.
-    const expiry = setTimeout(() => {
-      if (active.has(request)) finish(false, "timed out");
-    }, 11 * 60_000);
-    request.on(VerificationRequestEvent.Change, onChange);
+    flow.expiry = setTimeout(() => {
+      if (this.#active.has(request)) this.#finish(flow, false, "timed out");
+    }, FLOW_TIMEOUT_MS);
+    request.on(VerificationRequestEvent.Change, flow.onChange);
     request.accept().catch((error) => {
       log.warn(
         `Could not accept the verification request from ${userId}: ${(error as Error).message}`,
       );
-      finish(false, "accept failed");
+      this.#finish(flow, false, "accept failed");
     });
-  };
+  }
+
+  #onChange(flow: Flow): void {
+    const { request, userId } = flow;
+    try {
+      noteDevice(flow);
+      const phase = phaseOf(request);
+      if (phase === VerificationPhase.Started && request.verifier && !flow.started) {
+        flow.started = true;
+        const verifier = request.verifier;
+        if (this.#verifiers.has(verifier)) return;
+        // The request's phase says when it is done; verify() only drives it.
+        this.#runVerifier(verifier, userId, (shown) => {
+          noteDevice(flow);
+          flow.emoji = shown;
+        }).catch((error) => log.debug(`verify() ended: ${(error as Error).message}`));
+      } else if (phase === VerificationPhase.Done) this.#finish(flow, true);
+      else if (phase === VerificationPhase.Cancelled) {
+        this.#finish(flow, false, request.cancellationCode ?? undefined);
+      }
+    } catch (error) {
+      log.warn(`Verification with ${userId} failed: ${(error as Error).message}`);
+      this.#finish(flow, false, (error as Error).message);
+    }
+  }
+
+  #finish(flow: Flow, ok: boolean, why?: string): void {
+    const { request, userId, deviceId, emoji } = flow;
+    if (!this.#active.delete(request)) return;
+    clearTimeout(flow.expiry);
+    request.off(VerificationRequestEvent.Change, flow.onChange);
+    if (ok) {
+      log.info(`Emoji verification was successful. (${userId}, device ${deviceId ?? "?"})`);
+    } else log.info(`Verification cancelled (${why ?? "unknown reason"}) with ${userId}`);
+    this.#options.onDone?.({ userId, deviceId, emoji, ok });
+  }
 
   // SAS started without a request (decision 31): only the to-device start
-  // shows it; lib/classic_sas.ts finds the flow the crypto made for it.
-  let adapter: ClassicSasAdapter | string | undefined;
-  const classicSas = (): ClassicSasAdapter | undefined => {
-    if (adapter === undefined) {
-      adapter = classicSasAdapter(client);
-      if (typeof adapter === "string") {
+  // shows it; lib/matrix_classic_sas.ts finds the flow the crypto made for it.
+  #classicSas(): ClassicSasAdapter | undefined {
+    if (this.#adapter === undefined) {
+      this.#adapter = classicSasAdapter(this.#client);
+      if (typeof this.#adapter === "string") {
         log.warn(
-          `Emoji verification started without a request (matrix-nio and other older clients) cannot be answered: ${adapter}`,
+          `Emoji verification started without a request (matrix-nio and other older clients) cannot be answered: ${this.#adapter}`,
         );
       }
     }
-    return typeof adapter === "string" ? undefined : adapter;
-  };
+    return typeof this.#adapter === "string" ? undefined : this.#adapter;
+  }
 
-  const onToDevice = (received: ReceivedToDeviceMessage) => {
+  #onToDevice(received: ReceivedToDeviceMessage): void {
     try {
       const start = classicStart(received.message, {
-        userId: client.getUserId() ?? "",
-        deviceId: client.getDeviceId() ?? "",
+        userId: this.#client.getUserId() ?? "",
+        deviceId: this.#client.getDeviceId() ?? "",
       });
       if (!start) return;
-      handleClassic(start, received.message).catch((error) =>
+      this.#handleClassic(start, received.message).catch((error) =>
         log.warn(
           `Emoji verification from ${start.userId} could not be handled: ${
             (error as Error).message
@@ -292,13 +316,14 @@ export function setupVerification(options: VerificationOptions): () => void {
     } catch (error) {
       log.warn(`A to-device verification start could not be handled: ${(error as Error).message}`);
     }
-  };
+  }
 
-  const handleClassic = async (
+  async #handleClassic(
     start: ClassicStart,
     message: ReceivedToDeviceMessage["message"],
-  ) => {
+  ): Promise<void> {
     const { userId, deviceId, txnId } = start;
+    const options = this.#options;
     // The start of a request this bot accepted (marked then), or a start
     // delivered twice: either way it is already handled. (To-device
     // messages are not replayed after a restart.)
@@ -306,7 +331,7 @@ export function setupVerification(options: VerificationOptions): () => void {
       log.debug(`Verification start ${txnId} from ${userId}: already handled`);
       return;
     }
-    const adapter = classicSas();
+    const adapter = this.#classicSas();
     if (!adapter) return;
     const opened = await adapter.open(message, txnId, deviceId);
     if (opened.kind === "request") return;
@@ -330,28 +355,33 @@ export function setupVerification(options: VerificationOptions): () => void {
       return;
     }
     log.info(`Verification from ${userId} (${where}); accepting`);
+    await this.#runClassic(sas, userId, deviceId);
+  }
+
+  /** Runs a classic flow: it has no phase to watch; verify() resolves when the SAS is done. */
+  async #runClassic(sas: ClassicSas, userId: string, deviceId: string): Promise<void> {
     let emoji: string[] = [];
-    // Unlike a request, a classic flow has no phase to watch: verify()
-    // resolves only when the crypto says the SAS is done.
     const expiry = setTimeout(() => {
       sas.cancel("m.timeout", "The verification timed out").catch(() => {});
-    }, 11 * 60_000);
+    }, FLOW_TIMEOUT_MS);
     try {
-      await runVerifier(sas.verifier, userId, (shown) => emoji = shown);
+      await this.#runVerifier(sas.verifier, userId, (shown) => emoji = shown);
       log.info(`Emoji verification was successful. (${userId}, device ${deviceId})`);
-      options.onDone?.({ userId, deviceId, emoji, ok: true });
+      this.#options.onDone?.({ userId, deviceId, emoji, ok: true });
     } catch (error) {
       log.info(`Verification cancelled (${(error as Error).message}) with ${userId}`);
-      options.onDone?.({ userId, deviceId, emoji, ok: false });
+      this.#options.onDone?.({ userId, deviceId, emoji, ok: false });
     } finally {
       clearTimeout(expiry);
     }
-  };
+  }
+}
 
-  client.on(CryptoEvent.VerificationRequestReceived, onRequest);
-  client.on(ClientEvent.ReceivedToDeviceMessage, onToDevice);
-  return () => {
-    client.off(CryptoEvent.VerificationRequestReceived, onRequest);
-    client.off(ClientEvent.ReceivedToDeviceMessage, onToDevice);
-  };
+/** Notes the other device while the SDK still knows it. */
+function noteDevice(flow: Flow): void {
+  try {
+    flow.deviceId ??= flow.request.otherDeviceId;
+  } catch {
+    // Only for the log line.
+  }
 }

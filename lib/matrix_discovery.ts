@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { deadline } from "./async.ts";
 import {
   checkVersionsAnswer,
   classifyNetworkError,
@@ -72,16 +73,6 @@ export function fetchWithTimeout(
   };
 }
 
-function delay<T>(ms: number, value: T, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(value), ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve(value);
-    }, { once: true });
-  });
-}
-
 /**
  * Runs `use` on a new connection, giving up after `ms` (or on `signal`)
  * with `silent`; `failed` when connecting or `use` throws. The connection
@@ -113,7 +104,8 @@ async function withConnection<C extends { close(): void }, T>(
     return await use(made);
   })().catch(() => outcomes.failed);
   try {
-    return await Promise.race([work, delay(ms, outcomes.silent, signal)]);
+    // `work` never rejects: the deadline or the signal is the silence.
+    return await deadline(work, ms, { signal }).catch(() => outcomes.silent);
   } finally {
     over = true;
     if (conn) {

@@ -1,5 +1,5 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
-import { fetchWithTimeout, getText, resolveHomeserver } from "../lib/discovery.ts";
+import { fetchWithTimeout, getText, resolveHomeserver } from "../lib/matrix_discovery.ts";
 import { type Failure, HomeserverError } from "../lib/homeserver.ts";
 
 const VERSIONS = { versions: ["v1.11"] };

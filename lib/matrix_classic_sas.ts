@@ -10,7 +10,7 @@
  * ever shows that `Sas`. We take it from the `OlmMachine` (`getVerification`),
  * wrap it in the SDK's own `RustSASVerifier` (the same class the request flow
  * hands out as `request.verifier`), and let that send through the SDK's
- * `OutgoingRequestProcessor`. Assumptions, pinned by tests/classic_sas_test.ts:
+ * `OutgoingRequestProcessor`. Assumptions, pinned by tests/matrix_classic_sas_test.ts:
  * `getCrypto()` has `olmMachine`, `outgoingRequestProcessor` and
  * `outgoingRequestsManager` with the methods used below. When they are gone
  * (an SDK update), {@link classicSasAdapter} says so once and classic starts
@@ -30,10 +30,45 @@ import {
   UserId,
 } from "@matrix-org/matrix-sdk-crypto-wasm";
 
+/** A SAS flow started the classic way: its sender, their device and the flow id. */
+export interface ClassicStart {
+  /** Who started it. */
+  userId: string;
+  /** Their device. */
+  deviceId: string;
+  /** The flow's transaction id. */
+  txnId: string;
+}
+
+/**
+ * Recognises a to-device `m.key.verification.start` for emoji (`m.sas.v1`)
+ * that another device sent to us. Whether a request came before it is the
+ * crypto's to tell ({@link ClassicSasAdapter.open}). Pure.
+ */
+export function classicStart(
+  message: { type?: unknown; sender?: unknown; content?: unknown },
+  own: { userId: string; deviceId: string },
+): ClassicStart | undefined {
+  if (message.type !== "m.key.verification.start") return undefined;
+  const content = message.content as Record<string, unknown> | undefined;
+  const userId = message.sender;
+  const deviceId = content?.from_device;
+  const txnId = content?.transaction_id;
+  if (typeof userId !== "string" || !userId) return undefined;
+  if (typeof deviceId !== "string" || !deviceId) return undefined;
+  if (typeof txnId !== "string" || !txnId) return undefined;
+  if (content?.method !== "m.sas.v1") return undefined;
+  if (userId === own.userId && deviceId === own.deviceId) return undefined;
+  return { userId, deviceId, txnId };
+}
+
 /** A to-device event as the SDK hands it to `ClientEvent.ReceivedToDeviceMessage`. */
 export interface ToDeviceMessage {
+  /** The event type (`m.key.verification.start`). */
   type: string;
+  /** The sending user. */
   sender: string;
+  /** The event's content. */
   content: Record<string, unknown>;
 }
 
@@ -108,6 +143,60 @@ export function missingInternals(crypto: unknown): string | undefined {
   return undefined;
 }
 
+/** A Rust `Sas` as a {@link ClassicSas}. */
+function wrapSas(
+  client: MatrixClient,
+  processor: Internals["outgoingRequestProcessor"],
+  sas: Sas,
+  peer: { userId: string; deviceId: string },
+): ClassicSas {
+  return {
+    // The SDK's own class: it sends the accept, shows the emojis (ShowSas)
+    // and sends the MAC on confirm. It expects a request, which a classic
+    // flow does not have; it never reads it.
+    verifier: new RustSASVerifier(sas, undefined as never, processor as never),
+    async cancel(code, reason) {
+      // Cancel in Rust first so it does not keep the flow as ongoing (it
+      // would cancel the user's next start together with it), then send our
+      // own text instead of Rust's request.
+      sas.cancelWithCode(code);
+      const content = { transaction_id: sas.flowId, code, reason };
+      await client.sendToDevice(
+        "m.key.verification.cancel",
+        new Map([[peer.userId, new Map([[peer.deviceId, content]])]]),
+      );
+    },
+  };
+}
+
+/**
+ * Fetches the keys of the sender's device, then hands the start to the
+ * crypto again; false when the device's keys could not be had.
+ */
+async function fetchDeviceAndReplay(
+  internals: Internals,
+  start: ToDeviceMessage,
+  deviceId: string,
+): Promise<boolean> {
+  const olm = internals.olmMachine;
+  const userId = start.sender;
+  // Track the user (a no-op when tracked) and mark their device list as
+  // changed, so the next outgoing batch carries a /keys/query for them.
+  await olm.updateTrackedUsers([new UserId(userId)]);
+  await olm.receiveSyncChangesMsc4186("[]", new DeviceLists([new UserId(userId)]), new Map());
+  void internals.outgoingRequestsManager.doProcessOutgoingRequests().catch(() => {});
+  const device = await olm.getDevice(
+    new UserId(userId),
+    new DeviceId(deviceId),
+    KEY_QUERY_WAIT_SECONDS,
+  );
+  if (!device) return false;
+  device.free();
+  // The MSC4186 variant: no one-time key counts means "unchanged".
+  await olm.receiveSyncChangesMsc4186(JSON.stringify([start]), new DeviceLists(), new Map());
+  return true;
+}
+
 /**
  * Builds the adapter for a client whose Rust crypto is initialised, or
  * returns why it cannot (an SDK whose internals changed).
@@ -120,51 +209,11 @@ export function classicSasAdapter(client: MatrixClient): ClassicSasAdapter | str
   }
   const internals = crypto as unknown as Internals;
   const olm = internals.olmMachine;
-  const processor = internals.outgoingRequestProcessor;
 
   // wasm consumes the ids passed to it: build fresh ones for every call.
   const sasOf = (userId: string, txnId: string): Sas | undefined => {
     const found = olm.getVerification(new UserId(userId), txnId);
     return found instanceof Sas ? found : undefined;
-  };
-
-  const wrap = (sas: Sas, userId: string, deviceId: string): ClassicSas => ({
-    // The SDK's own class: it sends the accept, shows the emojis (ShowSas)
-    // and sends the MAC on confirm. It expects a request, which a classic
-    // flow does not have; it never reads it.
-    verifier: new RustSASVerifier(sas, undefined as never, processor as never),
-    async cancel(code, reason) {
-      // Cancel in Rust first so it does not keep the flow as ongoing (it
-      // would cancel the user's next start together with it), then send our
-      // own text instead of Rust's request.
-      sas.cancelWithCode(code);
-      await client.sendToDevice(
-        "m.key.verification.cancel",
-        new Map([[userId, new Map([[deviceId, { transaction_id: sas.flowId, code, reason }]])]]),
-      );
-    },
-  });
-
-  const fetchDeviceAndReplay = async (
-    start: ToDeviceMessage,
-    deviceId: string,
-  ): Promise<boolean> => {
-    const userId = start.sender;
-    // Track the user (a no-op when tracked) and mark their device list as
-    // changed, so the next outgoing batch carries a /keys/query for them.
-    await olm.updateTrackedUsers([new UserId(userId)]);
-    await olm.receiveSyncChangesMsc4186("[]", new DeviceLists([new UserId(userId)]), new Map());
-    void internals.outgoingRequestsManager.doProcessOutgoingRequests().catch(() => {});
-    const device = await olm.getDevice(
-      new UserId(userId),
-      new DeviceId(deviceId),
-      KEY_QUERY_WAIT_SECONDS,
-    );
-    if (!device) return false;
-    device.free();
-    // The MSC4186 variant: no one-time key counts means "unchanged".
-    await olm.receiveSyncChangesMsc4186(JSON.stringify([start]), new DeviceLists(), new Map());
-    return true;
   };
 
   return {
@@ -174,13 +223,17 @@ export function classicSasAdapter(client: MatrixClient): ClassicSasAdapter | str
       let sas = sasOf(userId, txnId);
       const fetched = !sas;
       if (!sas) {
-        if (!await fetchDeviceAndReplay(start, deviceId)) {
+        if (!await fetchDeviceAndReplay(internals, start, deviceId)) {
           return { kind: "none", why: `the keys of device ${deviceId} could not be fetched` };
         }
         sas = sasOf(userId, txnId);
       }
       if (!sas) return { kind: "none", why: "the crypto refused the start" };
-      return { kind: "sas", sas: wrap(sas, userId, deviceId), fetched };
+      const wrapped = wrapSas(client, internals.outgoingRequestProcessor, sas, {
+        userId,
+        deviceId,
+      });
+      return { kind: "sas", sas: wrapped, fetched };
     },
   };
 }

@@ -8,145 +8,35 @@
  * @module
  */
 import type { Config } from "./config.ts";
-import { resolveHomeserver } from "./discovery.ts";
-import {
-  classifyNetworkError,
-  HOMESERVER_TIMEOUT_MS,
-  HomeserverError,
-  missingLoginFields,
-  seconds,
-  sentence,
-} from "./homeserver.ts";
+import { missingLoginFields } from "./homeserver.ts";
 import { getLogger, registerSecret } from "./log.ts";
+import { type ApiOptions, baseUrl, call, MatrixHttpError, withRetry } from "./matrix_api.ts";
+import { resolveHomeserver } from "./matrix_discovery.ts";
 import { type Store, writeFileAtomic } from "./store.ts";
 
 const log = getLogger("session");
 
 /** What is kept in `session.json`. */
 export interface Session {
+  /** The homeserver's client-server API base URL. */
   homeserver: string;
+  /** The bot's Matrix ID. */
   user_id: string;
+  /** The bot's one device. */
   device_id: string;
+  /** The device's access token (a secret). */
   access_token: string;
 }
 
 /** The session cannot be used; `message` tells the operator what to do. */
 export class SessionError extends Error {}
 
-/** A Matrix error answer. */
-export class MatrixHttpError extends Error {
-  readonly status: number;
-  readonly errcode?: string;
-  readonly retryAfterMs?: number;
-  constructor(status: number, errcode: string | undefined, message: string, retryAfterMs?: number) {
-    super(message);
-    this.status = status;
-    this.errcode = errcode;
-    this.retryAfterMs = retryAfterMs;
-  }
-}
-
 /** Options for {@link ensureSession}. */
-export interface SessionOptions {
+export interface SessionOptions extends ApiOptions {
+  /** The configuration (`matrix.*`). */
   config: Config;
+  /** Where `session.json` is kept. */
   store: Store;
-  fetch?: typeof fetch;
-  /** Stops the retries (shutdown while the homeserver is down). */
-  signal?: AbortSignal;
-  /** Backoff delays while the homeserver is unreachable (ms); the last repeats. */
-  backoffMs?: readonly number[];
-  /** Timeout of each request (default {@link HOMESERVER_TIMEOUT_MS}; tests shorten it). */
-  timeoutMs?: number;
-}
-
-function baseUrl(server: string): string {
-  return server.replace(/\/+$/, "");
-}
-
-async function call(
-  options: SessionOptions,
-  homeserver: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  token?: string,
-): Promise<Record<string, unknown>> {
-  const url = `${baseUrl(homeserver)}${path}`;
-  const timeoutMs = options.timeoutMs ?? HOMESERVER_TIMEOUT_MS;
-  const timeout = AbortSignal.timeout(timeoutMs);
-  let response: Response;
-  let json: Record<string, unknown>;
-  try {
-    response = await (options.fetch ?? fetch)(url, {
-      method,
-      headers: {
-        ...(body ? { "content-type": "application/json" } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-      signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
-    });
-    json = await response.json().catch(() => ({})) as Record<string, unknown>;
-  } catch (error) {
-    if (options.signal?.aborted) throw options.signal.reason;
-    throw new HomeserverError(classifyNetworkError(error, url, timeoutMs));
-  }
-  if (!response.ok) {
-    const errcode = typeof json.errcode === "string" ? json.errcode : undefined;
-    const header = Number(response.headers.get("retry-after"));
-    const retry = typeof json.retry_after_ms === "number"
-      ? json.retry_after_ms
-      : Number.isFinite(header) && header >= 0 && response.headers.has("retry-after")
-      ? header * 1000
-      : undefined;
-    const said = typeof json.error === "string" && json.error ? `: ${json.error}` : "";
-    throw new MatrixHttpError(
-      response.status,
-      errcode,
-      `HTTP ${response.status}${errcode ? ` ${errcode}` : ""} from ${url}${said}`,
-      retry,
-    );
-  }
-  return json;
-}
-
-/** Runs `task`, retrying while the homeserver is unreachable, 5xx or rate limiting. */
-async function withRetry<T>(
-  options: SessionOptions,
-  what: string,
-  task: () => Promise<T>,
-): Promise<T> {
-  const delays = options.backoffMs ?? [1000, 2000, 4000, 8000, 15_000, 30_000, 60_000];
-  for (let attempt = 0;; attempt++) {
-    try {
-      return await task();
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      // Unreachable, not (yet) a homeserver, 5xx, rate limited: the
-      // operator reads why, and the bot starts once it is fixed.
-      const transient = error instanceof HomeserverError ||
-        (error instanceof MatrixHttpError &&
-          (error.status >= 500 || error.status === 429 || error.errcode === "M_LIMIT_EXCEEDED"));
-      if (!transient) throw error;
-      const delay = error instanceof MatrixHttpError && error.retryAfterMs
-        ? error.retryAfterMs
-        : delays[Math.min(attempt, delays.length - 1)];
-      log.warn(
-        `${what} failed: ${sentence((error as Error).message)} Retrying in ${seconds(delay)} s.`,
-      );
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = () => {
-          clearTimeout(timer);
-          reject(options.signal!.reason);
-        };
-        const timer = setTimeout(() => {
-          options.signal?.removeEventListener("abort", onAbort);
-          resolve();
-        }, delay);
-        options.signal?.addEventListener("abort", onAbort, { once: true });
-      });
-    }
-  }
 }
 
 /** Reads `session.json`, if there is one. */
@@ -237,91 +127,109 @@ export async function ensureSession(options: SessionOptions): Promise<Session> {
     }
   }
   const homeserver = await findHomeserver(options);
-  if (saved) {
-    if (baseUrl(saved.homeserver) !== baseUrl(homeserver)) {
-      log.warn(
-        `Homeserver URL changed from ${saved.homeserver} to ${homeserver}; keeping the session`,
+  if (saved) return await checkSaved(options, homeserver, saved);
+  if (m.access_token) return await fromAccessToken(options, homeserver, m.access_token);
+  return await fromLogin(options, homeserver);
+}
+
+/** `whoami` with `token`, retried while the homeserver cannot be reached. */
+function whoami(
+  options: SessionOptions,
+  homeserver: string,
+  token: string,
+  what: string,
+): Promise<Record<string, unknown>> {
+  return withRetry(
+    options,
+    what,
+    () => call(options, homeserver, "GET", "/_matrix/client/v3/account/whoami", undefined, token),
+  );
+}
+
+/** The saved session, checked with `whoami` (a revoked one is an error, never a new device). */
+async function checkSaved(
+  options: SessionOptions,
+  homeserver: string,
+  saved: Session,
+): Promise<Session> {
+  if (baseUrl(saved.homeserver) !== baseUrl(homeserver)) {
+    log.warn(
+      `Homeserver URL changed from ${saved.homeserver} to ${homeserver}; keeping the session`,
+    );
+    saved.homeserver = homeserver;
+    writeSession(options.store, saved);
+  }
+  try {
+    const who = await whoami(
+      options,
+      homeserver,
+      saved.access_token,
+      `Checking the session at ${homeserver}`,
+    );
+    if (who.device_id && who.device_id !== saved.device_id) {
+      throw new SessionError(
+        `The access token belongs to device ${who.device_id}, not ${saved.device_id}`,
       );
-      saved.homeserver = homeserver;
-      writeSession(store, saved);
     }
-    try {
-      const who = await withRetry(
-        options,
-        `Checking the session at ${homeserver}`,
-        () =>
-          call(
-            options,
-            homeserver,
-            "GET",
-            "/_matrix/client/v3/account/whoami",
-            undefined,
-            saved.access_token,
-          ),
-      );
-      if (who.device_id && who.device_id !== saved.device_id) {
+  } catch (error) {
+    if (
+      error instanceof MatrixHttpError &&
+      (error.errcode === "M_UNKNOWN_TOKEN" || error.status === 401)
+    ) {
+      throw new SessionError(REVOKED);
+    }
+    throw error;
+  }
+  log.info(`Using the saved session: ${saved.user_id}, device ${saved.device_id}`);
+  return saved;
+}
+
+/** A session from `matrix.access_token`, its user (and device) from `whoami`; saved. */
+async function fromAccessToken(
+  options: SessionOptions,
+  homeserver: string,
+  token: string,
+): Promise<Session> {
+  const m = options.config.matrix;
+  registerSecret(token);
+  const who = await whoami(
+    options,
+    homeserver,
+    token,
+    `Checking matrix.access_token at ${homeserver}`,
+  )
+    .catch((error) => {
+      if (error instanceof MatrixHttpError && error.status === 401) {
         throw new SessionError(
-          `The access token belongs to device ${who.device_id}, not ${saved.device_id}`,
+          "matrix.access_token is not valid (the homeserver answered M_UNKNOWN_TOKEN)",
         );
       }
-    } catch (error) {
-      if (
-        error instanceof MatrixHttpError &&
-        (error.errcode === "M_UNKNOWN_TOKEN" || error.status === 401)
-      ) {
-        throw new SessionError(REVOKED);
-      }
       throw error;
-    }
-    log.info(`Using the saved session: ${saved.user_id}, device ${saved.device_id}`);
-    return saved;
-  }
-
-  if (m.access_token) {
-    registerSecret(m.access_token);
-    const who = await withRetry(
-      options,
-      `Checking matrix.access_token at ${homeserver}`,
-      () =>
-        call(
-          options,
-          homeserver,
-          "GET",
-          "/_matrix/client/v3/account/whoami",
-          undefined,
-          m.access_token!,
-        ),
-    ).catch(
-      (error) => {
-        if (error instanceof MatrixHttpError && error.status === 401) {
-          throw new SessionError(
-            "matrix.access_token is not valid (the homeserver answered M_UNKNOWN_TOKEN)",
-          );
-        }
-        throw error;
-      },
+    });
+  const noUser = missingLoginFields(who, ["user_id"]);
+  if (noUser) throw incompleteAnswer("whoami", noUser, "user_id");
+  const device = (typeof who.device_id === "string" && who.device_id) || m.device_id;
+  if (!device) {
+    throw new SessionError(
+      "matrix.device_id is required with matrix.access_token (the homeserver did not say)",
     );
-    const noUser = missingLoginFields(who, ["user_id"]);
-    if (noUser) throw incompleteAnswer("whoami", noUser, "user_id");
-    const device = (typeof who.device_id === "string" && who.device_id) || m.device_id;
-    if (!device) {
-      throw new SessionError(
-        "matrix.device_id is required with matrix.access_token (the homeserver did not say)",
-      );
-    }
-    const session = {
-      homeserver,
-      user_id: who.user_id as string,
-      device_id: device,
-      access_token: m.access_token,
-    };
-    writeSession(store, session);
-    log.info(
-      `Saved the session of ${session.user_id}, device ${session.device_id} (from matrix.access_token)`,
-    );
-    return session;
   }
+  const session = {
+    homeserver,
+    user_id: who.user_id as string,
+    device_id: device,
+    access_token: token,
+  };
+  writeSession(options.store, session);
+  log.info(
+    `Saved the session of ${session.user_id}, device ${session.device_id} (from matrix.access_token)`,
+  );
+  return session;
+}
 
+/** A session from a password login, on a new device when the configured one has foreign keys; saved. */
+async function fromLogin(options: SessionOptions, homeserver: string): Promise<Session> {
+  const m = options.config.matrix;
   let login = await passwordLogin(options, homeserver, m.device_id || undefined);
   if (m.device_id && m.e2e && await hasDeviceKeys(options, homeserver, login, m.device_id)) {
     // Encryption keys of another client (the Python bot writes its device id
@@ -336,7 +244,7 @@ export async function ensureSession(options: SessionOptions): Promise<Session> {
     login = await passwordLogin(options, homeserver, undefined);
   }
   const session: Session = { homeserver, ...login };
-  writeSession(store, session);
+  writeSession(options.store, session);
   log.info(
     `Logged in as ${session.user_id}, ${
       session.device_id === m.device_id ? "device" : "new device"
