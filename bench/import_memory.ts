@@ -6,11 +6,15 @@
  * instantiated, openai, zod, marked, logtape and an open SQLite database):
  * the least the bot process can cost with the design's libraries.
  *
- * `deno run -A --conditions=matrix-org:wasm-esm --v8-flags=--max-semi-space-size=1,--optimize-for-size bench/import_memory.ts <none|sdk|crypto|openai|zod|mcp|marked|logtape|sqlite|floor>[,…]`
+ * `deno run -A --conditions=matrix-org:wasm-esm --v8-flags=--max-semi-space-size=1,--optimize-for-size bench/import_memory.ts <none|sdk|crypto|openai|zod|mcp|marked|logtape|sqlite|floor>[,…] [--smaps]`
+ *
+ * `--smaps` adds where the RSS is (bench/smaps.ts).
  *
  * @module
  */
 const FLOOR = ["sdk", "crypto", "openai", "zod", "marked", "logtape", "sqlite"];
+import { formatSmaps, smapsSummary } from "./smaps.ts";
+
 const what = Deno.args[0] ?? "none";
 const names = what.split(",").flatMap((n) => n === "floor" ? FLOOR : [n]);
 // Literal specifiers only: the module graph stays static (compile-safe).
@@ -41,3 +45,4 @@ console.log(
     mb(m.external)
   } MB`,
 );
+if (Deno.args.includes("--smaps")) console.log(formatSmaps(await smapsSummary(Deno.pid)));

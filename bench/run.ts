@@ -28,6 +28,7 @@ import {
   waitFor,
 } from "../tests/e2e/helpers.ts";
 import { BOT_ENV, V8_FLAGS } from "../lib/permissions.ts";
+import { crowd } from "./crowd.ts";
 import { fmt, rssMb, type Stats, stats, treeRss } from "./lib.ts";
 
 const { values } = parseArgs({
@@ -146,39 +147,6 @@ async function overhead(): Promise<void> {
     alice.stop();
     await setup.remove();
   }
-}
-
-// --- shared: many users in many rooms -----------------------------------------
-
-interface Crowd {
-  users: TestClient[];
-  rooms: string[];
-  /** Room → users in it. */
-  members: Map<string, TestClient[]>;
-}
-
-async function crowd(
-  owner: TestClient,
-  bot: string,
-  users: number,
-  rooms: number,
-  allInAll: boolean,
-): Promise<Crowd> {
-  const clients = await Promise.all(Array.from({ length: users }, () => TestClient.create("u")));
-  const list: string[] = [];
-  const members = new Map<string, TestClient[]>();
-  for (let r = 0; r < rooms; r++) {
-    const inRoom = allInAll ? clients : clients.filter((_, i) => i % rooms === r);
-    const room = await owner.createRoom({ invite: [bot, ...inRoom.map((c) => c.userId)] });
-    await Promise.all(inRoom.map((c) => c.join(room)));
-    await owner.waitForJoin(room, bot);
-    for (const c of inRoom) await owner.waitForJoin(room, c.userId);
-    list.push(room);
-    members.set(room, inRoom);
-  }
-  // Let every client learn every device before the measured messages.
-  await new Promise((r) => setTimeout(r, 2000));
-  return { users: clients, rooms: list, members };
 }
 
 // --- 2. concurrency -------------------------------------------------------------
