@@ -8,7 +8,7 @@
  * `deno run -A --conditions=matrix-org:wasm-esm bench/growth.ts [--rounds 3] [--exchanges 1000] [--save dir]`
  *
  * `--save` keeps the snapshots (`round-<n>.heapsnapshot`, for Chrome's
- * memory tab). RSS is read before each snapshot (a snapshot leaves hundreds
+ * memory tab) and the bot's log. RSS is read before each snapshot (a snapshot leaves hundreds
  * of MB in malloc's heap, so RSS after the first round is not comparable
  * with `deno task bench`, whose figures count); this is for finding what
  * the heap keeps.
@@ -114,7 +114,11 @@ try {
     }
   }
   c.users.forEach((u) => u.stop());
+} catch (error) {
+  console.error(`failed; the bot's last log lines:\n${log.slice(-40).join("\n")}`);
+  throw error;
 } finally {
+  if (values.save) await Deno.writeTextFile(`${values.save}/bot.log`, log.join("\n"));
   bot.kill("SIGTERM");
   await bot.status;
   await Promise.all(pumps);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { smapsSummary } from "./smaps.ts";
 
 /** Median, min and max of a sample. */
 export interface Stats {
@@ -40,6 +41,8 @@ export interface ProcessRss {
   /** The command line, shortened. */
   command: string;
   rssMb: number;
+  /** Of the RSS, pages of the `deno` executable file (shared by every Deno process). */
+  exeMb: number;
 }
 
 /** Parent pid of a process (Linux /proc), or undefined when it is gone. */
@@ -66,7 +69,8 @@ export async function treeRss(pid: number): Promise<ProcessRss[]> {
     try {
       const command = (await Deno.readTextFile(`/proc/${p}/cmdline`)).split("\0")
         .filter(Boolean).map((a) => a.length > 40 ? `${a.slice(0, 37)}...` : a).join(" ");
-      out.push({ pid: p, command, rssMb: await rssMb(p) });
+      const exeMb = (await smapsSummary(p))["deno executable"] ?? 0;
+      out.push({ pid: p, command, rssMb: await rssMb(p), exeMb });
     } catch {
       // Gone meanwhile.
     }
