@@ -14,7 +14,9 @@ import * as sdk from "matrix-js-sdk";
 import { catchUpVerdict, eventAgeMs, skippedLine } from "./catch_up.ts";
 import type { IncomingMessage } from "./chat_port.ts";
 import { getLogger } from "./log.ts";
+import { decrypted } from "./matrix_decrypt.ts";
 import { GapFiller } from "./matrix_gaps.ts";
+import { OrderGate } from "./order_gate.ts";
 import type { InboxEntry, InboxStore } from "./state/ports.ts";
 
 const log = getLogger("matrix");
@@ -27,8 +29,11 @@ const log = getLogger("matrix");
  */
 export const TIMELINE_KEEP = 50;
 
-/** How often an event still waiting for its keys is tried again. */
-const DECRYPT_RETRY_MS = 10_000;
+/**
+ * The longest a decrypted message waits for an earlier one of the same
+ * sender in the room that still waits for its keys.
+ */
+const ORDER_WAIT_MS = 30_000;
 
 /** Handles one message; resolves true when it may be marked handled. */
 export type MessageHandler = (message: IncomingMessage) => Promise<boolean>;
@@ -117,6 +122,7 @@ export class MatrixIntake {
   /** Messages in progress per room: a room's timeline is not trimmed under them. */
   readonly #busy = new Map<string, number>();
   readonly #gaps: GapFiller;
+  readonly #order = new OrderGate({ maxWaitMs: ORDER_WAIT_MS });
   #handler?: MessageHandler;
   /** The first sync has been processed: events from now on are live. */
   #live = false;
@@ -275,36 +281,6 @@ export class MatrixIntake {
     });
   }
 
-  async #decrypted(event: sdk.MatrixEvent): Promise<boolean> {
-    if (!event.isEncrypted()) return true;
-    await this.#client.decryptEventIfNeeded(event);
-    if (!event.isDecryptionFailure()) return true;
-    // Keys may come later (another device shares them, a backup, a slow
-    // to-device message): the SDK decrypts again and emits Decrypted.
-    log.info(`Waiting for the keys of ${event.getId()} from ${event.getSender()}`);
-    return await new Promise<boolean>((resolve) => {
-      const onDecrypted = () => {
-        if (event.isDecryptionFailure()) return;
-        cleanup();
-        resolve(true);
-      };
-      const retry = setInterval(() => {
-        if (this.#options.signal.aborted) {
-          cleanup();
-          resolve(false);
-          return;
-        }
-        // Events restored from the inbox are not in a timeline; retry them.
-        this.#client.decryptEventIfNeeded(event, { isRetry: true }).catch(() => {});
-      }, DECRYPT_RETRY_MS);
-      const cleanup = () => {
-        clearInterval(retry);
-        event.off(sdk.MatrixEventEvent.Decrypted, onDecrypted);
-      };
-      event.on(sdk.MatrixEventEvent.Decrypted, onDecrypted);
-    });
-  }
-
   async #process(
     eventId: string,
     roomId: string,
@@ -314,26 +290,47 @@ export class MatrixIntake {
   ): Promise<void> {
     const { inbox } = this.#options;
     try {
-      if (!(await this.#decrypted(event))) return;
-      const incoming = toIncoming(roomId, {
-        event_id: eventId,
-        sender: event.getSender(),
-        type: event.getType(),
-        origin_server_ts: event.getTs(),
-        content: event.getContent(),
-      });
-      if (typeof incoming === "string") {
-        log.debug(`Skipping ${eventId}: ${incoming}`);
-        inbox.done(eventId, roomId);
-        return;
-      }
-      if (this.#options.signal.aborted || !this.#handler) return;
-      const handled = await this.#handler({ ...incoming, retry: retry || undefined, receivedAt });
-      if (handled) inbox.done(eventId, roomId);
+      // A sender's messages reach the bot in their order of arrival, also
+      // when an earlier one waited for its keys.
+      const { handled } = await this.#order.pass(
+        `${roomId}\u0000${event.getSender()}`,
+        decrypted(this.#client, event, this.#options.signal),
+        (ok) => ok ? this.#handOver(eventId, roomId, event, { retry, receivedAt }) : {},
+      );
+      if (await handled) inbox.done(eventId, roomId);
     } catch (error) {
       log.error(`Event ${eventId} in ${roomId} could not be handled: ${(error as Error).message}`);
       inbox.done(eventId, roomId);
     }
+  }
+
+  // Starts the handling of a decrypted event (synchronously up to the bot's
+  // queue); `handled` resolves true when it may be marked handled.
+  #handOver(
+    eventId: string,
+    roomId: string,
+    event: sdk.MatrixEvent,
+    extra: { retry: boolean; receivedAt?: number },
+  ): { handled?: Promise<boolean> } {
+    const incoming = toIncoming(roomId, {
+      event_id: eventId,
+      sender: event.getSender(),
+      type: event.getType(),
+      origin_server_ts: event.getTs(),
+      content: event.getContent(),
+    });
+    if (typeof incoming === "string") {
+      log.debug(`Skipping ${eventId}: ${incoming}`);
+      return { handled: Promise.resolve(true) };
+    }
+    if (this.#options.signal.aborted || !this.#handler) return {};
+    return {
+      handled: this.#handler({
+        ...incoming,
+        retry: extra.retry || undefined,
+        receivedAt: extra.receivedAt,
+      }),
+    };
   }
 
   /**

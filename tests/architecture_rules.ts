@@ -29,6 +29,7 @@ export const CORE: readonly string[] = [
   "!lib/tools/mcp*.ts",
   "lib/async.ts",
   "lib/queue.ts",
+  "lib/order_gate.ts",
   "lib/markdown.ts",
   "lib/split.ts",
   "lib/html_entities.ts",
