@@ -7,9 +7,38 @@
  *
  * @module
  */
-import type { Message } from "../conversation.ts";
+import { type Message, threadKey, TooLongError, withVariables } from "../conversation.ts";
 import { withHeader } from "../responder.ts";
 import type { Context } from "./context.ts";
+
+/** What a conversation replies besides answers. */
+export const CONVERSE_MESSAGES = {
+  tooLong: (model: string, tokens: number, limit: number) =>
+    `Your message is too long for ${model} (about ${tokens} tokens, the limit is ${limit})`,
+};
+
+/**
+ * The conversation a command speaks in: the Matrix thread's shared one
+ * (decision 38), or the sender's own in the room.
+ */
+export function conversationOf(ctx: Pick<Context, "threadId" | "sender">): string {
+  return ctx.threadId !== undefined ? threadKey(ctx.threadId) : ctx.sender;
+}
+
+/**
+ * The start of a thread's shared conversation (decision 38): the system
+ * prompt of the user who starts it (persona, custom prompt, or none after
+ * `.stock`) and their personal model, as they are now; undefined when the
+ * thread has a conversation already.
+ */
+export function startThread(ctx: Context, key: string): Message[] | undefined {
+  const { room, sender } = ctx;
+  if (key === sender || ctx.threads.has(room, key)) return undefined;
+  const personal = ctx.models.get(room, sender);
+  if (personal) ctx.models.set(room, key, personal);
+  else ctx.models.clear(room, key);
+  return ctx.threads.get(room, sender).filter((m, i) => i === 0 && m.role === "system");
+}
 
 /** The model for a user in this room: their personal model if still configured, else global. */
 export function modelFor(ctx: Context, user: string): string {
@@ -54,12 +83,28 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
   const question: Message | undefined = options.userText
     ? { role: "user", content: options.userText, ...(ctx.eventId ? { id: ctx.eventId } : {}) }
     : undefined;
+  let messages;
+  try {
+    messages = ctx.threads.request(room, owner, { next: question, thread: options.thread });
+  } catch (error) {
+    if (!(error instanceof TooLongError)) throw error;
+    ctx.log.info(`Message of ${ctx.senderName} too long for ${model}: ${error.message}`);
+    await ctx.reply(CONVERSE_MESSAGES.tooLong(model, error.tokens, error.limit));
+    return;
+  }
+  messages = withVariables(messages, {
+    now: ctx.now?.() ?? new Date(),
+    timeZone: ctx.timeZone ?? "UTC",
+    model,
+    botName: ctx.botName,
+    userName: ctx.senderName,
+  });
   const started = performance.now();
   let answer;
   try {
     answer = await ctx.llm.answer({
       model,
-      messages: ctx.threads.request(room, owner, { next: question, thread: options.thread }),
+      messages,
       tools: options.useTools ? ctx.tools : undefined,
       signal: ctx.signal,
       onImage: (image) => ctx.replyImage(image),
