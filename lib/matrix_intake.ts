@@ -42,6 +42,19 @@ export function stripReplyFallback(body: string): string {
   return lines.slice(i).join("\n");
 }
 
+/**
+ * The event a message replies to (`m.in_reply_to`), or undefined; a
+ * thread's fallback reply (`is_falling_back`) is none. Pure.
+ */
+export function replyTarget(content: unknown): string | undefined {
+  const relates = (content as { "m.relates_to"?: unknown } | undefined)?.["m.relates_to"];
+  if (!relates || typeof relates !== "object") return undefined;
+  const r = relates as Record<string, unknown>;
+  if (r.rel_type === "m.thread" && r.is_falling_back === true) return undefined;
+  const id = (r["m.in_reply_to"] as { event_id?: unknown } | undefined)?.event_id;
+  return typeof id === "string" ? id : undefined;
+}
+
 /** What the bot needs of a decrypted room message, or why it is skipped. Pure. */
 export function toIncoming(
   room: string,
@@ -99,6 +112,8 @@ export interface IntakeOptions {
   rooms: {
     afterJoin(roomId: string): boolean;
     wasJoined(roomId: string): boolean;
+    /** True when the room is a direct chat now (decision 37). */
+    isDirect?(roomId: string): boolean;
   };
   /** Aborted when the transport stops: nothing more is handed to the bot. */
   signal: AbortSignal;
@@ -312,11 +327,34 @@ export class MatrixIntake {
         return;
       }
       if (this.#options.signal.aborted || !this.#handler) return;
-      const handled = await this.#handler({ ...incoming, retry: retry || undefined, receivedAt });
+      const replyTo = replyTarget(event.getContent());
+      const replyToSender = replyTo ? await this.#senderOf(roomId, replyTo) : undefined;
+      const direct = this.#options.rooms.isDirect?.(roomId) || undefined;
+      const handled = await this.#handler({
+        ...incoming,
+        ...(replyToSender ? { replyToSender } : {}),
+        ...(direct ? { direct } : {}),
+        retry: retry || undefined,
+        receivedAt,
+      });
       if (handled) inbox.done(eventId, roomId);
     } catch (error) {
       log.error(`Event ${eventId} in ${roomId} could not be handled: ${(error as Error).message}`);
       inbox.done(eventId, roomId);
+    }
+  }
+
+  // The sender of an event is never encrypted: the timeline has it, or the
+  // homeserver. Unknown (gone, not visible) is no sender.
+  async #senderOf(roomId: string, eventId: string): Promise<string | undefined> {
+    const known = this.#client.getRoom(roomId)?.findEventById(eventId)?.getSender();
+    if (known) return known;
+    try {
+      const raw = await this.#client.fetchRoomEvent(roomId, eventId);
+      return typeof raw.sender === "string" ? raw.sender : undefined;
+    } catch (error) {
+      log.debug(`Cannot look up ${eventId} in ${roomId}: ${(error as Error).message}`);
+      return undefined;
     }
   }
 
