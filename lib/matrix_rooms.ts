@@ -241,9 +241,10 @@ export class MatrixRooms {
   isDirect(roomId: string): boolean {
     const room = this.#client.getRoom(roomId);
     if (!room) return false;
-    const { userId } = this.#options;
+    // Most rooms are not marked: their members are never counted.
+    if (!this.#markedDirect(room)) return false;
     const joined = room.getJoinedMembers().map((m) => m.userId);
-    return isDirectChat({ marked: this.#markedDirect(room), joined, botUserId: userId });
+    return isDirectChat({ marked: true, joined, botUserId: this.#options.userId });
   }
 
   #markedDirect(room: sdk.Room): boolean {
