@@ -231,9 +231,10 @@ Deno.test({
 
       // Outside the thread, plain chat is still not for the bot.
       const before = fake.chats.length;
+      // Bob's messages are answered in order: his plain chat would come first.
       await bob.send(room, "see you at noon");
-      await alice.send(room, ".ai top-level question");
-      await alice.waitForMessage(room, bot, (t) => t.endsWith("Echo: top-level question"), 90_000);
+      await bob.send(room, ".ai top-level question");
+      await bob.waitForMessage(room, bot, (t) => t.endsWith("Echo: top-level question"), 90_000);
       strictEqual(fake.chats.length, before + 1, "only the .ai was answered");
       deepStrictEqual(lastUserMessages(fake), ["top-level question"]);
       console.log(`threads: ${((performance.now() - started) / 1000).toFixed(1)} s`);
