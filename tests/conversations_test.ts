@@ -162,3 +162,14 @@ Deno.test("prompt variables are replaced at each request, the stored prompt keep
   );
   strictEqual(String(bot.history.get(ROOM, ALICE)[0].content).includes("{bot_name}"), true);
 });
+
+Deno.test(".persona and .stock in a thread act on the thread's conversation, not the sender's", async () => {
+  await using bot = await withBot({ port: { names } });
+  await send(bot, { sender: ALICE, body: ".ai mine" });
+  await send(bot, { sender: BOB, body: ".persona a poet", threadId: "$t" });
+  strictEqual(bot.history.get(ROOM, threadKey("$t"))[0].content, "you are a poet. Be brief.");
+  strictEqual(bot.history.has(ROOM, BOB), false);
+  await send(bot, { sender: ALICE, body: ".stock", threadId: "$t" });
+  deepStrictEqual(bot.history.get(ROOM, threadKey("$t")), []);
+  strictEqual(bot.history.get(ROOM, ALICE).length, 3, "Alice's own conversation is untouched");
+});
