@@ -15,6 +15,7 @@
  */
 export { type BotApp, createBot, type CreateBotOptions, type McpConnections } from "./lib/app.ts";
 export { Bot, type BotOptions } from "./lib/bot.ts";
+export type { AnswerSwitches } from "./lib/pipeline/unprefixed.ts";
 export type { ChatPort, ImageOptions, IncomingMessage, OutgoingMessage } from "./lib/chat_port.ts";
 export {
   ConfigError,

@@ -136,6 +136,8 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     placeholders: options.placeholders,
     responder: options.timing,
     timings: options.timings,
+    answer: config.matrix.answer,
+    timeZone: config.llm.timezone,
   });
   const { threads: history, models, settings } = state;
   return {
@@ -259,6 +261,7 @@ function openState(
     | "prompt"
     | "personality"
     | "history_size"
+    | "context_tokens"
     | "rate_limit"
   >,
   start: { tools: boolean; toolCount: number; verbose?: boolean },
@@ -276,6 +279,7 @@ function openState(
     prompt: llm.prompt,
     personality: llm.personality,
     historySize: llm.history_size,
+    contextTokens: llm.context_tokens,
     verbose: () => settings.get("verbose"),
   });
   const models = new SqlitePersonalModelStore(store.db);

@@ -16,6 +16,7 @@ import {
   type Services,
 } from "./handlers/mod.ts";
 import { getLogger } from "./log.ts";
+import { threadKey } from "./conversation.ts";
 import { addressStep } from "./pipeline/address.ts";
 import { boundaryStep } from "./pipeline/boundary.ts";
 import { compose, type Step } from "./pipeline/compose.ts";
@@ -29,6 +30,7 @@ import { respondStep } from "./pipeline/respond.ts";
 import { senderStep } from "./pipeline/sender.ts";
 import { serializeStep } from "./pipeline/serialize.ts";
 import { timingStep } from "./pipeline/timing.ts";
+import type { AnswerSwitches } from "./pipeline/unprefixed.ts";
 import { newTurn, type Turn } from "./pipeline/turn.ts";
 import { KeyedQueue } from "./queue.ts";
 import type { PersonalModelStore, SettingsStore, ThreadStore, UsageStore } from "./state/ports.ts";
@@ -71,6 +73,12 @@ export interface BotOptions {
   responder?: ResponderOptions;
   /** Log the bot's own processing time per message (`INFINIGPT_TIMINGS=1`). */
   timings?: boolean;
+  /** `matrix.answer`: the ways of talking without a prefix that are on (default all). */
+  answer?: AnswerSwitches;
+  /** `llm.timezone` for the prompt variables (default UTC). */
+  timeZone?: string;
+  /** The clock of the prompt variables (tests). */
+  now?: () => Date;
 }
 
 /** What the steps share with the bot: its queues and its shutdown signal. */
@@ -97,7 +105,13 @@ export function botSteps(options: BotOptions, parts: BotParts): Step<Turn>[] {
       allowedUsers: options.allowedUsers,
       allowedRooms: options.allowedRooms,
     }),
-    addressStep({ botName: () => port.botName(), botUserId: port.userId, commands: COMMAND_NAMES }),
+    addressStep({
+      botName: () => port.botName(),
+      botUserId: port.userId,
+      commands: COMMAND_NAMES,
+      answer: options.answer,
+      knownThread: (room, root) => options.threads.has(room, threadKey(root)),
+    }),
     determineStep(COMMAND_TABLE),
     guardStep(),
     serializeStep(parts.queue),
@@ -121,8 +135,8 @@ export class Bot {
 
   /** A bot on `options.port`. */
   constructor(options: BotOptions) {
-    const { threads, models, settings, llm, tools, catalog, help } = options;
-    this.#services = { threads, models, settings, llm, tools, catalog, help };
+    const { threads, models, settings, llm, tools, catalog, help, timeZone, now } = options;
+    this.#services = { threads, models, settings, llm, tools, catalog, help, timeZone, now };
     this.#pipeline = compose(botSteps(options, {
       queue: this.#queue,
       threadLocks: new KeyedQueue(),

@@ -20,6 +20,10 @@ export interface IncomingMessage {
   threadId?: string;
   /** User IDs the message mentions (`m.mentions.user_ids`). */
   mentions?: readonly string[];
+  /** Sent in a direct chat: a room of the bot and this one user, marked direct (decision 37). */
+  direct?: boolean;
+  /** The sender of the message this one replies to (a thread's fallback reply is none). */
+  replyToSender?: string;
   /** Server timestamp in ms. */
   ts?: number;
   /** `performance.now()` when the transport received it (timing spans). */

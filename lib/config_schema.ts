@@ -167,6 +167,12 @@ const llm = z.object({
   options: options.default({}),
   omit_options: z.array(z.string().min(1)).default([...DEFAULT_OMIT_OPTIONS]),
   history_size: z.int().min(2).max(1000).default(24),
+  context_tokens: z.int().min(0).max(100_000_000).default(0),
+  timezone: z.string().trim().min(1).refine(
+    validTimeZone,
+    "is not a known time zone (IANA name, e.g. Europe/Berlin)",
+  )
+    .default("UTC"),
   ollama_url: hostPort.default("localhost:11434"),
   lmstudio_url: hostPort.default("localhost:1234"),
   timeout: z.number().positive().max(3600).default(180),
@@ -198,7 +204,23 @@ const matrix = z.object({
   verification: z.object({
     accept_from: z.enum(["anyone", "admins", "nobody"]).default("anyone"),
   }).default({ accept_from: "anyone" }),
+  answer: z.object({
+    dm: flag.default(true),
+    replies: flag.default(true),
+    mentions: flag.default(true),
+    threads: flag.default(true),
+  }).default({ dm: true, replies: true, mentions: true, threads: true }),
 });
+
+/** True when `Intl` knows the IANA time zone `name` (`llm.timezone`). */
+function validTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const tools = z.object({
   enabled: flag.default(true),

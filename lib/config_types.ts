@@ -39,6 +39,10 @@ export interface LlmConfig {
   omit_options: string[];
   /** Messages per conversation sent to the model. */
   history_size: number;
+  /** Estimated tokens a request may carry; whole exchanges are trimmed to fit (0: off). */
+  context_tokens: number;
+  /** The time zone of the prompt variables `{date}`, `{time}`, `{weekday}` (IANA name). */
+  timezone: string;
   /** The Ollama server, `host:port` or a URL. */
   ollama_url: string;
   /** The LM Studio server, `host:port` or a URL. */
@@ -163,6 +167,17 @@ export interface MatrixConfig {
   verification: {
     /** Whose verification requests the bot accepts. */
     accept_from: "anyone" | "admins" | "nobody";
+  };
+  /** Which ways of talking without a prefix are answered (decision 37). */
+  answer: {
+    /** Every text message in a direct chat. */
+    dm: boolean;
+    /** A reply to one of the bot's messages. */
+    replies: boolean;
+    /** A message that mentions the bot anywhere. */
+    mentions: boolean;
+    /** Any message in a thread the bot has answered in. */
+    threads: boolean;
   };
 }
 

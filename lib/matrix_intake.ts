@@ -16,6 +16,7 @@ import type { IncomingMessage } from "./chat_port.ts";
 import { getLogger } from "./log.ts";
 import { decrypted } from "./matrix_decrypt.ts";
 import { GapFiller } from "./matrix_gaps.ts";
+import { replyTarget, toIncoming } from "./matrix_event.ts";
 import { OrderGate } from "./order_gate.ts";
 import type { InboxEntry, InboxStore } from "./state/ports.ts";
 
@@ -38,65 +39,6 @@ const ORDER_WAIT_MS = 30_000;
 /** Handles one message; resolves true when it may be marked handled. */
 export type MessageHandler = (message: IncomingMessage) => Promise<boolean>;
 
-/**
- * Removes a reply fallback (`> <@user:hs> ...` quoted lines, then a blank
- * line) from a body. A body that merely starts with a quote is kept.
- */
-export function stripReplyFallback(body: string): string {
-  if (!/^> <[@*]?[^>\n]*> /.test(body)) return body;
-  const lines = body.split("\n");
-  let i = 0;
-  while (i < lines.length && lines[i].startsWith(">")) i++;
-  if (i === 0) return body;
-  if (i < lines.length && lines[i].trim() === "") i++;
-  return lines.slice(i).join("\n");
-}
-
-/** What the bot needs of a decrypted room message, or why it is skipped. Pure. */
-export function toIncoming(
-  room: string,
-  event: {
-    event_id?: unknown;
-    sender?: unknown;
-    type?: unknown;
-    origin_server_ts?: unknown;
-    content?: unknown;
-  },
-): IncomingMessage | string {
-  if (event.type !== "m.room.message") return `type ${String(event.type)}`;
-  const content = event.content;
-  if (!content || typeof content !== "object") return "no content";
-  const c = content as Record<string, unknown>;
-  if (c.msgtype !== "m.text") return `msgtype ${String(c.msgtype)}`;
-  if (typeof c.body !== "string") return "body is not a string";
-  if (typeof event.sender !== "string" || typeof event.event_id !== "string") {
-    return "no sender or id";
-  }
-  const relates = c["m.relates_to"] && typeof c["m.relates_to"] === "object"
-    ? c["m.relates_to"] as Record<string, unknown>
-    : undefined;
-  if (relates?.rel_type === "m.replace" || c["m.new_content"]) return "an edit";
-  const inReplyTo = relates?.["m.in_reply_to"];
-  const threadId = relates?.rel_type === "m.thread" && typeof relates.event_id === "string"
-    ? relates.event_id
-    : undefined;
-  const mentionsRaw = (c["m.mentions"] as { user_ids?: unknown } | undefined)?.user_ids;
-  const mentions = Array.isArray(mentionsRaw)
-    ? mentionsRaw.filter((m) => typeof m === "string")
-    : undefined;
-  // A reply in a thread quotes nothing; a classic reply may carry a fallback.
-  const body = inReplyTo && !threadId ? stripReplyFallback(c.body) : c.body;
-  return {
-    room,
-    sender: event.sender,
-    body,
-    eventId: event.event_id,
-    threadId,
-    mentions,
-    ts: typeof event.origin_server_ts === "number" ? event.origin_server_ts : undefined,
-  };
-}
-
 /** Options for {@link MatrixIntake}. */
 export interface IntakeOptions {
   /** The bot's own user ID: its events are never handled. */
@@ -109,6 +51,8 @@ export interface IntakeOptions {
   rooms: {
     afterJoin(roomId: string): boolean;
     wasJoined(roomId: string): boolean;
+    /** True when the room is a direct chat now (decision 37). */
+    isDirect?(roomId: string): boolean;
   };
   /** Aborted when the transport stops: nothing more is handed to the bot. */
   signal: AbortSignal;
@@ -294,8 +238,9 @@ export class MatrixIntake {
       // when an earlier one waited for its keys.
       const { handled } = await this.#order.pass(
         `${roomId}\u0000${event.getSender()}`,
-        decrypted(this.#client, event, this.#options.signal),
-        (ok) => ok ? this.#handOver(eventId, roomId, event, { retry, receivedAt }) : {},
+        this.#ready(roomId, event),
+        (facts) =>
+          facts ? this.#handOver(eventId, roomId, event, { ...facts, retry, receivedAt }) : {},
       );
       if (await handled) inbox.done(eventId, roomId);
     } catch (error) {
@@ -310,7 +255,7 @@ export class MatrixIntake {
     eventId: string,
     roomId: string,
     event: sdk.MatrixEvent,
-    extra: { retry: boolean; receivedAt?: number },
+    extra: { retry: boolean; receivedAt?: number; replyToSender?: string },
   ): { handled?: Promise<boolean> } {
     const incoming = toIncoming(roomId, {
       event_id: eventId,
@@ -324,13 +269,41 @@ export class MatrixIntake {
       return { handled: Promise.resolve(true) };
     }
     if (this.#options.signal.aborted || !this.#handler) return {};
+    const direct = this.#options.rooms.isDirect?.(roomId) || undefined;
     return {
       handled: this.#handler({
         ...incoming,
+        ...(extra.replyToSender ? { replyToSender: extra.replyToSender } : {}),
+        ...(direct ? { direct } : {}),
         retry: extra.retry || undefined,
         receivedAt: extra.receivedAt,
       }),
     };
+  }
+
+  // Resolves when `event` is readable, with the sender of the event it
+  // replies to; undefined when the wait for its keys was given up.
+  async #ready(
+    roomId: string,
+    event: sdk.MatrixEvent,
+  ): Promise<{ replyToSender?: string } | undefined> {
+    if (!(await decrypted(this.#client, event, this.#options.signal))) return undefined;
+    const replyTo = replyTarget(event.getContent());
+    return { replyToSender: replyTo ? await this.#senderOf(roomId, replyTo) : undefined };
+  }
+
+  // The sender of an event is never encrypted: the timeline has it, or the
+  // homeserver. Unknown (gone, not visible) is no sender.
+  async #senderOf(roomId: string, eventId: string): Promise<string | undefined> {
+    const known = this.#client.getRoom(roomId)?.findEventById(eventId)?.getSender();
+    if (known) return known;
+    try {
+      const raw = await this.#client.fetchRoomEvent(roomId, eventId);
+      return typeof raw.sender === "string" ? raw.sender : undefined;
+    } catch (error) {
+      log.debug(`Cannot look up ${eventId} in ${roomId}: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   /**

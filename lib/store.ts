@@ -44,6 +44,11 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE verifications (
      txn_id TEXT PRIMARY KEY, handled_at INTEGER NOT NULL) WITHOUT ROWID;
    CREATE INDEX handled_events_at ON handled_events (handled_at);`,
+  // Matrix threads' shared conversations (decision 38), apart from the
+  // (room, user) ones so `.x` never takes a thread for a user.
+  `CREATE TABLE room_threads (
+     room TEXT NOT NULL, root TEXT NOT NULL, messages TEXT NOT NULL,
+     updated_at INTEGER NOT NULL, PRIMARY KEY (room, root)) WITHOUT ROWID;`,
 ];
 
 /** Options for {@link Store.open}. */

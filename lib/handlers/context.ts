@@ -46,6 +46,10 @@ export interface Services {
   readonly catalog: ModelCatalog;
   /** `help.md`. */
   readonly help: string;
+  /** `llm.timezone`: where `{date}`, `{time}` and `{weekday}` are read (default UTC). */
+  readonly timeZone?: string;
+  /** The clock of the prompt variables (tests). */
+  readonly now?: () => Date;
 }
 
 /** One incoming command, with arguments of type `A`: its facts and the services. */

@@ -7,9 +7,38 @@
  *
  * @module
  */
-import type { Message } from "../conversation.ts";
+import { type Message, threadKey, TooLongError, withVariables } from "../conversation.ts";
 import { withHeader } from "../responder.ts";
 import type { Context } from "./context.ts";
+
+/** What a conversation replies besides answers. */
+export const CONVERSE_MESSAGES = {
+  tooLong: (model: string, tokens: number, limit: number) =>
+    `Your message is too long for ${model} (about ${tokens} tokens, the limit is ${limit})`,
+};
+
+/**
+ * The conversation a command speaks in: the Matrix thread's shared one
+ * (decision 38), or the sender's own in the room.
+ */
+export function conversationOf(ctx: Pick<Context, "threadId" | "sender">): string {
+  return ctx.threadId !== undefined ? threadKey(ctx.threadId) : ctx.sender;
+}
+
+/**
+ * The start of a thread's shared conversation (decision 38): the system
+ * prompt of the user who starts it (persona, custom prompt, or none after
+ * `.stock`) and their personal model, as they are now; undefined when the
+ * thread has a conversation already.
+ */
+export function startThread(ctx: Context, key: string): Message[] | undefined {
+  const { room, sender } = ctx;
+  if (key === sender || ctx.threads.has(room, key)) return undefined;
+  const personal = ctx.models.get(room, sender);
+  if (personal) ctx.models.set(room, key, personal);
+  else ctx.models.clear(room, key);
+  return ctx.threads.get(room, sender).filter((m, i) => i === 0 && m.role === "system");
+}
 
 /** The model for a user in this room: their personal model if still configured, else global. */
 export function modelFor(ctx: Context, user: string): string {
@@ -54,28 +83,10 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
   const question: Message | undefined = options.userText
     ? { role: "user", content: options.userText, ...(ctx.eventId ? { id: ctx.eventId } : {}) }
     : undefined;
+  const messages = await requestMessages(ctx, options, question);
+  if (!messages) return;
   const started = performance.now();
-  let answer;
-  try {
-    answer = await ctx.llm.answer({
-      model,
-      messages: ctx.threads.request(room, owner, { next: question, thread: options.thread }),
-      tools: options.useTools ? ctx.tools : undefined,
-      signal: ctx.signal,
-      onImage: (image) => ctx.replyImage(image),
-    });
-  } catch (error) {
-    // Only the model is known here; the error boundary replies (or, at shutdown, does not).
-    if (!ctx.signal.aborted) {
-      const cause = (error as Error).cause as Error | undefined;
-      ctx.log.warn(
-        `Answer for ${ctx.senderName} (${ctx.sender}) with ${model} failed: ${
-          cause?.message ?? (error as Error).message
-        }`,
-      );
-    }
-    throw error;
-  }
+  const answer = await askModel(ctx, options, messages);
   for (const thought of answer.thinking) {
     ctx.log.debug(`Model thinking for ${ctx.senderName} (${ctx.sender}): ${thought}`);
   }
@@ -95,4 +106,60 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
   );
   ctx.log.debug(`Response to ${ctx.senderName}: ${answer.text}`);
   await ctx.reply(withHeader(ctx.senderName, answer.text));
+}
+
+// The messages of the request: the stored thread (or the given one) and the
+// question, with the prompt variables filled in; undefined when the question
+// is too long for the model (the user has been told).
+async function requestMessages(
+  ctx: Context,
+  options: ConverseOptions,
+  question: Message | undefined,
+): Promise<Message[] | undefined> {
+  const { model } = options;
+  let messages;
+  try {
+    messages = ctx.threads.request(ctx.room, options.owner, {
+      next: question,
+      thread: options.thread,
+    });
+  } catch (error) {
+    if (!(error instanceof TooLongError)) throw error;
+    ctx.log.info(`Message of ${ctx.senderName} too long for ${model}: ${error.message}`);
+    await ctx.reply(CONVERSE_MESSAGES.tooLong(model, error.tokens, error.limit));
+    return undefined;
+  }
+  return withVariables(messages, {
+    now: ctx.now?.() ?? new Date(),
+    timeZone: ctx.timeZone ?? "UTC",
+    model,
+    botName: ctx.botName,
+    userName: ctx.senderName,
+  });
+}
+
+// One answer of the model (tool loop included); a failure is logged with
+// its cause and thrown on to the error boundary, which replies.
+async function askModel(ctx: Context, options: ConverseOptions, messages: Message[]) {
+  const { model } = options;
+  try {
+    return await ctx.llm.answer({
+      model,
+      messages,
+      tools: options.useTools ? ctx.tools : undefined,
+      signal: ctx.signal,
+      onImage: (image) => ctx.replyImage(image),
+    });
+  } catch (error) {
+    // At shutdown the boundary does not reply either: nothing to log.
+    if (!ctx.signal.aborted) {
+      const cause = (error as Error).cause as Error | undefined;
+      ctx.log.warn(
+        `Answer for ${ctx.senderName} (${ctx.sender}) with ${model} failed: ${
+          cause?.message ?? (error as Error).message
+        }`,
+      );
+    }
+    throw error;
+  }
 }

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { ThreadOptions } from "../conversation.ts";
+import { type ThreadOptions, threadRootOf } from "../conversation.ts";
 import type {
   InboxEntry,
   InboxStore,
@@ -83,7 +83,7 @@ function memoryRows(rows: Map<string, ThreadRow>): ThreadRows {
       void rows.set(key(room, user), { room, user, messages, updatedAt }),
     users: (room) =>
       [...rows.values()]
-        .filter((r) => r.room === room)
+        .filter((r) => r.room === room && threadRootOf(r.user) === undefined)
         .sort((a, b) => b.updatedAt - a.updatedAt || byText(a.user, b.user))
         .map((r) => r.user),
     clear: () => rows.clear(),

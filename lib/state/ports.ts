@@ -12,7 +12,11 @@
  */
 import type { Message } from "../conversation.ts";
 
-/** Threads per (room, user). */
+/**
+ * Threads per (room, user), and per (room, thread root) for Matrix threads
+ * (decision 38): wherever a method takes `user`, a key made by `threadKey`
+ * names a thread's shared conversation instead.
+ */
 export interface ThreadStore {
   /** The default system prompt for a new thread, for the current verbose mode. */
   defaultPrompt(persona?: string): string;
@@ -20,7 +24,7 @@ export interface ThreadStore {
   has(room: string, user: string): boolean;
   /** A copy of the thread; a new thread starts with the default system prompt. */
   get(room: string, user: string): Message[];
-  /** Users with a thread in the room, most recently active first. */
+  /** Users with a thread in the room, most recently active first (no thread keys). */
   users(room: string): string[];
   /**
    * Appends messages in one write and trims to `history_size`. A stored
@@ -31,7 +35,8 @@ export interface ThreadStore {
   /**
    * The messages to send for an exchange, storing nothing (decision 30): the
    * stored thread (or `thread`) before any earlier copy of `next`, with `next`
-   * after it, well-formed and trimmed to `history_size`.
+   * after it, well-formed and trimmed to `history_size` and `context_tokens`
+   * (throws `TooLongError` when `next` alone is over `context_tokens`).
    */
   request(room: string, user: string, options?: { next?: Message; thread?: Message[] }): Message[];
   /** The stored message with this id, if any (to resend an answer after a crash). */

@@ -32,6 +32,12 @@ the plan created:
         -> waits until that member event arrives: {"step", "member", "membership", "room"}
     {"wait_signal": "<word>"}   -> prints {"step", "waiting": "<word>"} and reads stdin
                                    until a line equal to <word> arrives
+    {"create": ..., "is_direct": true}   -> the invites are direct-chat invites
+    {"room": ..., "send": "text", "reply_to": "last" | "<event id>"}
+        -> an m.in_reply_to reply ("last": the peer's latest message in the room)
+    {"room": ..., "send": "text", "thread": "<event id>" | "step:<n>"}
+        -> a message in the thread of that root (step:<n>: the event sent by step n),
+           with the fallback reply to the thread's latest message, as Element sends it
     {"room": "$<label>", "report": true, "settle_ms": 1000}
         -> syncs settle_ms more, then {"step", "room", "report": [every peer message
            of the room, as above], "memberships": [the peer's membership events]}
@@ -40,7 +46,7 @@ Prints one JSON line when ready ({"ready": ...}) and one per step:
 {"step", "room", "send", "sent_event_id", "sent_encrypted", "ok", "messages": [...]},
 where each message is a peer message first seen after the send:
 {event_id, sender, msgtype, body, text, formatted_body, encrypted, decrypted,
-late_decrypt, edits: [{event_id, encrypted, decrypted}]}. `text`/`formatted_body`
+late_decrypt, relates_to, edits: [{event_id, encrypted, decrypted}]}. `text`/`formatted_body`
 are the latest edit's `m.new_content` (edits with m.replace are applied).
 A step succeeds when `count` (default 1) of those messages have a `text`
 containing `expect`; it then keeps syncing `settle_ms` more to catch extras.
@@ -108,6 +114,10 @@ class Peer:
         self.labels: dict = {}  # "$label" -> room id of a room the plan created
         # (room id, user id) -> that member's membership events, in timeline order
         self.memberships: dict = {}
+        # step index -> the event id that step sent ("thread": "step:<n>").
+        self.sent: dict = {}
+        # room id -> the latest event id seen in each thread (root -> event id).
+        self.thread_latest: dict = {}
         # transaction id -> verification events from the peer, in order.
         self.verification_events: dict = {}
         client.add_to_device_callback(self.on_verification, (KeyVerificationEvent,))
@@ -190,8 +200,11 @@ class Peer:
             "encrypted": encrypted,
             "decrypted": decrypted,
             "late_decrypt": late,
+            "relates_to": relates or None,
             "edits": [],
         }
+        if relates.get("rel_type") == "m.thread" and relates.get("event_id"):
+            self.thread_latest[relates["event_id"]] = ev.event_id
         self.messages[ev.event_id] = record
         for edit in self.pending_edits.pop(ev.event_id, []):
             self.apply_edit(record, edit)
@@ -239,6 +252,7 @@ class Peer:
             preset=RoomPreset(spec["preset"]) if spec.get("preset") else None,
             invite=spec.get("invite", []),
             initial_state=initial_state,
+            is_direct=bool(spec.get("is_direct")),
         )
         if not isinstance(resp, RoomCreateResponse):
             raise Failure(f"step {index}: create failed: {resp}", 2)
@@ -324,12 +338,34 @@ class Peer:
         content = {"msgtype": "m.text", "body": spec["send"]}
         if spec.get("mentions"):
             content["m.mentions"] = {"user_ids": spec["mentions"]}
+        if spec.get("reply_to"):
+            target = spec["reply_to"]
+            if target == "last":
+                last = max((m for m in self.messages.values() if m["room"] == room_id),
+                           key=lambda m: m["seq"], default=None)
+                if last is None:
+                    raise Failure(f"step {index}: no message to reply to in {room_id}")
+                target = last["event_id"]
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": target}}
+        if spec.get("thread"):
+            root = spec["thread"]
+            if root.startswith("step:"):
+                root = self.sent[int(root[5:])]
+            content["m.relates_to"] = {
+                "rel_type": "m.thread",
+                "event_id": root,
+                "is_falling_back": True,
+                "m.in_reply_to": {"event_id": self.thread_latest.get(root, root)},
+            }
         start_seq = self.seq
         sent = await self.c.room_send(
             room_id, "m.room.message", content, ignore_unverified_devices=True
         )
         if not isinstance(sent, RoomSendResponse):
             raise Failure(f"step {index}: send failed: {sent}")
+        self.sent[index] = sent.event_id
+        if spec.get("thread"):
+            self.thread_latest[content["m.relates_to"]["event_id"]] = sent.event_id
         result = {
             "step": index,
             "room": room_id,

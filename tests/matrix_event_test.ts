@@ -1,6 +1,6 @@
 import { deepStrictEqual, match, strictEqual } from "node:assert/strict";
 import type { IncomingMessage } from "../lib/chat_port.ts";
-import { stripReplyFallback, toIncoming } from "../lib/matrix_intake.ts";
+import { replyTarget, stripReplyFallback, toIncoming } from "../lib/matrix_event.ts";
 
 const ROOM = "!room:test";
 
@@ -194,5 +194,45 @@ const fallbacks: Array<[string, string, string]> = [
 for (const [name, body, expected] of fallbacks) {
   Deno.test(`stripReplyFallback: ${name}`, () => {
     strictEqual(stripReplyFallback(body), expected);
+  });
+}
+
+const replyCases: Array<[string, unknown, string | undefined]> = [
+  ["a plain message replies to nothing", { body: "hi" }, undefined],
+  ["a reply names its event", { "m.relates_to": { "m.in_reply_to": { event_id: "$a" } } }, "$a"],
+  [
+    "a thread's fallback reply is none",
+    {
+      "m.relates_to": {
+        rel_type: "m.thread",
+        event_id: "$root",
+        is_falling_back: true,
+        "m.in_reply_to": { event_id: "$last" },
+      },
+    },
+    undefined,
+  ],
+  [
+    "a real reply inside a thread counts",
+    {
+      "m.relates_to": {
+        rel_type: "m.thread",
+        event_id: "$root",
+        is_falling_back: false,
+        "m.in_reply_to": { event_id: "$b" },
+      },
+    },
+    "$b",
+  ],
+  [
+    "a malformed relation is none",
+    { "m.relates_to": { "m.in_reply_to": { event_id: 5 } } },
+    undefined,
+  ],
+  ["no content is none", undefined, undefined],
+];
+for (const [name, content, want] of replyCases) {
+  Deno.test(`replyTarget: ${name}`, () => {
+    strictEqual(replyTarget(content), want);
   });
 }
