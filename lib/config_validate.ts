@@ -54,7 +54,14 @@ export function validateConfig(raw: unknown, path = "config.json"): LoadedConfig
   const { mcp_servers: topLevelMcp, ...rest } = parsed;
   const config: Config = {
     ...rest,
-    llm: { ...parsed.llm, mcp_servers: { ...parsed.llm.mcp_servers, ...topLevelMcp } },
+    llm: {
+      ...parsed.llm,
+      mcp_servers: { ...parsed.llm.mcp_servers, ...topLevelMcp },
+      budget: {
+        ...parsed.llm.budget,
+        daily_tokens: parsed.llm.budget.daily_tokens ?? parsed.llm.rate_limit.daily_tokens,
+      },
+    },
     matrix: { ...matrixRest, admins },
   };
   return { config, warnings, path };

@@ -6,7 +6,7 @@
  */
 import { parseText, type TextArgs } from "./args.ts";
 import type { Command } from "./context.ts";
-import { converse, modelFor } from "./converse.ts";
+import { converse, modelFor, toolsFor } from "./converse.ts";
 
 /** `.ai`. */
 export const ai: Command<TextArgs> = {
@@ -21,7 +21,7 @@ export const ai: Command<TextArgs> = {
         owner: ctx.sender,
         userText: ctx.args.text || undefined,
         model: modelFor(ctx, ctx.sender),
-        useTools: ctx.settings.get("tools"),
+        useTools: toolsFor(ctx),
       }));
   },
 };

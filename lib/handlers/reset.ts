@@ -1,5 +1,5 @@
 /**
- * `.reset`: your thread back to the default persona (`.reset stock` is
+ * `.reset`: your thread back to the default persona (the room's, when set) (`.reset stock` is
  * `.stock`). `.stock`: your thread with no system prompt at all.
  * Neither touches your personal model.
  *
@@ -56,7 +56,7 @@ export const reset: Command<ResetArgs> = {
     await ctx.withThread(ctx.sender, () => {
       ctx.threads.set(ctx.room, ctx.sender, [{
         role: "system",
-        content: ctx.threads.defaultPrompt(),
+        content: ctx.threads.defaultPrompt(ctx.rooms.get(ctx.room).persona),
       }]);
       return Promise.resolve();
     });

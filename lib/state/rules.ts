@@ -8,8 +8,11 @@
  */
 import type { InboxEntry } from "./ports.ts";
 
-/** Days of token usage kept besides today's. */
-export const USAGE_KEPT_DAYS = 7;
+/**
+ * Months of token usage kept besides the current one: a year back, for the
+ * operator's own reckoning; `.usage` shows today and this month.
+ */
+export const USAGE_KEPT_MONTHS = 12;
 
 /** How long handled marks are kept by default (sync never goes back that far). */
 export const HANDLED_KEPT_MS: number = 14 * 86_400_000;
@@ -19,9 +22,10 @@ export function utcDay(now: number = Date.now()): string {
   return new Date(now).toISOString().slice(0, 10);
 }
 
-/** The oldest UTC day whose usage is kept at `now`; older days are forgotten. */
+/** The oldest UTC day whose usage is kept at `now` (a month's first); older days are forgotten. */
 export function oldestUsageDay(now: number): string {
-  return utcDay(now - USAGE_KEPT_DAYS * 86_400_000);
+  const d = new Date(now);
+  return utcDay(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - USAGE_KEPT_MONTHS, 1));
 }
 
 /**
