@@ -100,6 +100,10 @@ Deno.test("the model: personal over room over global", async () => {
     "gpt-4.1-nano",
   ]);
   strictEqual(bot.port.visible().includes("Room model reset"), true);
+  strictEqual(
+    bot.port.visible().includes("Model for Alice reset to the room's model (gpt-5-mini)"),
+    true,
+  );
 });
 
 Deno.test(".room model refuses an unknown model, and a local one for moderators unless it is the global model", async () => {
