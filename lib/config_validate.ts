@@ -48,6 +48,13 @@ export function validateConfig(raw: unknown, path = "config.json"): LoadedConfig
   const unknown: string[] = [];
   unknownKeys(configSchema, raw, [], unknown);
   const warnings = unknown.map((key) => `Unknown config key "${key}" is ignored`);
+  const { daily_tokens: budgetDaily } = parsed.llm.budget;
+  const legacyDaily = parsed.llm.rate_limit.daily_tokens;
+  if (budgetDaily !== undefined && legacyDaily !== 0 && legacyDaily !== budgetDaily) {
+    warnings.push(
+      `llm.rate_limit.daily_tokens (${legacyDaily}) is ignored: llm.budget.daily_tokens (${budgetDaily}) is set`,
+    );
+  }
   const { admins: adminList, admin, ...matrixRest } = parsed.matrix;
   const admins = adminIds(adminList ?? (admin ? [admin] : []), warnings);
 
@@ -59,7 +66,7 @@ export function validateConfig(raw: unknown, path = "config.json"): LoadedConfig
       mcp_servers: { ...parsed.llm.mcp_servers, ...topLevelMcp },
       budget: {
         ...parsed.llm.budget,
-        daily_tokens: parsed.llm.budget.daily_tokens ?? parsed.llm.rate_limit.daily_tokens,
+        daily_tokens: budgetDaily ?? legacyDaily,
       },
     },
     matrix: { ...matrixRest, admins },

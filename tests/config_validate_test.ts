@@ -129,6 +129,17 @@ Deno.test("llm.budget.daily_tokens: set, or the older llm.rate_limit.daily_token
   }
 });
 
+Deno.test("a daily budget under both names that differ warns that the older one is ignored", () => {
+  const both = (legacy: number) =>
+    valid(raw({ "llm.budget": { daily_tokens: 900 }, "llm.rate_limit": { daily_tokens: legacy } }))
+      .warnings;
+  deepStrictEqual(both(500), [
+    "llm.rate_limit.daily_tokens (500) is ignored: llm.budget.daily_tokens (900) is set",
+  ]);
+  deepStrictEqual(both(900), []);
+  deepStrictEqual(both(0), []);
+});
+
 Deno.test("llm.prices and llm.budget.monthly_usd are checked", () => {
   const { config } = valid(raw({
     "llm.prices": { "gpt-4*": { input: 2, output: 8 } },
