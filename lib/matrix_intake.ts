@@ -19,8 +19,13 @@ import type { InboxEntry, InboxStore } from "./state/ports.ts";
 
 const log = getLogger("matrix");
 
-/** Events kept in memory per room; older ones are dropped (the bot never looks back). */
-export const TIMELINE_KEEP = 300;
+/**
+ * Events a room's in-memory timeline may hold before it is dropped (the bot
+ * never looks back): memory per room then stays within this many events and
+ * their relations (measured: 1,000 exchanges added 8 MB when 300 were kept
+ * and relations were never dropped; `bench/growth.ts`).
+ */
+export const TIMELINE_KEEP = 50;
 
 /** How often an event still waiting for its keys is tried again. */
 const DECRYPT_RETRY_MS = 10_000;
@@ -109,6 +114,8 @@ export class MatrixIntake {
   readonly #client: sdk.MatrixClient;
   readonly #options: IntakeOptions;
   readonly #inflight = new Set<Promise<void>>();
+  /** Messages in progress per room: a room's timeline is not trimmed under them. */
+  readonly #busy = new Map<string, number>();
   readonly #gaps: GapFiller;
   #handler?: MessageHandler;
   /** The first sync has been processed: events from now on are live. */
@@ -128,8 +135,8 @@ export class MatrixIntake {
       inbox: options.inbox,
       catchUpSeconds: options.catchUpSeconds,
       deliver: (eventId, roomId, event) =>
-        this.#track(this.#process(eventId, roomId, event, false, performance.now())),
-      track: (work) => this.#track(work),
+        this.#track(roomId, this.#process(eventId, roomId, event, false, performance.now())),
+      track: (roomId, work) => this.#track(roomId, work),
     });
   }
 
@@ -211,7 +218,7 @@ export class MatrixIntake {
     // The older events of a gap go first, so each thread stays in order.
     this.#gaps.afterGap(
       roomId,
-      () => this.#track(this.#process(eventId, roomId, event, false, receivedAt)),
+      () => this.#track(roomId, this.#process(eventId, roomId, event, false, receivedAt)),
     );
   }
 
@@ -242,7 +249,10 @@ export class MatrixIntake {
   handleLeftovers(entries: readonly InboxEntry[]): void {
     for (const entry of entries) {
       log.info(`Handling ${entry.eventId} in ${entry.room}, left from before the restart`);
-      this.#track(this.#process(entry.eventId, entry.room, new sdk.MatrixEvent(entry.event), true));
+      this.#track(
+        entry.room,
+        this.#process(entry.eventId, entry.room, new sdk.MatrixEvent(entry.event), true),
+      );
     }
   }
 
@@ -254,9 +264,15 @@ export class MatrixIntake {
     this.#skipped = 0;
   }
 
-  #track(work: Promise<void>): void {
+  #track(room: string, work: Promise<void>): void {
     this.#inflight.add(work);
-    work.finally(() => this.#inflight.delete(work));
+    this.#busy.set(room, (this.#busy.get(room) ?? 0) + 1);
+    work.finally(() => {
+      this.#inflight.delete(work);
+      const left = this.#busy.get(room)! - 1;
+      if (left) this.#busy.set(room, left);
+      else this.#busy.delete(room);
+    });
   }
 
   async #decrypted(event: sdk.MatrixEvent): Promise<boolean> {
@@ -321,12 +337,14 @@ export class MatrixIntake {
   }
 
   /**
-   * Drops old events from rooms' in-memory timelines, when nothing is in
-   * progress (pending sends and their echoes live in the timeline).
+   * Drops old events from the in-memory timelines of rooms where nothing is
+   * in progress (pending sends and their echoes live in the timeline), and
+   * the room's relations with them: the SDK keeps every event's relations
+   * (an edit per answer) for the room's life, beyond any timeline reset.
    */
   trimTimelines(): void {
-    if (this.#inflight.size) return;
     for (const room of this.#client.getRooms()) {
+      if (this.#busy.has(room.roomId)) continue;
       const events = room.getLiveTimeline().getEvents();
       // A local echo still being sent has a status; keep its timeline.
       if (events.length <= TIMELINE_KEEP || events.some((e) => e.status !== null)) continue;
@@ -334,6 +352,8 @@ export class MatrixIntake {
       try {
         const token = room.getLiveTimeline().getPaginationToken(sdk.Direction.Backward);
         room.resetLiveTimeline(token ?? undefined, undefined);
+        // The container is shared with the room's timeline sets: emptied in place.
+        relationsOf(room).clear();
       } catch (error) {
         log.debug(`Could not trim the timeline of ${room.roomId}: ${(error as Error).message}`);
       } finally {
@@ -346,4 +366,9 @@ export class MatrixIntake {
   async idle(): Promise<void> {
     while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
   }
+}
+
+/** The SDK's relations container of a room (not part of its typed API). */
+export function relationsOf(room: sdk.Room): Map<string, unknown> {
+  return (room.relations as unknown as { relations: Map<string, unknown> }).relations;
 }

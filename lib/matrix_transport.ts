@@ -26,7 +26,7 @@ import {
   watchSyncHealth,
 } from "./matrix_client.ts";
 import { MatrixIdentity } from "./matrix_identity.ts";
-import { MatrixIntake, type MessageHandler } from "./matrix_intake.ts";
+import { MatrixIntake, type MessageHandler, relationsOf } from "./matrix_intake.ts";
 import { MatrixOutbox } from "./matrix_outbox.ts";
 import { type JoinResult, MatrixRooms } from "./matrix_rooms.ts";
 import type { Session } from "./matrix_session.ts";
@@ -255,10 +255,11 @@ export class MatrixTransport implements ChatPort {
     const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
     const rooms = this.client.getRooms();
     const events = rooms.reduce((n, r) => n + r.getLiveTimeline().getEvents().length, 0);
+    const related = rooms.reduce((n, r) => n + relationsOf(r).size, 0);
     return `rss ${mb(m.rss)}, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)}, external ${
       mb(m.external)
     }; ` +
-      `${rooms.length} rooms, ${events} timeline events in memory, ${this.#intake.inProgress} messages in progress`;
+      `${rooms.length} rooms, ${events} timeline events in memory, relations of ${related} events, ${this.#intake.inProgress} messages in progress`;
   }
 
   /** Waits for messages being processed (bounded by the bot's own stop). */

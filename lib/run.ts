@@ -56,7 +56,7 @@ function stopOnSignals(signal?: AbortSignal): { stop: AbortController; removeSig
   const removeSignals = onStopSignals(() => {
     if (firstSignalAt) {
       // The same stop often arrives twice at once: Ctrl-C or systemd signal
-      // the whole group, and `deno task start`'s launcher forwards it too.
+      // the whole group, and the `deno task` runner forwards it too.
       if (performance.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
       log.warn("Second signal: exiting now");
       Deno.exit(1);

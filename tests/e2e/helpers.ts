@@ -312,9 +312,10 @@ export class TestClient {
 
 /**
  * The arguments `deno task start --config <file>` runs the bot with: the
- * launcher's least-privilege flags for this config (lib/permissions.ts).
- * Spawning them directly (not through the launcher) makes the bot process
- * itself the child, so a test can `kill -9` it.
+ * launcher's least-privilege flags for this config (lib/permissions.ts),
+ * the command the launcher replaces itself with. Spawning them directly
+ * (without the task runner) makes the bot process itself the child, so a
+ * test can `kill -9` it.
  */
 export async function botArgs(
   configPath: string,
