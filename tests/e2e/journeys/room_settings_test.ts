@@ -3,11 +3,13 @@
  * the room's power levels, not a bot admin) gives the room its own model, a
  * member is refused until the moderator promotes them, and `.usage` shows
  * everyone what their answers cost — against the real Synapse and the real
- * bot process, in an encrypted room, with matrix-js-sdk clients.
+ * bot process: in an encrypted room with matrix-js-sdk clients, and in a
+ * plain room with a matrix-nio user.
  */
-import { ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { FakeOpenAI } from "../../fixtures/fake_openai.ts";
-import { setupBot, TestClient } from "../helpers.ts";
+import { type BotProcess, setupBot, TestClient } from "../helpers.ts";
+import { NioPeer } from "./nio_peer.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -79,6 +81,62 @@ Deno.test({
       await bot.stop();
       mod.stop();
       member.stop();
+      await setup.remove();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "room settings: a matrix-nio user who made a plain room gives it another model, and .usage shows each model's tokens after the answers",
+  ...opts,
+  async fn() {
+    const started = performance.now();
+    await using fake = FakeOpenAI.start();
+    const setup = await setupBot({
+      providerUrl: fake.url,
+      config: { llm: { prices: { "gpt-5*": { input: 1.25, output: 10 } } } },
+    });
+    const botId = setup.userId;
+    const steps = [
+      { create: "plain", encrypted: false },
+      { wait_signal: "started" },
+      { room: "$plain", invite: botId },
+      { room: "$plain", wait_member: botId },
+      { room: "$plain", send: ".ai hello", expect: "Echo: hello" },
+      { room: "$plain", send: ".room model gpt-5-mini", expect: "Room model set to gpt-5-mini" },
+      { room: "$plain", send: ".ai again", expect: "Echo: again" },
+      { room: "$plain", send: ".usage", expect: "**Usage for" },
+    ];
+    const nio = await NioPeer.start({ peer: botId, timeout: 60, steps }, "user");
+    let bot: BotProcess | undefined;
+    try {
+      const { room } = await nio.step(0);
+      // The operator lists the user's room, so the bot accepts the invite of someone not an admin.
+      await setup.reconfigure({ matrix: { channels: [room] } });
+      bot = await setup.start();
+      await bot.ready();
+      fake.enqueue(
+        { content: "Echo: hello", usage: { prompt_tokens: 100, completion_tokens: 10 } },
+        { content: "Echo: again", usage: { prompt_tokens: 30, completion_tokens: 4 } },
+      );
+      await nio.signal("started");
+      await nio.step(3);
+      for (const i of [4, 5, 6]) strictEqual((await nio.step(i)).ok, true, `step ${i}`);
+      deepStrictEqual(fake.chats.map((c) => c.body.model), ["gpt-4.1-nano", "gpt-5-mini"]);
+      const usage = (await nio.step(7)).messages?.find((m) => m.text.startsWith("**Usage for"));
+      deepStrictEqual(usage?.text.split("\n").slice(1, 4), [
+        "**Today**: 130 in / 14 out tokens, $0.0001",
+        "- gpt-4.1-nano: 100 in / 10 out tokens",
+        "- gpt-5-mini: 30 in / 4 out tokens, $0.0001",
+      ]);
+      console.log(`room settings (nio): ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    } catch (error) {
+      console.error(`--- bot log\n${bot?.log.slice(-40).join("\n")}`);
+      throw error;
+    } finally {
+      await bot?.stop();
+      await nio.close();
       await setup.remove();
     }
   },
