@@ -59,11 +59,13 @@ export function monthName(now: number): string {
 /**
  * The price of `model`: the entry named exactly like it, else the first
  * entry (in file order) whose glob (`*`, `?`, case-insensitive) matches it.
+ * Counts kept before models were recorded (model '') have no price.
  */
 export function priceOf(
   model: string,
   prices: Readonly<Record<string, ModelPrice>>,
 ): ModelPrice | undefined {
+  if (!model) return undefined;
   if (Object.hasOwn(prices, model)) return prices[model];
   const pattern = Object.keys(prices).find((p) => globMatch(p, model));
   return pattern === undefined ? undefined : prices[pattern];

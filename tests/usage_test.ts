@@ -61,6 +61,7 @@ Deno.test("a price: the exact entry, else the first glob that matches, case-inse
     ["gpt-51", PRICES["GPT-5?"]],
     ["gpt-5-mini", PRICES["*"]],
     ["qwen3:8b", PRICES["*"]],
+    ["", undefined],
   ];
   for (const [model, expected] of table) deepStrictEqual(priceOf(model, PRICES), expected, model);
   strictEqual(priceOf("gpt-4o", { "gpt-4.1*": PRICES["gpt-4.1*"] }), undefined);

@@ -25,6 +25,8 @@ export const ROOM_MESSAGES = {
   header: "**Room settings**",
   model: (room: string | undefined, global: string) =>
     `- model: ${room ?? `not set (global: ${global})`}`,
+  modelGone: (room: string, global: string) =>
+    `- model: ${room}, no longer configured (global: ${global} answers)`,
   persona: (room: string | undefined) => `- persona: ${room ?? "not set (the default persona)"}`,
   tools: (room: boolean | undefined, global: boolean) =>
     `- tools: ${room === undefined ? `not set (global: ${onOff(global)})` : onOff(room)}`,
@@ -79,10 +81,13 @@ export function mayChangeRoom(who: { isAdmin: boolean; powerLevel: number }): bo
 export function roomReport(
   room: RoomSettings,
   global: { model: string; tools: boolean },
+  known: (model: string) => boolean = () => true,
 ): string {
   return [
     ROOM_MESSAGES.header,
-    ROOM_MESSAGES.model(room.model, global.model),
+    room.model && !known(room.model)
+      ? ROOM_MESSAGES.modelGone(room.model, global.model)
+      : ROOM_MESSAGES.model(room.model, global.model),
     ROOM_MESSAGES.persona(room.persona),
     ROOM_MESSAGES.tools(room.tools, global.tools),
     ROOM_MESSAGES.stream(room.stream),
@@ -101,7 +106,8 @@ export const room: Command<RoomArgs> = {
     const { args } = ctx;
     if (args.kind === "show") {
       const global = { model: ctx.settings.get("model"), tools: ctx.settings.get("tools") };
-      await ctx.reply(roomReport(ctx.rooms.get(ctx.room), global));
+      const known = (model: string) => ctx.catalog.has(model);
+      await ctx.reply(roomReport(ctx.rooms.get(ctx.room), global, known));
       return;
     }
     const powerLevel = ctx.isAdmin ? 0 : await ctx.powerLevel(ctx.sender);

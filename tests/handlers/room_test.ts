@@ -6,7 +6,7 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { withBot } from "../fixtures/harness.ts";
 import type { Tool } from "../../lib/tools/registry.ts";
-import { parseRoom } from "../../lib/handlers/room.ts";
+import { parseRoom, roomReport } from "../../lib/handlers/room.ts";
 
 const ROOM = "!room:test";
 const OTHER = "!other:test";
@@ -201,4 +201,17 @@ Deno.test("room settings survive a restart", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test(".room says when the room's model is no longer configured, and the global one answers", () => {
+  const report = roomReport(
+    { model: "gpt-3", tools: true },
+    { model: "m1", tools: false },
+    (m) => m === "m1",
+  );
+  deepStrictEqual(report.split("\n").slice(1, 4), [
+    "- model: gpt-3, no longer configured (global: m1 answers)",
+    "- persona: not set (the default persona)",
+    "- tools: on",
+  ]);
 });

@@ -4,7 +4,9 @@
  */
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { withBot } from "../fixtures/harness.ts";
-import { monthName } from "../../lib/usage.ts";
+import { allReport, ownReport } from "../../lib/handlers/usage.ts";
+import { monthName, UsageLedger } from "../../lib/usage.ts";
+import { MemoryUsageStore } from "../../lib/state/memory.ts";
 
 const ALICE = "@alice:test";
 const BOB = "@bob:test";
@@ -156,4 +158,20 @@ Deno.test("the monthly USD budget refuses once this month's cost reaches it; adm
   await bot.say(ADMIN, ".ai admins have no budget");
   await bot.say(ADMIN, ".ai still none");
   strictEqual(bot.fake.chats.length, 3);
+});
+
+Deno.test("counts kept before models were recorded show as an earlier model, without a cost", () => {
+  const ledger = new UsageLedger({
+    store: new MemoryUsageStore(),
+    limits: { dailyTokens: 0, monthlyUsd: 0, prices: { "*": { input: 1, output: 1 } } },
+  });
+  const now = Date.UTC(2026, 11, 4);
+  const rows = [{ user: ALICE, model: "", input: 120, output: 0 }];
+  const own = ownReport(ledger, "Alice", { today: [], month: rows }, now).split("\n");
+  deepStrictEqual(own.slice(3), [
+    "**This month** (December 2026): 120 in / 0 out tokens",
+    "- earlier (model not recorded): 120 in / 0 out tokens",
+  ]);
+  const all = allReport(ledger, rows, new Map([[ALICE, ALICE]]), now).split("\n");
+  strictEqual(all[2], "- @alice:test: 120 in / 0 out tokens");
 });
