@@ -113,7 +113,7 @@ export interface UsageStore {
   /**
    * Adds tokens to the user's count for the model on `now`'s UTC day
    * (rounded; counts of zero or less are ignored) and forgets days older
-   * than the kept months (lib/state/rules.ts).
+   * than the kept days (lib/state/rules.ts).
    */
   add(user: string, model: string, tokens: TokenCount, now?: number): void;
   /** Tokens per user and model over the days of `query`, ordered by user, then model. */

@@ -9,10 +9,12 @@
 import type { InboxEntry } from "./ports.ts";
 
 /**
- * Months of token usage kept besides the current one: a year back, for the
- * operator's own reckoning; `.usage` shows today and this month.
+ * Days of token usage kept: more than the current month and the twelve
+ * before it, for the operator's own reckoning (`.usage` shows today and this
+ * month). A rolling window of days, not whole months, so each new day
+ * forgets one day of rows, never a month at once.
  */
-export const USAGE_KEPT_MONTHS = 12;
+export const USAGE_KEPT_DAYS = 400;
 
 /** How long handled marks are kept by default (sync never goes back that far). */
 export const HANDLED_KEPT_MS: number = 14 * 86_400_000;
@@ -22,10 +24,9 @@ export function utcDay(now: number = Date.now()): string {
   return new Date(now).toISOString().slice(0, 10);
 }
 
-/** The oldest UTC day whose usage is kept at `now` (a month's first); older days are forgotten. */
+/** The oldest UTC day whose usage is kept at `now`; older days are forgotten. */
 export function oldestUsageDay(now: number): string {
-  const d = new Date(now);
-  return utcDay(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - USAGE_KEPT_MONTHS, 1));
+  return utcDay(now - USAGE_KEPT_DAYS * 86_400_000);
 }
 
 /**
