@@ -26,6 +26,7 @@ export {
   validateConfig,
 } from "./lib/config.ts";
 export type {
+  BudgetConfig,
   Config,
   LlmConfig,
   MatrixConfig,
@@ -33,6 +34,7 @@ export type {
   McpServerSpec,
   McpStdioSpec,
   ModelOptions,
+  PriceConfig,
   RateLimitConfig,
   ToolEndpoints,
   ToolsConfig,
@@ -57,11 +59,25 @@ export type {
   InboxEntry,
   InboxStore,
   PersonalModelStore,
+  RoomSettings,
+  RoomSettingsStore,
   SettingsStore,
   SettingValues,
   ThreadStore,
+  TokenCount,
+  UsageQuery,
+  UsageRow,
   UsageStore,
 } from "./lib/state/ports.ts";
+export {
+  type BudgetLimits,
+  type BudgetRefusal,
+  type ModelPrice,
+  type UsageEvent,
+  UsageLedger,
+  type UsageLedgerOptions,
+  type UsageObserver,
+} from "./lib/usage.ts";
 export { type Message, systemPrompt, trimThread } from "./lib/conversation.ts";
 export {
   type Answer,

@@ -33,7 +33,14 @@ import { timingStep } from "./pipeline/timing.ts";
 import type { AnswerSwitches } from "./pipeline/unprefixed.ts";
 import { newTurn, type Turn } from "./pipeline/turn.ts";
 import { KeyedQueue } from "./queue.ts";
-import type { PersonalModelStore, SettingsStore, ThreadStore, UsageStore } from "./state/ports.ts";
+import { MemoryRoomSettingsStore, MemoryUsageStore } from "./state/memory.ts";
+import type {
+  PersonalModelStore,
+  RoomSettingsStore,
+  SettingsStore,
+  ThreadStore,
+} from "./state/ports.ts";
+import { UsageLedger } from "./usage.ts";
 import type { ResponderOptions } from "./responder.ts";
 import type { ToolRegistry } from "./tools/registry.ts";
 
@@ -49,6 +56,8 @@ export interface BotOptions {
   models: PersonalModelStore;
   /** The bot-wide settings (`.model`, `.tools`, `.verbose`, `.thinking`). */
   settings: SettingsStore;
+  /** Settings per room (`.room`); in memory when absent. */
+  rooms?: RoomSettingsStore;
   /** Asks the model. */
   llm: Answerer;
   /** The tools offered to the model. */
@@ -65,8 +74,11 @@ export interface BotOptions {
   allowedRooms?: ReadonlySet<string>;
   /** `llm.rate_limit.requests_per_minute`; 0 for no limit. */
   requestsPerMinute: number;
-  /** Daily token budget per user (`llm.rate_limit.daily_tokens`); usage is counted always. */
-  budget?: UsageStore;
+  /**
+   * Tokens per user and model, their cost and the budgets (`llm.budget`,
+   * `llm.prices`); in memory without budgets when absent. Usage is counted always.
+   */
+  usage?: UsageLedger;
   /** Show the "Thinking…" placeholder when `.thinking` is on (default true). */
   placeholders?: boolean;
   /** Placeholder animation and typing-notice timings. */
@@ -97,7 +109,7 @@ export interface BotParts {
  * accepted and the boundary answers whatever goes wrong.
  */
 export function botSteps(options: BotOptions, parts: BotParts): Step<Turn>[] {
-  const { port, budget } = options;
+  const { port, usage } = options;
   return [
     intakeStep({
       userId: port.userId,
@@ -119,9 +131,9 @@ export function botSteps(options: BotOptions, parts: BotParts): Step<Turn>[] {
     replyStep(port, options.responder),
     ...(options.timings ? [timingStep()] : []),
     boundaryStep(parts.signal),
-    limitsStep({ requestsPerMinute: options.requestsPerMinute, budget }),
+    limitsStep({ requestsPerMinute: options.requestsPerMinute, budget: usage }),
     respondStep({ placeholders: options.placeholders }),
-    dispatchStep({ port, threadLocks: parts.threadLocks, signal: parts.signal, budget }),
+    dispatchStep({ port, threadLocks: parts.threadLocks, signal: parts.signal }),
   ];
 }
 
@@ -136,8 +148,22 @@ export class Bot {
   /** A bot on `options.port`. */
   constructor(options: BotOptions) {
     const { threads, models, settings, llm, tools, catalog, help, timeZone, now } = options;
-    this.#services = { threads, models, settings, llm, tools, catalog, help, timeZone, now };
-    this.#pipeline = compose(botSteps(options, {
+    const rooms = options.rooms ?? new MemoryRoomSettingsStore();
+    const usage = options.usage ?? new UsageLedger({ store: new MemoryUsageStore() });
+    this.#services = {
+      threads,
+      models,
+      settings,
+      rooms,
+      usage,
+      llm,
+      tools,
+      catalog,
+      help,
+      timeZone,
+      now,
+    };
+    this.#pipeline = compose(botSteps({ ...options, usage }, {
       queue: this.#queue,
       threadLocks: new KeyedQueue(),
       signal: this.#abort.signal,

@@ -82,4 +82,10 @@ export interface ChatPort {
   setTyping(room: string, typing: boolean): Promise<void>;
   /** A user's display name in the room; the user ID when there is none. */
   displayName(room: string, userId: string): Promise<string>;
+  /**
+   * A user's power level in the room, from the room's state (`.room` lets
+   * moderators change room settings). Networks without one leave it out:
+   * everyone is at 0 there.
+   */
+  powerLevel?(room: string, userId: string): Promise<number>;
 }

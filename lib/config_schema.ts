@@ -14,6 +14,7 @@ import { isRoomRef, ROOM_REF_HINT } from "./room_ref.ts";
 import { MXID } from "./mxid.ts";
 import { issueMessage, withoutShadowed } from "./config_errors.ts";
 import type {
+  BudgetConfig,
   Config,
   LlmConfig,
   MatrixConfig,
@@ -156,6 +157,16 @@ const rateLimit = z.object({
   daily_tokens: z.int().min(0).default(0),
 });
 
+// USD per million tokens (decision 43).
+const price = z.object({ input: z.number().min(0), output: z.number().min(0) });
+
+// `daily_tokens` stays unset here: `llm.rate_limit.daily_tokens` (the older
+// name) fills it in config_validate.ts.
+const budget = z.object({
+  daily_tokens: z.int().min(0).optional(),
+  monthly_usd: z.number().min(0).default(0),
+});
+
 const llm = z.object({
   models: z.record(z.string().min(1), z.array(z.string().trim().min(1))),
   api_keys: stringMap.default({}),
@@ -182,6 +193,8 @@ const llm = z.object({
   verbose: flag.default(false),
   thinking: flag.default(true),
   rate_limit: rateLimit.default({ requests_per_minute: 0, daily_tokens: 0 }),
+  budget: budget.default({ monthly_usd: 0 }),
+  prices: z.record(z.string().trim().min(1), price).default({}),
   mcp_servers: z.record(z.string().min(1), mcpSpec).default({}),
 });
 
@@ -262,9 +275,10 @@ type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false;
 const _schemaMatchesTypes: [
   Same<z.output<typeof mcpStdio>, McpStdioSpec>,
   Same<z.output<typeof mcpHttp>, McpHttpSpec>,
-  Same<Omit<Parsed["llm"], "mcp_servers">, Omit<LlmConfig, "mcp_servers">>,
+  Same<Omit<Parsed["llm"], "mcp_servers" | "budget">, Omit<LlmConfig, "mcp_servers" | "budget">>,
+  Same<Parsed["llm"]["budget"], Omit<BudgetConfig, "daily_tokens"> & { daily_tokens?: number }>,
   Same<Omit<Parsed["matrix"], "admins" | "admin">, Omit<MatrixConfig, "admins">>,
   Same<Parsed["tools"], ToolsConfig>,
   Same<Exclude<keyof Parsed, "mcp_servers">, keyof Config>,
   Same<Parsed["markdown"], Config["markdown"]>,
-] = [true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true];

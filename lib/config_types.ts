@@ -61,6 +61,10 @@ export interface LlmConfig {
   thinking: boolean;
   /** Per-user limits on model use (0: off). */
   rate_limit: RateLimitConfig;
+  /** Per-user budgets (0: off). */
+  budget: BudgetConfig;
+  /** Model glob → USD per million tokens, for costs and the monthly budget. */
+  prices: Record<string, PriceConfig>;
   /** MCP tool servers by name. */
   mcp_servers: Record<string, McpServerSpec>;
 }
@@ -93,8 +97,24 @@ export interface ModelOptions {
 export interface RateLimitConfig {
   /** Model requests per user per minute; 0: no limit. */
   requests_per_minute: number;
-  /** Tokens per user per UTC day; 0: no limit. */
+  /** Tokens per user per UTC day; 0: no limit. The older name of `llm.budget.daily_tokens`. */
   daily_tokens: number;
+}
+
+/** `llm.budget`. */
+export interface BudgetConfig {
+  /** Tokens (in and out) per user per UTC day; 0: no limit. `llm.rate_limit.daily_tokens` when unset. */
+  daily_tokens: number;
+  /** USD per user per UTC month, by `llm.prices`; 0: no limit. */
+  monthly_usd: number;
+}
+
+/** One entry of `llm.prices`. */
+export interface PriceConfig {
+  /** USD per million input (prompt) tokens. */
+  input: number;
+  /** USD per million output (completion) tokens. */
+  output: number;
 }
 
 /** One entry of `llm.mcp_servers`, after normalising the accepted forms. */

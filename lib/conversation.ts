@@ -30,6 +30,8 @@ export interface ThreadOptions {
   contextTokens?: number;
   /** Current verbose mode, read when a system prompt is created. */
   verbose: () => boolean;
+  /** The room's default persona (`.room persona`), read when a thread starts; none when absent. */
+  roomPersona?: (room: string) => string | undefined;
   /** The clock that orders a room's users by activity (tests). */
   now?: () => number;
 }
@@ -104,9 +106,9 @@ export function defaultPrompt(options: ThreadOptions, persona?: string): string 
   return systemPrompt(options.prompt, persona || options.personality, options.verbose());
 }
 
-/** A thread not stored yet: the default system prompt alone. */
-export function newThread(options: ThreadOptions): Message[] {
-  return [{ role: "system", content: defaultPrompt(options) }];
+/** A thread not stored yet: the default system prompt alone (with `persona`, when given). */
+export function newThread(options: ThreadOptions, persona?: string): Message[] {
+  return [{ role: "system", content: defaultPrompt(options, persona) }];
 }
 
 /**

@@ -239,6 +239,11 @@ export class MatrixTransport implements ChatPort {
     return this.#identity.displayName(room, userId);
   }
 
+  /** The user's power level in the room, from its state (`.room` moderators). */
+  powerLevel(room: string, userId: string): Promise<number> {
+    return this.#identity.powerLevel(room, userId);
+  }
+
   /** Rooms the bot is in, for `allowed_rooms` resolution. */
   resolveRooms(refs: readonly string[]): Promise<Set<string>> {
     return this.#rooms.resolveRooms(refs);

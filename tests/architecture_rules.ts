@@ -36,6 +36,8 @@ export const CORE: readonly string[] = [
   "lib/image_type.ts",
   "lib/json.ts",
   "lib/mxid.ts",
+  "lib/usage.ts",
+  "lib/power_levels.ts",
 ];
 
 /**

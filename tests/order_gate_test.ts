@@ -64,7 +64,7 @@ Deno.test("a rejected item lets the next one through at once and rejects to its 
 Deno.test("the next item is let through only after then() ran, so what then() starts keeps the order", async () => {
   const gate = new OrderGate({ maxWaitMs: 5_000 });
   const started: number[] = [];
-  const items = Array.from({ length: 20 }, (_, i) => {
+  const items = Array.from({ length: 20 }, () => {
     const ready = later<number>();
     return { ready, done: gate.pass("k", ready.promise, (v) => started.push(v)) };
   });

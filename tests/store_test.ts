@@ -303,7 +303,7 @@ Deno.test("a state.db of schema 3 migrates to 4: its threads load, and Matrix th
     const { user_version } = store.db.prepare("PRAGMA user_version").get() as {
       user_version: number;
     };
-    strictEqual(user_version, 4);
+    strictEqual(user_version, 5);
     const threads = new SqliteThreadStore(store.db, {
       prompt: ["you are ", "."],
       personality: "p",

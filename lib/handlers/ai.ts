@@ -9,7 +9,7 @@
  */
 import { parseText, type TextArgs } from "./args.ts";
 import type { Command } from "./context.ts";
-import { conversationOf, converse, modelFor, startThread } from "./converse.ts";
+import { conversationOf, converse, modelFor, startThread, toolsFor } from "./converse.ts";
 
 /** `.ai`. */
 export const ai: Command<TextArgs> = {
@@ -27,7 +27,7 @@ export const ai: Command<TextArgs> = {
         owner,
         userText: !text ? undefined : owner === ctx.sender ? text : `${ctx.senderName}: ${text}`,
         model: modelFor(ctx, owner),
-        useTools: ctx.settings.get("tools"),
+        useTools: toolsFor(ctx),
         thread,
       });
     });

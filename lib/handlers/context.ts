@@ -6,8 +6,15 @@
  * @module
  */
 import type { Answer, AnswerRequest } from "../llm.ts";
-import type { PersonalModelStore, SettingsStore, ThreadStore } from "../state/ports.ts";
+import type {
+  PersonalModelStore,
+  RoomSettingsStore,
+  SettingsStore,
+  ThreadStore,
+  TokenCount,
+} from "../state/ports.ts";
 import type { ToolImage, ToolRegistry } from "../tools/registry.ts";
+import type { UsageLedger } from "../usage.ts";
 import type { Invalid } from "./args.ts";
 import type { ModelCatalog } from "./catalog.ts";
 
@@ -38,6 +45,10 @@ export interface Services {
   readonly models: PersonalModelStore;
   /** The bot-wide settings (`.model`, `.tools`, `.verbose`, `.thinking`). */
   readonly settings: SettingsStore;
+  /** Settings per room (`.room`). */
+  readonly rooms: RoomSettingsStore;
+  /** Tokens per user and model, their cost and the budgets (`.usage`). */
+  readonly usage: UsageLedger;
   /** Asks the model. */
   readonly llm: Answerer;
   /** The tools the model may be offered. */
@@ -91,8 +102,10 @@ export interface Context<A = unknown> extends Services {
    * after the thread tasks already queued, before any queued later.
    */
   withAllThreads<T>(task: () => Promise<T>): Promise<T>;
-  /** Counts tokens against the sender's daily budget. */
-  recordUsage(tokens: number): void;
+  /** Counts an answer's tokens for the sender and the model that answered. */
+  recordUsage(model: string, tokens: TokenCount): void;
+  /** A user's power level in this room (0 when the network has none or it cannot be read). */
+  powerLevel(userId: string): Promise<number>;
 }
 
 /** One chat command. */

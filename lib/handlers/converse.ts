@@ -9,6 +9,7 @@
  */
 import { type Message, threadKey, TooLongError, withVariables } from "../conversation.ts";
 import { withHeader } from "../responder.ts";
+import { effectiveModel, effectiveTools } from "../state/room_settings.ts";
 import type { Context } from "./context.ts";
 
 /** What a conversation replies besides answers. */
@@ -40,11 +41,27 @@ export function startThread(ctx: Context, key: string): Message[] | undefined {
   return ctx.threads.get(room, sender).filter((m, i) => i === 0 && m.role === "system");
 }
 
-/** The model for a user in this room: their personal model if still configured, else global. */
+/**
+ * The model for a user in this room (decision 44): their personal model,
+ * else the room's, else the global one; one the config no longer lists is
+ * passed over.
+ */
 export function modelFor(ctx: Context, user: string): string {
-  const personal = ctx.models.get(ctx.room, user);
-  if (personal && ctx.catalog.has(personal)) return personal;
-  return ctx.settings.get("model");
+  return effectiveModel({
+    personal: ctx.models.get(ctx.room, user),
+    room: ctx.rooms.get(ctx.room).model,
+    global: ctx.settings.get("model"),
+    known: (model) => ctx.catalog.has(model),
+  }).model;
+}
+
+/** Tool calling in this room: the room's switch, else `.tools`; never without tools. */
+export function toolsFor(ctx: Context): boolean {
+  return effectiveTools({
+    room: ctx.rooms.get(ctx.room).tools,
+    global: ctx.settings.get("tools"),
+    available: ctx.tools.size > 0,
+  });
 }
 
 /** What to converse about. */
@@ -98,7 +115,7 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
   const exchange = question ? [question, reply] : [reply];
   if (options.thread) ctx.threads.set(room, owner, [...options.thread, ...exchange]);
   else ctx.threads.append(room, owner, ...exchange);
-  ctx.recordUsage(answer.usage.prompt + answer.usage.completion);
+  ctx.recordUsage(model, { input: answer.usage.prompt, output: answer.usage.completion });
   const ms = Math.round(performance.now() - started);
   ctx.log.info(
     `Sending response to ${ctx.senderName} in ${room}: model ${model}, ${ms} ms, ` +

@@ -9,7 +9,9 @@ import { help } from "./help.ts";
 import { model, mymodel } from "./models.ts";
 import { custom, persona } from "./persona.ts";
 import { reset, stock } from "./reset.ts";
+import { room } from "./room.ts";
 import { clear, thinking, tools, verbose } from "./settings.ts";
+import { usage } from "./usage.ts";
 import { x } from "./x.ts";
 
 export type { Answerer, Command, Context, HandlerLog, Services } from "./context.ts";
@@ -35,6 +37,8 @@ export const COMMANDS: readonly Command[] = [
   stock,
   help,
   mymodel,
+  usage,
+  room,
   model,
   tools,
   verbose,

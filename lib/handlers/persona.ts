@@ -39,7 +39,7 @@ function restart(ctx: Context, prompt: string): Promise<void> {
   });
 }
 
-/** `.persona`: an empty persona is the default one. */
+/** `.persona`: an empty persona is the default one (the room's, when set). */
 export const persona: Command<TextArgs> = {
   name: ".persona",
   admin: false,
@@ -47,7 +47,7 @@ export const persona: Command<TextArgs> = {
   responder: "placeholder",
   parse: parseText,
   async run(ctx) {
-    await restart(ctx, ctx.threads.defaultPrompt(ctx.args.text));
+    await restart(ctx, ctx.threads.defaultPrompt(ctx.args.text || ctx.rooms.get(ctx.room).persona));
   },
 };
 

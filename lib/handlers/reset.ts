@@ -1,5 +1,5 @@
 /**
- * `.reset`: your thread back to the default persona (`.reset stock` is
+ * `.reset`: your thread back to the default persona (the room's, when set) (`.reset stock` is
  * `.stock`). `.stock`: your thread with no system prompt at all.
  * Neither touches your personal model. In a Matrix thread, both act on the
  * thread's shared conversation (decision 38).
@@ -60,7 +60,7 @@ export const reset: Command<ResetArgs> = {
     await ctx.withThread(owner, () => {
       ctx.threads.set(ctx.room, owner, [{
         role: "system",
-        content: ctx.threads.defaultPrompt(),
+        content: ctx.threads.defaultPrompt(ctx.rooms.get(ctx.room).persona),
       }]);
       return Promise.resolve();
     });

@@ -62,7 +62,7 @@ export class RowThreadStore implements ThreadStore {
   }
 
   get(room: string, user: string): Message[] {
-    return this.#load(room, user) ?? newThread(this.#options);
+    return this.#load(room, user) ?? newThread(this.#options, this.#options.roomPersona?.(room));
   }
 
   users(room: string): string[] {
