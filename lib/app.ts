@@ -129,6 +129,12 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     tools,
     catalog: modelCatalog({ models: config.llm.models, defaultModel: config.llm.default_model }),
     help: options.help ?? HELP,
+    media: {
+      visionModels: config.llm.vision_models,
+      maxImages: config.llm.max_images,
+      maxImageBytes: config.llm.max_image_bytes,
+      maxFileBytes: config.llm.max_file_bytes,
+    },
     admins: config.matrix.admins,
     allowedUsers: config.matrix.allowed_users ?? undefined,
     allowedRooms: options.allowedRooms,

@@ -12,6 +12,7 @@ import {
   type Answerer,
   COMMAND_NAMES,
   COMMAND_TABLE,
+  type MediaSettings,
   type ModelCatalog,
   type Services,
 } from "./handlers/mod.ts";
@@ -55,6 +56,8 @@ export interface BotOptions {
   catalog: ModelCatalog;
   /** `help.md`. */
   help: string;
+  /** Images and files in (`llm.vision_models`, `llm.max_*`); the defaults when absent. */
+  media?: MediaSettings;
   /** Admins by Matrix ID (`matrix.admins`). */
   admins: readonly string[];
   /** The only users answered besides admins (`matrix.allowed_users`); everyone when absent. */
@@ -121,8 +124,8 @@ export class Bot {
 
   /** A bot on `options.port`. */
   constructor(options: BotOptions) {
-    const { threads, models, settings, llm, tools, catalog, help } = options;
-    this.#services = { threads, models, settings, llm, tools, catalog, help };
+    const { threads, models, settings, llm, tools, catalog, help, media } = options;
+    this.#services = { threads, models, settings, llm, tools, catalog, help, media };
     this.#pipeline = compose(botSteps(options, {
       queue: this.#queue,
       threadLocks: new KeyedQueue(),

@@ -11,6 +11,7 @@
  * @module
  */
 import * as sdk from "matrix-js-sdk";
+import { mediaOf } from "./attachments.ts";
 import { catchUpVerdict, eventAgeMs, skippedLine } from "./catch_up.ts";
 import type { IncomingMessage } from "./chat_port.ts";
 import { getLogger } from "./log.ts";
@@ -57,7 +58,11 @@ export function toIncoming(
   const content = event.content;
   if (!content || typeof content !== "object") return "no content";
   const c = content as Record<string, unknown>;
-  if (c.msgtype !== "m.text") return `msgtype ${String(c.msgtype)}`;
+  // Decision 34: the caption of an image or file is a message with it attached.
+  const media = c.msgtype === "m.image" || c.msgtype === "m.file" ? mediaOf(c) : undefined;
+  if (c.msgtype !== "m.text" && media?.caption === undefined) {
+    return `msgtype ${String(c.msgtype)}${media ? " without a caption" : ""}`;
+  }
   if (typeof c.body !== "string") return "body is not a string";
   if (typeof event.sender !== "string" || typeof event.event_id !== "string") {
     return "no sender or id";
@@ -76,14 +81,19 @@ export function toIncoming(
     : undefined;
   // A reply in a thread quotes nothing; a classic reply may carry a fallback.
   const body = inReplyTo && !threadId ? stripReplyFallback(c.body) : c.body;
+  // In a thread, `m.in_reply_to` with `is_falling_back` only points at the thread's latest event.
+  const repliedTo = (inReplyTo as { event_id?: unknown } | undefined)?.event_id;
+  const realReply = typeof repliedTo === "string" && !(threadId && relates?.is_falling_back);
   return {
     room,
     sender: event.sender,
-    body,
+    body: media?.caption ?? body,
     eventId: event.event_id,
     threadId,
     mentions,
     ts: typeof event.origin_server_ts === "number" ? event.origin_server_ts : undefined,
+    ...(media ? { attachments: [media.attachment] } : {}),
+    ...(realReply ? { inReplyTo: repliedTo } : {}),
   };
 }
 

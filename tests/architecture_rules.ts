@@ -35,6 +35,9 @@ export const CORE: readonly string[] = [
   "lib/image_type.ts",
   "lib/json.ts",
   "lib/mxid.ts",
+  "lib/content.ts",
+  "lib/vision.ts",
+  "lib/glob.ts",
 ];
 
 /**

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Attachment, MediaRef } from "../content.ts";
 import type { Answer, AnswerRequest } from "../llm.ts";
 import type { PersonalModelStore, SettingsStore, ThreadStore } from "../state/ports.ts";
 import type { ToolImage, ToolRegistry } from "../tools/registry.ts";
@@ -46,6 +47,20 @@ export interface Services {
   readonly catalog: ModelCatalog;
   /** `help.md`. */
   readonly help: string;
+  /** Images and files in (decision 34); the defaults when absent. */
+  readonly media?: MediaSettings;
+}
+
+/** `llm.vision_models`, `llm.max_images`, `llm.max_image_bytes`, `llm.max_file_bytes`. */
+export interface MediaSettings {
+  /** Globs of the models that see images. */
+  visionModels: readonly string[];
+  /** Images per request (the most recent ones of the thread). */
+  maxImages: number;
+  /** Largest image accepted, in bytes. */
+  maxImageBytes: number;
+  /** Largest text file accepted, in bytes. */
+  maxFileBytes: number;
 }
 
 /** One incoming command, with arguments of type `A`: its facts and the services. */
@@ -89,6 +104,13 @@ export interface Context<A = unknown> extends Services {
   withAllThreads<T>(task: () => Promise<T>): Promise<T>;
   /** Counts tokens against the sender's daily budget. */
   recordUsage(tokens: number): void;
+  /**
+   * Images and files the message brings: those it is the caption of, or
+   * the one of the message it replies to. Absent where the network has none.
+   */
+  attachments?(): Promise<Attachment[]>;
+  /** An attachment's bytes (`ChatPort.download`); absent where the network has none. */
+  download?(ref: MediaRef, maxBytes: number): Promise<Uint8Array>;
 }
 
 /** One chat command. */

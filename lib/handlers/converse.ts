@@ -7,9 +7,12 @@
  *
  * @module
  */
+import { textOf } from "../content.ts";
 import type { Message } from "../conversation.ts";
+import type { Answer } from "../llm.ts";
 import { withHeader } from "../responder.ts";
 import type { Context } from "./context.ts";
+import { contentWith, readAttachments, withImages } from "./media.ts";
 
 /** The model for a user in this room: their personal model if still configured, else global. */
 export function modelFor(ctx: Context, user: string): string {
@@ -48,34 +51,26 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
   const stored = answerId ? ctx.threads.find(room, owner, answerId) : undefined;
   if (stored) {
     ctx.log.info(`Resending the stored answer for ${ctx.eventId} to ${ctx.senderName}`);
-    await ctx.reply(withHeader(ctx.senderName, stored.content));
+    await ctx.reply(withHeader(ctx.senderName, textOf(stored.content)));
     return;
   }
-  const question: Message | undefined = options.userText
-    ? { role: "user", content: options.userText, ...(ctx.eventId ? { id: ctx.eventId } : {}) }
+  const read = await readAttachments(ctx, model);
+  if (typeof read === "string") {
+    ctx.log.info(`Not asking ${model} for ${ctx.senderName}: ${read}`);
+    await ctx.reply(withHeader(ctx.senderName, read));
+    return;
+  }
+  const attached = read.files.length + read.images.length > 0;
+  const question: Message | undefined = options.userText || attached
+    ? {
+      role: "user",
+      content: contentWith(options.userText ?? "", read),
+      ...(ctx.eventId ? { id: ctx.eventId } : {}),
+    }
     : undefined;
   const started = performance.now();
-  let answer;
-  try {
-    answer = await ctx.llm.answer({
-      model,
-      messages: ctx.threads.request(room, owner, { next: question, thread: options.thread }),
-      tools: options.useTools ? ctx.tools : undefined,
-      signal: ctx.signal,
-      onImage: (image) => ctx.replyImage(image),
-    });
-  } catch (error) {
-    // Only the model is known here; the error boundary replies (or, at shutdown, does not).
-    if (!ctx.signal.aborted) {
-      const cause = (error as Error).cause as Error | undefined;
-      ctx.log.warn(
-        `Answer for ${ctx.senderName} (${ctx.sender}) with ${model} failed: ${
-          cause?.message ?? (error as Error).message
-        }`,
-      );
-    }
-    throw error;
-  }
+  const messages = ctx.threads.request(room, owner, { next: question, thread: options.thread });
+  const answer = await ask(ctx, options, await withImages(ctx, model, messages, read));
   for (const thought of answer.thinking) {
     ctx.log.debug(`Model thinking for ${ctx.senderName} (${ctx.sender}): ${thought}`);
   }
@@ -95,4 +90,33 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
   );
   ctx.log.debug(`Response to ${ctx.senderName}: ${answer.text}`);
   await ctx.reply(withHeader(ctx.senderName, answer.text));
+}
+
+/** Asks the model; a failure is logged (unless at shutdown) and thrown on. */
+async function ask(
+  ctx: Context,
+  options: ConverseOptions,
+  messages: Message[],
+): Promise<Answer> {
+  const { model } = options;
+  try {
+    return await ctx.llm.answer({
+      model,
+      messages,
+      tools: options.useTools ? ctx.tools : undefined,
+      signal: ctx.signal,
+      onImage: (image) => ctx.replyImage(image),
+    });
+  } catch (error) {
+    // Only the model is known here; the error boundary replies (or, at shutdown, does not).
+    if (!ctx.signal.aborted) {
+      const cause = (error as Error).cause as Error | undefined;
+      ctx.log.warn(
+        `Answer for ${ctx.senderName} (${ctx.sender}) with ${model} failed: ${
+          cause?.message ?? (error as Error).message
+        }`,
+      );
+    }
+    throw error;
+  }
 }

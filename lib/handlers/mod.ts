@@ -12,7 +12,7 @@ import { reset, stock } from "./reset.ts";
 import { clear, thinking, tools, verbose } from "./settings.ts";
 import { x } from "./x.ts";
 
-export type { Answerer, Command, Context, HandlerLog, Services } from "./context.ts";
+export type { Answerer, Command, Context, HandlerLog, MediaSettings, Services } from "./context.ts";
 export { type Invalid, isInvalid } from "./args.ts";
 export { type LocalServer, type ModelCatalog, modelCatalog } from "./catalog.ts";
 export {

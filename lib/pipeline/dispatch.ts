@@ -17,7 +17,7 @@ import { determined, responderOf, type Turn } from "./turn.ts";
 /** Options for {@link dispatchStep}. */
 export interface DispatchOptions {
   /** The bot's name and the room's display names. */
-  port: Pick<ChatPort, "botName" | "displayName">;
+  port: Pick<ChatPort, "botName" | "displayName" | "attachmentOf" | "download">;
   /** Exclusive use of a thread while it is read, answered and written. */
   threadLocks: KeyedQueue;
   /** Aborted at shutdown. */
@@ -70,5 +70,24 @@ export function handlerContext<A>(
     withThread: (user, task) => threadLocks.push(`${msg.room}\n${user}`, task),
     withAllThreads: (task) => threadLocks.exclusive(task),
     recordUsage: (tokens) => budget?.add(msg.sender, tokens),
+    ...mediaAccess(turn, port),
+  };
+}
+
+/** The message's attachments and their download, where the port has media. */
+function mediaAccess(
+  turn: Turn,
+  port: DispatchOptions["port"],
+): Pick<Context, "attachments" | "download"> {
+  const { msg } = turn;
+  if (!port.download) return {};
+  return {
+    attachments: async () => {
+      if (msg.attachments?.length) return [...msg.attachments];
+      if (!msg.inReplyTo || !port.attachmentOf) return [];
+      const target = await port.attachmentOf(msg.room, msg.inReplyTo);
+      return target ? [target] : [];
+    },
+    download: (ref, maxBytes) => port.download!(ref, maxBytes),
   };
 }
