@@ -32,6 +32,13 @@ the plan created:
         -> waits until that member event arrives: {"step", "member", "membership", "room"}
     {"wait_signal": "<word>"}   -> prints {"step", "waiting": "<word>"} and reads stdin
                                    until a line equal to <word> arrives
+    {"room": "$<label>", "send": "caption", "attach": {"path": "/tmp/x.png", "kind": "image",
+     "name": "x.png", "mimetype": "image/png"}}
+        -> sends an m.image (or "kind": "file": m.file) uploaded (encrypted with its
+           keys in "file" in an encrypted room) with the caption as body; "send": ""
+           sends it without a caption
+    {"room": ..., "send": "text", "reply_to": "$last" | "$event"}
+        -> the message replies (m.in_reply_to) to that event ("$last": the previous send)
     {"room": "$<label>", "report": true, "settle_ms": 1000}
         -> syncs settle_ms more, then {"step", "room", "report": [every peer message
            of the room, as above], "memberships": [the peer's membership events]}
@@ -39,7 +46,7 @@ the plan created:
 Prints one JSON line when ready ({"ready": ...}) and one per step:
 {"step", "room", "send", "sent_event_id", "sent_encrypted", "ok", "messages": [...]},
 where each message is a peer message first seen after the send:
-{event_id, sender, msgtype, body, text, formatted_body, encrypted, decrypted,
+{event_id, sender, msgtype, body, text, formatted_body, relates_to, encrypted, decrypted,
 late_decrypt, edits: [{event_id, encrypted, decrypted}]}. `text`/`formatted_body`
 are the latest edit's `m.new_content` (edits with m.replace are applied).
 A step succeeds when `count` (default 1) of those messages have a `text`
@@ -106,6 +113,7 @@ class Peer:
         self.undecrypted: list = []  # (room_id, MegolmEvent) awaiting keys
         self.invites: set = set()
         self.labels: dict = {}  # "$label" -> room id of a room the plan created
+        self.last_sent = None  # the event id the latest send step sent
         # (room id, user id) -> that member's membership events, in timeline order
         self.memberships: dict = {}
         # transaction id -> verification events from the peer, in order.
@@ -187,6 +195,7 @@ class Peer:
             "body": content.get("body"),
             "text": content.get("body"),
             "formatted_body": content.get("formatted_body"),
+            "relates_to": content.get("m.relates_to"),
             "encrypted": encrypted,
             "decrypted": decrypted,
             "late_decrypt": late,
@@ -318,10 +327,46 @@ class Peer:
             return await self.run_verify(index, spec, timeout)
         return await self.run_step(index, spec, timeout)
 
+    async def attachment(self, index: int, spec: dict, encrypted: bool) -> dict:
+        """An m.image/m.file content whose caption is spec["send"] (uploaded, encrypted
+        in encrypted rooms): "attach": {"path", "kind": "image"|"file", "name", "mimetype"}."""
+        attach = spec["attach"]
+        with open(attach["path"], "rb") as f:
+            data = f.read()
+        mimetype = attach.get("mimetype", "application/octet-stream")
+        name = attach.get("name") or attach["path"].rsplit("/", 1)[-1]
+        uploaded, keys = await self.c.upload(
+            lambda *_: data,
+            content_type="application/octet-stream" if encrypted else mimetype,
+            filename=None if encrypted else name,
+            encrypt=encrypted,
+            filesize=len(data),
+        )
+        uri = getattr(uploaded, "content_uri", None)
+        if not uri:
+            raise Failure(f"step {index}: upload failed: {uploaded}")
+        content = {
+            "msgtype": "m.image" if attach.get("kind", "image") == "image" else "m.file",
+            "body": spec["send"] if spec["send"] else name,
+            "filename": name,
+            "info": {"mimetype": mimetype, "size": len(data)},
+        }
+        if encrypted:
+            content["file"] = {**keys, "url": uri}
+        else:
+            content["url"] = uri
+        return content
+
     async def run_step(self, index: int, spec: dict, timeout: float) -> dict:
         room_id = self.room_of(spec)
         room = self.c.rooms[room_id]
         content = {"msgtype": "m.text", "body": spec["send"]}
+        if spec.get("attach"):
+            content = await self.attachment(index, spec, bool(room.encrypted))
+        if spec.get("reply_to"):
+            # "$last": the event the previous step sent.
+            target = self.last_sent if spec["reply_to"] == "$last" else spec["reply_to"]
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": target}}
         if spec.get("mentions"):
             content["m.mentions"] = {"user_ids": spec["mentions"]}
         start_seq = self.seq
@@ -330,6 +375,7 @@ class Peer:
         )
         if not isinstance(sent, RoomSendResponse):
             raise Failure(f"step {index}: send failed: {sent}")
+        self.last_sent = sent.event_id
         result = {
             "step": index,
             "room": room_id,
