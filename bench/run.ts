@@ -9,6 +9,7 @@
  * 3. start: process start → ready, warm store
  * 4. memory: RSS idle, after 1,000 exchanges over 100 threads, after 1,000 more
  * 5. throughput: offered load steps until replies slow down
+ * 6. image: the latency a 1 MB encrypted image adds (bench/image.ts)
  *
  * @module
  */
@@ -25,6 +26,7 @@ import {
   waitFor,
 } from "../tests/e2e/helpers.ts";
 import { fmt, rssMb, type Stats, stats } from "./lib.ts";
+import { imageLatency, imageRows } from "./image.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -395,6 +397,12 @@ if (want("overhead")) await overhead();
 if (want("concurrency")) await concurrency();
 if (want("start")) await start();
 if (want("memory")) await memoryAndThroughput();
+if (want("image")) {
+  note("6. image: a 1 MB encrypted image vs text (zero-latency model, server timestamps)");
+  for (const [what, value, target] of imageRows(await imageLatency(quick ? 3 : 10))) {
+    row(what, value, target);
+  }
+}
 
 const widths = [0, 1, 2].map((i) =>
   Math.max(...rows.map((r) => r[i].length), ["figure", "value", "target"][i].length)
