@@ -16,6 +16,17 @@
 export { type BotApp, createBot, type CreateBotOptions, type McpConnections } from "./lib/app.ts";
 export { Bot, type BotOptions } from "./lib/bot.ts";
 export type { ChatPort, ImageOptions, IncomingMessage, OutgoingMessage } from "./lib/chat_port.ts";
+export { MediaError } from "./lib/chat_port.ts";
+export type {
+  Attachment,
+  Content,
+  ContentPart,
+  ImageRefPart,
+  ImageUrlPart,
+  MediaEncryption,
+  MediaRef,
+  TextPart,
+} from "./lib/content.ts";
 export {
   ConfigError,
   type ConfigOverrides,
@@ -46,6 +57,7 @@ export type {
   HandlerLog,
   Invalid,
   LocalServer,
+  MediaSettings,
   ModelCatalog,
   Routed,
   RouteInput,

@@ -101,6 +101,7 @@ export class MediaError extends Error {
   readonly reason: string;
   /** True when the attachment is larger than allowed. */
   readonly tooLarge: boolean;
+  /** A failure users may read about (`reason`). */
   constructor(reason: string, options: { tooLarge?: boolean; cause?: unknown } = {}) {
     super(reason, { cause: options.cause });
     this.name = "MediaError";

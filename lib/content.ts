@@ -46,19 +46,25 @@ export interface Attachment {
 
 /** A text part. */
 export interface TextPart {
+  /** The part's kind. */
   type: "text";
+  /** The text. */
   text: string;
 }
 
 /** A stored image: a reference, resolved to its bytes for each request. */
 export interface ImageRefPart {
+  /** The part's kind. */
   type: "image";
+  /** Where the image is. */
   image: MediaRef;
 }
 
 /** An image in a request, as OpenAI content parts carry it. */
 export interface ImageUrlPart {
+  /** The part's kind. */
   type: "image_url";
+  /** The image as a `data:` URL. */
   image_url: { url: string };
 }
 

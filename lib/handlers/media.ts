@@ -80,7 +80,10 @@ export async function readAttachments(
   ctx: Context,
   model: string,
 ): Promise<ReadAttachments | string> {
-  const attachments = (await ctx.attachments?.()) ?? [];
+  // An image sent as a file (m.file with an image type) is still an image.
+  const attachments = ((await ctx.attachments?.()) ?? []).map((a): Attachment =>
+    a.kind === "file" && isImageType(a.ref.mimetype) ? { ...a, kind: "image" } : a
+  );
   const read: ReadAttachments = { files: [], images: [], loaded: new Map() };
   if (!attachments.length || !ctx.download) return read;
   const media = mediaOf(ctx);
@@ -103,9 +106,7 @@ async function readOne(
   const image = kind === "image";
   const limit = image ? media.maxImageBytes : media.maxFileBytes;
   const tooLarge = image ? MEDIA_MESSAGES.imageTooLarge : MEDIA_MESSAGES.fileTooLarge;
-  if (!image && !isTextFile(ref.mimetype, ref.name)) {
-    return isImageType(ref.mimetype) ? undefined : MEDIA_MESSAGES.notText(ref.name);
-  }
+  if (!image && !isTextFile(ref.mimetype, ref.name)) return MEDIA_MESSAGES.notText(ref.name);
   if (ref.size !== undefined && ref.size > limit) return tooLarge(ref.name, limit);
   let bytes: Uint8Array;
   try {

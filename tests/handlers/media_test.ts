@@ -101,6 +101,18 @@ Deno.test("a reply to a text message brings nothing", async () => {
   deepStrictEqual(bot.fake.chats[0].userParts, [{ type: "text", text: "plain" }]);
 });
 
+Deno.test("an image sent as a file (m.file with an image type) goes as an image", async () => {
+  await using bot = await withBot({ port: { names } });
+  bot.port.media.set("mxc://hs/cat", PNG);
+  await send(bot, ".ai what is this?", {
+    attachments: [{
+      kind: "file",
+      ref: { url: "mxc://hs/cat", name: "cat.png", mimetype: "image/png" },
+    }],
+  });
+  deepStrictEqual(bot.fake.chats[0].userParts.map((p) => p.type), ["text", "image"]);
+});
+
 Deno.test("a text file reaches the model as a text part with its name", async () => {
   await using bot = await withBot({ port: { names } });
   bot.port.media.set("mxc://hs/notes", new TextEncoder().encode("line 1\nline 2"));

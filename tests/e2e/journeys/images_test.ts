@@ -61,7 +61,7 @@ function assertSameImage(parts: RecordedPart[], bytes: Uint8Array): void {
 
 Deno.test({
   name:
-    "images in (matrix-js-sdk, plain room): a captioned photo, a reply to a photo, a notes file, a model that cannot see; every answer a reply",
+    "images in (matrix-js-sdk, plain room): a captioned photo, a reply to a photo, a notes file, a thread, a model that cannot see; every answer a reply",
   ...opts,
   async fn() {
     const started = performance.now();
@@ -132,6 +132,24 @@ Deno.test({
       deepStrictEqual(notes.at(-1), {
         type: "text",
         text: "File notes.txt:\n- buy milk\n- call Bob",
+      });
+
+      // In a Matrix thread: the thread relation, falling back to the message answered.
+      const root = await alice.send(room, "a thread about photos");
+      const inThread = await alice.send(room, ".ai in the thread", {
+        "m.relates_to": {
+          rel_type: "m.thread",
+          event_id: root,
+          is_falling_back: true,
+          "m.in_reply_to": { event_id: root },
+        },
+      });
+      const threaded = await reply("Echo: in the thread");
+      deepStrictEqual(threaded.content["m.relates_to"], {
+        rel_type: "m.thread",
+        event_id: root,
+        is_falling_back: true,
+        "m.in_reply_to": { event_id: inThread },
       });
 
       // A model without vision: the refusal, and no request.
