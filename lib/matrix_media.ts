@@ -80,7 +80,6 @@ export class MatrixMedia {
   async download(ref: MediaRef, maxBytes: number): Promise<Uint8Array> {
     const path = downloadPath(ref.url);
     if (!path) throw new MediaError("not a Matrix media URI");
-    // The ciphertext is as long as the plaintext (AES-CTR).
     const url = this.#client.getHomeserverUrl().replace(/\/+$/, "") + path;
     let response: Response;
     try {
@@ -95,6 +94,7 @@ export class MatrixMedia {
       await response.body?.cancel();
       throw new MediaError(`the homeserver answered HTTP ${response.status}`);
     }
+    // AES-CTR keeps the length, so the cap on the ciphertext is the cap on the file.
     const data = await readCapped(response, maxBytes);
     if (!ref.file) return data;
     try {
