@@ -17,6 +17,17 @@ export { type BotApp, createBot, type CreateBotOptions, type McpConnections } fr
 export { Bot, type BotOptions } from "./lib/bot.ts";
 export type { AnswerSwitches } from "./lib/pipeline/unprefixed.ts";
 export type { ChatPort, ImageOptions, IncomingMessage, OutgoingMessage } from "./lib/chat_port.ts";
+export { MediaError } from "./lib/chat_port.ts";
+export type {
+  Attachment,
+  Content,
+  ContentPart,
+  ImageRefPart,
+  ImageUrlPart,
+  MediaEncryption,
+  MediaRef,
+  TextPart,
+} from "./lib/content.ts";
 export {
   ConfigError,
   type ConfigOverrides,
@@ -49,6 +60,7 @@ export type {
   HandlerLog,
   Invalid,
   LocalServer,
+  MediaSettings,
   ModelCatalog,
   Routed,
   RouteInput,

@@ -12,6 +12,7 @@
  * 5. throughput: offered load steps until replies slow down
  * 6. footprint: `deno task start` as an operator runs it, every process of
  *    it idle in an encrypted room; the floor of the design's libraries
+ * 7. image: the latency a 1 MB encrypted image adds (bench/image.ts)
  *
  * @module
  */
@@ -30,6 +31,7 @@ import {
 import { BOT_ENV, V8_FLAGS } from "../lib/permissions.ts";
 import { crowd } from "./crowd.ts";
 import { fmt, rssMb, type Stats, stats, treeRss } from "./lib.ts";
+import { imageLatency, imageRows } from "./image.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -480,6 +482,12 @@ if (want("concurrency")) await concurrency();
 if (want("start")) await start();
 if (want("memory")) await memoryAndThroughput();
 if (want("footprint")) await footprint();
+if (want("image")) {
+  note("7. image: a 1 MB encrypted image vs text (zero-latency model, server timestamps)");
+  for (const [what, value, target] of imageRows(await imageLatency(quick ? 3 : 10))) {
+    row(what, value, target);
+  }
+}
 
 const widths = [0, 1, 2].map((i) =>
   Math.max(...rows.map((r) => r[i].length), ["figure", "value", "target"][i].length)

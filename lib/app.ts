@@ -9,6 +9,7 @@ import { HELP } from "./assets.ts";
 import { Bot, type BotOptions } from "./bot.ts";
 import type { ChatPort } from "./chat_port.ts";
 import { allModels, type Config } from "./config.ts";
+import type { MediaSettings } from "./handlers/context.ts";
 import { type Env, processEnv } from "./env.ts";
 import { modelCatalog } from "./handlers/catalog.ts";
 import type { Answerer } from "./handlers/mod.ts";
@@ -143,6 +144,7 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     tools,
     catalog: modelCatalog({ models: config.llm.models, defaultModel: config.llm.default_model }),
     help: options.help ?? HELP,
+    media: mediaSettings(config.llm),
     admins: config.matrix.admins,
     allowedUsers: config.matrix.allowed_users ?? undefined,
     allowedRooms: options.allowedRooms,
@@ -169,6 +171,18 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
       await bot.stop(graceMs);
       await mcp?.close();
     },
+  };
+}
+
+/** Images and files in (decision 34), from `llm`. */
+function mediaSettings(
+  llm: Pick<Config["llm"], "vision_models" | "max_images" | "max_image_bytes" | "max_file_bytes">,
+): MediaSettings {
+  return {
+    visionModels: llm.vision_models,
+    maxImages: llm.max_images,
+    maxImageBytes: llm.max_image_bytes,
+    maxFileBytes: llm.max_file_bytes,
   };
 }
 

@@ -12,6 +12,7 @@ import {
   type Answerer,
   COMMAND_NAMES,
   COMMAND_TABLE,
+  type MediaSettings,
   type ModelCatalog,
   type Services,
 } from "./handlers/mod.ts";
@@ -66,6 +67,8 @@ export interface BotOptions {
   catalog: ModelCatalog;
   /** `help.md`. */
   help: string;
+  /** Images and files in (`llm.vision_models`, `llm.max_*`); the defaults when absent. */
+  media?: MediaSettings;
   /** Admins by Matrix ID (`matrix.admins`). */
   admins: readonly string[];
   /** The only users answered besides admins (`matrix.allowed_users`); everyone when absent. */
@@ -147,7 +150,7 @@ export class Bot {
 
   /** A bot on `options.port`. */
   constructor(options: BotOptions) {
-    const { threads, models, settings, llm, tools, catalog, help, timeZone, now } = options;
+    const { threads, models, settings, llm, tools, catalog, help, timeZone, now, media } = options;
     const rooms = options.rooms ?? new MemoryRoomSettingsStore();
     const usage = options.usage ?? new UsageLedger({ store: new MemoryUsageStore() });
     this.#services = {
@@ -162,6 +165,7 @@ export class Bot {
       help,
       timeZone,
       now,
+      media,
     };
     this.#pipeline = compose(botSteps({ ...options, usage }, {
       queue: this.#queue,

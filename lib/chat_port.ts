@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Attachment, MediaRef } from "./content.ts";
 import type { ToolImage } from "./tools/registry.ts";
 
 /** A text message addressed to the bot, as the core sees it. */
@@ -26,6 +27,10 @@ export interface IncomingMessage {
   replyToSender?: string;
   /** Server timestamp in ms. */
   ts?: number;
+  /** The image or file this message is the caption of (decision 34). */
+  attachments?: readonly Attachment[];
+  /** The event this message replies to (`m.in_reply_to`, not a thread's fallback). */
+  inReplyTo?: string;
   /** `performance.now()` when the transport received it (timing spans). */
   receivedAt?: number;
   /**
@@ -41,7 +46,7 @@ export interface OutgoingMessage {
   body: string;
   /** Keep the reply in this thread. */
   threadId?: string;
-  /** The message answered (a thread reply's fallback for clients without threads). */
+  /** The message answered (`m.in_reply_to`, decision 36). */
   replyTo?: string;
   /**
    * Part of a retried handling: an edit must land even if an earlier
@@ -62,6 +67,8 @@ export interface ImageOptions {
   threadId?: string;
   /** As {@link OutgoingMessage.txnId}. */
   txnId?: string;
+  /** As {@link OutgoingMessage.replyTo}. */
+  replyTo?: string;
 }
 
 /** What the core needs from a chat network. */
@@ -88,4 +95,27 @@ export interface ChatPort {
    * everyone is at 0 there.
    */
   powerLevel?(room: string, userId: string): Promise<number>;
+  /** The image or file an event carries (the target of a reply), if any. */
+  attachmentOf?(room: string, eventId: string): Promise<Attachment | undefined>;
+  /**
+   * An attachment's bytes: downloaded, decrypted and hash-checked when
+   * encrypted. Throws {@link MediaError} when it cannot, or when it is
+   * larger than `maxBytes`.
+   */
+  download?(ref: MediaRef, maxBytes: number): Promise<Uint8Array>;
+}
+
+/** An attachment could not be had; `reason` is safe to show users. */
+export class MediaError extends Error {
+  /** What went wrong, for the reply. */
+  readonly reason: string;
+  /** True when the attachment is larger than allowed. */
+  readonly tooLarge: boolean;
+  /** A failure users may read about (`reason`). */
+  constructor(reason: string, options: { tooLarge?: boolean; cause?: unknown } = {}) {
+    super(reason, { cause: options.cause });
+    this.name = "MediaError";
+    this.reason = reason;
+    this.tooLarge = options.tooLarge ?? false;
+  }
 }

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { parseServerRef } from "./homeserver.ts";
 import { isRoomRef, ROOM_REF_HINT } from "./room_ref.ts";
 import { MXID } from "./mxid.ts";
+import { DEFAULT_VISION_MODELS } from "./vision.ts";
 import { issueMessage, withoutShadowed } from "./config_errors.ts";
 import type {
   BudgetConfig,
@@ -196,6 +197,10 @@ const llm = z.object({
   budget: budget.default({ monthly_usd: 0 }),
   prices: z.record(z.string().trim().min(1), price).default({}),
   mcp_servers: z.record(z.string().min(1), mcpSpec).default({}),
+  vision_models: z.array(z.string().trim().min(1)).default([...DEFAULT_VISION_MODELS]),
+  max_images: z.int().min(0).max(100).default(4),
+  max_image_bytes: z.int().min(1).max(100_000_000).default(10_000_000),
+  max_file_bytes: z.int().min(1).max(10_000_000).default(200_000),
 });
 
 const matrix = z.object({

@@ -67,6 +67,14 @@ export interface LlmConfig {
   prices: Record<string, PriceConfig>;
   /** MCP tool servers by name. */
   mcp_servers: Record<string, McpServerSpec>;
+  /** Globs of the models that get images (decision 34). */
+  vision_models: string[];
+  /** Images per request, the most recent of the thread. */
+  max_images: number;
+  /** Largest image accepted, in bytes. */
+  max_image_bytes: number;
+  /** Largest text file accepted, in bytes. */
+  max_file_bytes: number;
 }
 
 /** `llm.options`: checked when given; other keys are passed through untouched. */

@@ -7,13 +7,17 @@
  *
  * @module
  */
+import { type Content, textOf } from "./content.ts";
 
 /** One stored message. `id` makes appends idempotent (the triggering event id). */
 export interface Message {
   /** Who wrote it. */
   role: "system" | "user" | "assistant";
-  /** Its text. */
-  content: string;
+  /**
+   * Its text, or content parts (decision 34: text, files as text, image
+   * references). A plain string stays valid, as threads stored before.
+   */
+  content: Content;
   /** The id of the event that triggered it (`:answer` appended for the answer). */
   id?: string;
 }
@@ -83,7 +87,9 @@ export function wellFormed(messages: readonly Message[]): Message[] {
     const last = out.at(-1);
     if (m.role === "user" && last?.role === "user") out.pop();
     if (m.role === "assistant" && last?.role !== "user") {
-      if (last?.role === "assistant") last.content += `\n\n${m.content}`;
+      if (last?.role === "assistant") {
+        last.content = `${textOf(last.content)}\n\n${textOf(m.content)}`;
+      }
       continue;
     }
     out.push({ ...m });

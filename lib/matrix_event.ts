@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { mediaOf } from "./attachments.ts";
 import type { IncomingMessage } from "./chat_port.ts";
 
 /**
@@ -48,7 +49,11 @@ export function toIncoming(
   const content = event.content;
   if (!content || typeof content !== "object") return "no content";
   const c = content as Record<string, unknown>;
-  if (c.msgtype !== "m.text") return `msgtype ${String(c.msgtype)}`;
+  // Decision 34: the caption of an image or file is a message with it attached.
+  const media = c.msgtype === "m.image" || c.msgtype === "m.file" ? mediaOf(c) : undefined;
+  if (c.msgtype !== "m.text" && media?.caption === undefined) {
+    return `msgtype ${String(c.msgtype)}${media ? " without a caption" : ""}`;
+  }
   if (typeof c.body !== "string") return "body is not a string";
   if (typeof event.sender !== "string" || typeof event.event_id !== "string") {
     return "no sender or id";
@@ -67,13 +72,16 @@ export function toIncoming(
     : undefined;
   // A reply in a thread quotes nothing; a classic reply may carry a fallback.
   const body = inReplyTo && !threadId ? stripReplyFallback(c.body) : c.body;
+  const repliedTo = replyTarget(c);
   return {
     room,
     sender: event.sender,
-    body,
+    body: media?.caption ?? body,
     eventId: event.event_id,
     threadId,
     mentions,
     ts: typeof event.origin_server_ts === "number" ? event.origin_server_ts : undefined,
+    ...(media ? { attachments: [media.attachment] } : {}),
+    ...(repliedTo ? { inReplyTo: repliedTo } : {}),
   };
 }

@@ -15,6 +15,7 @@
  */
 import * as sdk from "matrix-js-sdk";
 import type { ChatPort, ImageOptions, OutgoingMessage } from "./chat_port.ts";
+import type { Attachment, MediaRef } from "./content.ts";
 import { getLogger } from "./log.ts";
 import {
   createSessionClient,
@@ -27,6 +28,7 @@ import {
 } from "./matrix_client.ts";
 import { MatrixIdentity } from "./matrix_identity.ts";
 import { MatrixIntake, type MessageHandler, relationsOf } from "./matrix_intake.ts";
+import { MatrixMedia } from "./matrix_media.ts";
 import { MatrixOutbox } from "./matrix_outbox.ts";
 import { type JoinResult, MatrixRooms } from "./matrix_rooms.ts";
 import type { Session } from "./matrix_session.ts";
@@ -84,6 +86,7 @@ export class MatrixTransport implements ChatPort {
   readonly #rooms: MatrixRooms;
   readonly #intake: MatrixIntake;
   readonly #outbox: MatrixOutbox;
+  readonly #media: MatrixMedia;
   #stopVerification?: () => void;
 
   private constructor(
@@ -119,6 +122,7 @@ export class MatrixTransport implements ChatPort {
       signal,
     });
     this.#outbox = new MatrixOutbox(client, { markdown: options.markdown });
+    this.#media = new MatrixMedia(client);
     // A gap being filled is not in the inbox yet: a crash now must find it again.
     this.#sync.holdWhile(() => this.#intake.fillingGap);
   }
@@ -242,6 +246,16 @@ export class MatrixTransport implements ChatPort {
   /** The user's power level in the room, from its state (`.room` moderators). */
   powerLevel(room: string, userId: string): Promise<number> {
     return this.#identity.powerLevel(room, userId);
+  }
+
+  /** The image or file of an event (the target of a reply), if it is one. */
+  attachmentOf(room: string, eventId: string): Promise<Attachment | undefined> {
+    return this.#media.attachmentOf(room, eventId);
+  }
+
+  /** An attachment's bytes, through authenticated media, decrypted and hash-checked. */
+  download(ref: MediaRef, maxBytes: number): Promise<Uint8Array> {
+    return this.#media.download(ref, maxBytes);
   }
 
   /** Rooms the bot is in, for `allowed_rooms` resolution. */

@@ -76,6 +76,8 @@ export interface PermissionInputs {
   appDir: string;
   /** Base for relative paths (the working directory). */
   cwd: string;
+  /** The terminal console: `/image` and `/file` read files below the working directory. */
+  console?: boolean;
 }
 
 function absolute(path: string, cwd: string): string {
@@ -95,6 +97,7 @@ export function permissionFlags(inputs: PermissionInputs): string[] {
   const { config, cwd } = inputs;
   const configPath = absolute(inputs.configPath, cwd);
   const read = new Set<string>([configPath, inputs.appDir]);
+  if (inputs.console) read.add(cwd);
   const write = new Set<string>();
   const env = new Set<string>(ENV_VARS);
   const run = new Set<string>();

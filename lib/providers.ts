@@ -11,6 +11,9 @@ import type { Config } from "./config.ts";
 import type { Env } from "./env.ts";
 import { parseRetryAfter, retry } from "./async.ts";
 import { getLogger } from "./log.ts";
+import { globMatch } from "./glob.ts";
+
+export { globMatch };
 import { classify, isRetryable, ProviderError } from "./provider_errors.ts";
 import { Semaphore } from "./queue.ts";
 
@@ -126,15 +129,6 @@ export function routeProvider(provider: string, config: RoutingConfig, env: Env)
     keySource: info?.local ? "none needed" : "missing",
     fallback,
   };
-}
-
-/** Matches `*` (any run of characters) and `?` (one character); case-insensitive. */
-export function globMatch(pattern: string, text: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(
-    /\?/g,
-    ".",
-  );
-  return new RegExp(`^${source}$`, "is").test(text);
 }
 
 /** True when `llm.omit_options` says this model gets no sampling options (decision 4). */

@@ -54,7 +54,13 @@ if (positionals[0] !== "init") {
     // The bot itself reports what is wrong (exit code 2); it only needs to read the file.
   }
 }
-const runArgs = botRunArgs({ config, configPath, appDir, cwd: Deno.cwd() }, args);
+const runArgs = botRunArgs({
+  config,
+  configPath,
+  appDir,
+  cwd: Deno.cwd(),
+  console: positionals[0] === "console",
+}, args);
 if (positionals[0] === "init") {
   // init writes the config and creates the store directory next to it.
   runArgs.splice(1, 0, `--allow-write=${configPath},store`);

@@ -38,6 +38,9 @@ export const CORE: readonly string[] = [
   "lib/mxid.ts",
   "lib/usage.ts",
   "lib/power_levels.ts",
+  "lib/content.ts",
+  "lib/vision.ts",
+  "lib/glob.ts",
 ];
 
 /**

@@ -256,3 +256,9 @@ Deno.test({
     );
   },
 });
+
+Deno.test("the console may read below the working directory (/image, /file); the bot may not", () => {
+  const config = testConfig("http://127.0.0.1:1/v1");
+  ok(flag(permissionFlags({ ...base, config, console: true }), "allow-read")!.includes("/srv/bot"));
+  ok(!flag(permissionFlags({ ...base, config }), "allow-read")!.includes("/srv/bot"));
+});

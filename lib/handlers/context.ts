@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Attachment, MediaRef } from "../content.ts";
 import type { Answer, AnswerRequest } from "../llm.ts";
 import type {
   PersonalModelStore,
@@ -61,6 +62,20 @@ export interface Services {
   readonly timeZone?: string;
   /** The clock of the prompt variables (tests). */
   readonly now?: () => Date;
+  /** Images and files in (decision 34); the defaults when absent. */
+  readonly media?: MediaSettings;
+}
+
+/** `llm.vision_models`, `llm.max_images`, `llm.max_image_bytes`, `llm.max_file_bytes`. */
+export interface MediaSettings {
+  /** Globs of the models that see images. */
+  visionModels: readonly string[];
+  /** Images per request (the most recent ones of the thread). */
+  maxImages: number;
+  /** Largest image accepted, in bytes. */
+  maxImageBytes: number;
+  /** Largest text file accepted, in bytes. */
+  maxFileBytes: number;
 }
 
 /** One incoming command, with arguments of type `A`: its facts and the services. */
@@ -106,6 +121,13 @@ export interface Context<A = unknown> extends Services {
   recordUsage(model: string, tokens: TokenCount): void;
   /** A user's power level in this room (0 when the network has none or it cannot be read). */
   powerLevel(userId: string): Promise<number>;
+  /**
+   * Images and files the message brings: those it is the caption of, or
+   * the one of the message it replies to. Absent where the network has none.
+   */
+  attachments?(): Promise<Attachment[]>;
+  /** An attachment's bytes (`ChatPort.download`); absent where the network has none. */
+  download?(ref: MediaRef, maxBytes: number): Promise<Uint8Array>;
 }
 
 /** One chat command. */

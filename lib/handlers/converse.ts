@@ -7,10 +7,13 @@
  *
  * @module
  */
+import { textOf } from "../content.ts";
 import { type Message, threadKey, TooLongError, withVariables } from "../conversation.ts";
+import type { Answer } from "../llm.ts";
 import { withHeader } from "../responder.ts";
 import { effectiveModel, effectiveTools } from "../state/room_settings.ts";
 import type { Context } from "./context.ts";
+import { contentWith, readAttachments, withImages } from "./media.ts";
 
 /** What a conversation replies besides answers. */
 export const CONVERSE_MESSAGES = {
@@ -94,16 +97,27 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
   const stored = answerId ? ctx.threads.find(room, owner, answerId) : undefined;
   if (stored) {
     ctx.log.info(`Resending the stored answer for ${ctx.eventId} to ${ctx.senderName}`);
-    await ctx.reply(withHeader(ctx.senderName, stored.content));
+    await ctx.reply(withHeader(ctx.senderName, textOf(stored.content)));
     return;
   }
-  const question: Message | undefined = options.userText
-    ? { role: "user", content: options.userText, ...(ctx.eventId ? { id: ctx.eventId } : {}) }
+  const read = await readAttachments(ctx, model);
+  if (typeof read === "string") {
+    ctx.log.info(`Not asking ${model} for ${ctx.senderName}: ${read}`);
+    await ctx.reply(withHeader(ctx.senderName, read));
+    return;
+  }
+  const attached = read.files.length + read.images.length > 0;
+  const question: Message | undefined = options.userText || attached
+    ? {
+      role: "user",
+      content: contentWith(options.userText ?? "", read),
+      ...(ctx.eventId ? { id: ctx.eventId } : {}),
+    }
     : undefined;
   const messages = await requestMessages(ctx, options, question);
   if (!messages) return;
   const started = performance.now();
-  const answer = await askModel(ctx, options, messages);
+  const answer = await askModel(ctx, options, await withImages(ctx, model, messages, read));
   for (const thought of answer.thinking) {
     ctx.log.debug(`Model thinking for ${ctx.senderName} (${ctx.sender}): ${thought}`);
   }
@@ -157,7 +171,11 @@ async function requestMessages(
 
 // One answer of the model (tool loop included); a failure is logged with
 // its cause and thrown on to the error boundary, which replies.
-async function askModel(ctx: Context, options: ConverseOptions, messages: Message[]) {
+async function askModel(
+  ctx: Context,
+  options: ConverseOptions,
+  messages: Message[],
+): Promise<Answer> {
   const { model } = options;
   try {
     return await ctx.llm.answer({

@@ -14,7 +14,7 @@ import { clear, thinking, tools, verbose } from "./settings.ts";
 import { usage } from "./usage.ts";
 import { x } from "./x.ts";
 
-export type { Answerer, Command, Context, HandlerLog, Services } from "./context.ts";
+export type { Answerer, Command, Context, HandlerLog, MediaSettings, Services } from "./context.ts";
 export { type Invalid, isInvalid } from "./args.ts";
 export { type LocalServer, type ModelCatalog, modelCatalog } from "./catalog.ts";
 export {

@@ -16,7 +16,7 @@ import { determined, responderOf, type Turn } from "./turn.ts";
 /** Options for {@link dispatchStep}. */
 export interface DispatchOptions {
   /** The bot's name and the room's display names. */
-  port: Pick<ChatPort, "botName" | "displayName" | "powerLevel">;
+  port: Pick<ChatPort, "botName" | "displayName" | "powerLevel" | "attachmentOf" | "download">;
   /** Exclusive use of a thread while it is read, answered and written. */
   threadLocks: KeyedQueue;
   /** Aborted at shutdown. */
@@ -68,6 +68,25 @@ export function handlerContext<A>(
     withAllThreads: (task) => threadLocks.exclusive(task),
     recordUsage: (model, tokens) => services.usage.record(msg.sender, model, tokens),
     powerLevel: (userId) => powerLevel(port, msg.room, userId, log),
+    ...mediaAccess(turn, port),
+  };
+}
+
+/** The message's attachments and their download, where the port has media. */
+function mediaAccess(
+  turn: Turn,
+  port: DispatchOptions["port"],
+): Pick<Context, "attachments" | "download"> {
+  const { msg } = turn;
+  if (!port.download) return {};
+  return {
+    attachments: async () => {
+      if (msg.attachments?.length) return [...msg.attachments];
+      if (!msg.inReplyTo || !port.attachmentOf) return [];
+      const target = await port.attachmentOf(msg.room, msg.inReplyTo);
+      return target ? [target] : [];
+    },
+    download: (ref, maxBytes) => port.download!(ref, maxBytes),
   };
 }
 

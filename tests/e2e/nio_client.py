@@ -33,11 +33,17 @@ the plan created:
     {"wait_signal": "<word>"}   -> prints {"step", "waiting": "<word>"} and reads stdin
                                    until a line equal to <word> arrives
     {"create": ..., "is_direct": true}   -> the invites are direct-chat invites
-    {"room": ..., "send": "text", "reply_to": "last" | "<event id>"}
-        -> an m.in_reply_to reply ("last": the peer's latest message in the room)
+    {"room": ..., "send": "text", "reply_to": "last" | "$last" | "<event id>"}
+        -> an m.in_reply_to reply ("last": the latest message the peer saw in the room;
+           "$last": the event the previous send step sent)
     {"room": ..., "send": "text", "thread": "<event id>" | "step:<n>"}
         -> a message in the thread of that root (step:<n>: the event sent by step n),
            with the fallback reply to the thread's latest message, as Element sends it
+    {"room": "$<label>", "send": "caption", "attach": {"path": "/tmp/x.png", "kind": "image",
+     "name": "x.png", "mimetype": "image/png"}}
+        -> sends an m.image (or "kind": "file": m.file) uploaded (encrypted with its
+           keys in "file" in an encrypted room) with the caption as body; "send": ""
+           sends it without a caption
     {"room": "$<label>", "report": true, "settle_ms": 1000}
         -> syncs settle_ms more, then {"step", "room", "report": [every peer message
            of the room, as above], "memberships": [the peer's membership events]}
@@ -112,6 +118,7 @@ class Peer:
         self.undecrypted: list = []  # (room_id, MegolmEvent) awaiting keys
         self.invites: set = set()
         self.labels: dict = {}  # "$label" -> room id of a room the plan created
+        self.last_sent = None  # the event id the latest send step sent
         # (room id, user id) -> that member's membership events, in timeline order
         self.memberships: dict = {}
         # step index -> the event id that step sent ("thread": "step:<n>").
@@ -197,6 +204,7 @@ class Peer:
             "body": content.get("body"),
             "text": content.get("body"),
             "formatted_body": content.get("formatted_body"),
+            "relates_to": content.get("m.relates_to"),
             "encrypted": encrypted,
             "decrypted": decrypted,
             "late_decrypt": late,
@@ -332,15 +340,50 @@ class Peer:
             return await self.run_verify(index, spec, timeout)
         return await self.run_step(index, spec, timeout)
 
+    async def attachment(self, index: int, spec: dict, encrypted: bool) -> dict:
+        """An m.image/m.file content whose caption is spec["send"] (uploaded, encrypted
+        in encrypted rooms): "attach": {"path", "kind": "image"|"file", "name", "mimetype"}."""
+        attach = spec["attach"]
+        with open(attach["path"], "rb") as f:
+            data = f.read()
+        mimetype = attach.get("mimetype", "application/octet-stream")
+        name = attach.get("name") or attach["path"].rsplit("/", 1)[-1]
+        uploaded, keys = await self.c.upload(
+            lambda *_: data,
+            content_type="application/octet-stream" if encrypted else mimetype,
+            filename=None if encrypted else name,
+            encrypt=encrypted,
+            filesize=len(data),
+        )
+        uri = getattr(uploaded, "content_uri", None)
+        if not uri:
+            raise Failure(f"step {index}: upload failed: {uploaded}")
+        content = {
+            "msgtype": "m.image" if attach.get("kind", "image") == "image" else "m.file",
+            "body": spec["send"] if spec["send"] else name,
+            "filename": name,
+            "info": {"mimetype": mimetype, "size": len(data)},
+        }
+        if encrypted:
+            content["file"] = {**keys, "url": uri}
+        else:
+            content["url"] = uri
+        return content
+
     async def run_step(self, index: int, spec: dict, timeout: float) -> dict:
         room_id = self.room_of(spec)
         room = self.c.rooms[room_id]
         content = {"msgtype": "m.text", "body": spec["send"]}
+        if spec.get("attach"):
+            content = await self.attachment(index, spec, bool(room.encrypted))
         if spec.get("mentions"):
             content["m.mentions"] = {"user_ids": spec["mentions"]}
         if spec.get("reply_to"):
             target = spec["reply_to"]
-            if target == "last":
+            if target == "$last":
+                # the event the previous send step sent
+                target = self.last_sent
+            elif target == "last":
                 last = max((m for m in self.messages.values() if m["room"] == room_id),
                            key=lambda m: m["seq"], default=None)
                 if last is None:
@@ -366,6 +409,7 @@ class Peer:
         self.sent[index] = sent.event_id
         if spec.get("thread"):
             self.thread_latest[content["m.relates_to"]["event_id"]] = sent.event_id
+        self.last_sent = sent.event_id
         result = {
             "step": index,
             "room": room_id,

@@ -40,9 +40,11 @@ Deno.test("dispatch: the handler gets the facts, its parsed arguments and the se
   const ctx = command.runs[0];
   deepStrictEqual(Object.keys(ctx).sort(), [
     "args",
+    "attachments",
     "botName",
     "catalog",
     "displayName",
+    "download",
     "eventId",
     "help",
     "isAdmin",
