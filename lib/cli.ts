@@ -9,7 +9,13 @@
 import { parseArgs } from "node:util";
 import { createBot } from "./app.ts";
 import { providerWarnings, summarizeConfig } from "./check_config.ts";
-import { ConfigError, type ConfigOverrides, loadConfig, type LoadedConfig } from "./config.ts";
+import {
+  type Config,
+  ConfigError,
+  type ConfigOverrides,
+  loadConfig,
+  type LoadedConfig,
+} from "./config.ts";
 import { ConsolePort, runConsoleLoop } from "./console.ts";
 import { configSecrets } from "./config_secrets.ts";
 import { type CliIo, processIo } from "./cli_io.ts";
@@ -124,11 +130,12 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
   }
   const loaded = await loadOrReport(flags, io);
   if (typeof loaded === "number") return loaded;
+  const logLevel = applyLoggingConfig(loaded.config, flags, io) ?? level;
   const warnings = [...loaded.warnings, ...providerWarnings(loaded.config, io.env)];
   if (command === "check-config") return printCheck(loaded, warnings, io);
   announce(loaded, warnings, flags);
   if (command === "console") return await runConsoleCommand(loaded, flags, io);
-  return await runMatrixCommand({ loaded, flags, io, level });
+  return await runMatrixCommand({ loaded, flags, io, level: logLevel });
 }
 
 /** The flags and the command, or the exit code when there is nothing to run (help, bad usage). */
@@ -170,6 +177,19 @@ function startLogging(flags: Flags, io: CliIo): LogLevel | undefined {
   }
   setupLogging({ level: level ?? "info", output: { write: (line) => io.stderr(line + "\n") } });
   return level ?? "info";
+}
+
+/**
+ * `logging.format` and `logging.level` from the config; a level given by
+ * `--log-level` or `INFINIGPT_LOG_LEVEL` wins. The level now in force.
+ */
+function applyLoggingConfig(config: Config, flags: Flags, io: CliIo): LogLevel | undefined {
+  const { format, level } = config.logging;
+  const explicit = parseLevel(flags["log-level"] ?? io.env.INFINIGPT_LOG_LEVEL);
+  if (format === "text" && (!level || explicit)) return undefined;
+  const chosen = explicit ?? level ?? "info";
+  setupLogging({ level: chosen, format, output: { write: (line) => io.stderr(line + "\n") } });
+  return chosen;
 }
 
 /** The loaded config, or exit code 2 after printing why it cannot be used. */

@@ -332,6 +332,11 @@ export class McpManager {
     }
   }
 
+  /** Each configured server and whether it is connected now (metrics). */
+  status(): { name: string; up: boolean }[] {
+    return this.#servers.map((s) => ({ name: s.name, up: s.connected }));
+  }
+
   /** The tools of connected servers, in server order, names made provider-safe. */
   tools(): Tool[] {
     const out: Tool[] = [];

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { metrics } from "../bot_metrics.ts";
 import { getLogger } from "../log.ts";
 import { RateLimiter } from "../rate_limit.ts";
 import type { UsageStore } from "../state/ports.ts";
@@ -36,8 +37,14 @@ export function limitsStep(options: LimitsOptions): Step<Turn> {
   /** A refusal when the sender is over a limit. */
   const overLimit = (sender: string, name: string): string | undefined => {
     const wait = limiter.take(sender);
-    if (wait > 0) return LIMIT_MESSAGES.rate(name, requestsPerMinute, Math.ceil(wait / 1000));
-    if (budget?.exhausted(sender)) return LIMIT_MESSAGES.budget(name, budget.daily);
+    if (wait > 0) {
+      metrics.refused("requests_per_minute");
+      return LIMIT_MESSAGES.rate(name, requestsPerMinute, Math.ceil(wait / 1000));
+    }
+    if (budget?.exhausted(sender)) {
+      metrics.refused("daily_tokens");
+      return LIMIT_MESSAGES.budget(name, budget.daily);
+    }
     return undefined;
   };
   return async (turn, next) => {
