@@ -27,10 +27,12 @@ export {
 export type {
   Config,
   LlmConfig,
+  LoggingConfig,
   MatrixConfig,
   McpHttpSpec,
   McpServerSpec,
   McpStdioSpec,
+  MetricsConfig,
   ModelOptions,
   RateLimitConfig,
   ToolEndpoints,

@@ -2,6 +2,9 @@ import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
 import { escapeHelp, escapeLabelValue, formatValue, MetricsRegistry } from "../lib/metrics.ts";
 import { BotMetrics, healthOf, METRIC_NAMES, SYNC_STALE_MS } from "../lib/bot_metrics.ts";
 import { parseExposition } from "./fixtures/prom_parse.ts";
+import { failureKind } from "../lib/pipeline/boundary.ts";
+import { LlmError } from "../lib/llm.ts";
+import { ProviderError } from "../lib/provider_errors.ts";
 
 Deno.test("label values escape backslash, double quote and line feed, nothing else", () => {
   const table: [string, string][] = [
@@ -157,4 +160,21 @@ Deno.test("the test parser rejects what Prometheus would reject", () => {
       "# TYPE x nonsense\n",
     ]
   ) throws(() => parseExposition(bad), bad);
+});
+
+Deno.test("a failure's reason for the metrics: the provider's kind, an empty answer, or internal", () => {
+  const table: [unknown, string][] = [
+    [
+      new LlmError("the model provider rejected the API key", {
+        cause: new ProviderError("auth", "HTTP 401"),
+      }),
+      "auth",
+    ],
+    [new ProviderError("server_error", "HTTP 502", 502), "server_error"],
+    [new LlmError("the model returned an empty answer"), "empty_answer"],
+    [new LlmError("the request was cancelled"), "aborted"],
+    [new TypeError("x is undefined"), "internal"],
+    ["a string", "internal"],
+  ];
+  for (const [error, reason] of table) strictEqual(failureKind(error), reason, String(error));
 });
