@@ -73,7 +73,9 @@ async function checkProvider(
           `check the names in llm.models.${provider}`,
         );
       }
-      const access = route.apiKey ? `key accepted (${route.keySource})` : "answers (no key)";
+      const access = route.keySource === "none needed" || !route.apiKey
+        ? "answers (no key needed)"
+        : `key accepted (${route.keySource})`;
       const offered = models.length === 1
         ? `${models[0]} offered`
         : `all ${models.length} configured models offered`;

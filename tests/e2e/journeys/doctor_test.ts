@@ -83,6 +83,7 @@ Deno.test({
       strictEqual(first.code, 0, first.out);
       for (
         const name of [
+          "config",
           "homeserver",
           "matrix account",
           "store",
@@ -94,7 +95,7 @@ Deno.test({
         ]
       ) ok(line(first.out, name).startsWith("✓"), `${name}:\n${first.out}`);
       ok(/password login as @.* works/.test(line(first.out, "matrix account")), first.out);
-      ok(first.out.includes("All 8 checks passed."), first.out);
+      ok(first.out.includes("All 9 checks passed."), first.out);
       // No model was asked for anything: the lists answered.
       strictEqual(fake.chats.length + google.chats.length, 0);
 
@@ -143,7 +144,7 @@ Deno.test({
       ok(line(third.out, "mcp broken").startsWith("✗"), third.out);
       ok(line(third.out, "provider openai").startsWith("✓"), third.out);
       ok(line(third.out, "mcp tools").startsWith("✓"), third.out);
-      ok(third.out.includes("2 of 9 checks failed."), third.out);
+      ok(third.out.includes("2 of 10 checks failed."), third.out);
       for (const out of [first.out, second.out, wrongKey.out, third.out]) {
         ok(!out.includes(setup.password) && !out.includes("not-the-google-key"), out);
         ok(!out.includes(STORE_KEY) && !out.includes("cd".repeat(32)), out);
