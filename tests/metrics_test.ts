@@ -3,6 +3,7 @@ import { escapeHelp, escapeLabelValue, formatValue, MetricsRegistry } from "../l
 import { BotMetrics, healthOf, METRIC_NAMES, SYNC_STALE_MS } from "../lib/bot_metrics.ts";
 import { parseExposition } from "./fixtures/prom_parse.ts";
 import { failureKind } from "../lib/pipeline/boundary.ts";
+import { parseListen, respond } from "../lib/metrics_server.ts";
 import { LlmError } from "../lib/llm.ts";
 import { ProviderError } from "../lib/provider_errors.ts";
 
@@ -177,4 +178,37 @@ Deno.test("a failure's reason for the metrics: the provider's kind, an empty ans
     ["a string", "internal"],
   ];
   for (const [error, reason] of table) strictEqual(failureKind(error), reason, String(error));
+});
+
+Deno.test("metrics.listen: host:port, IPv6 in brackets, an empty host is every interface", () => {
+  const table: [string, ReturnType<typeof parseListen>][] = [
+    ["127.0.0.1:9464", { hostname: "127.0.0.1", port: 9464 }],
+    [":9464", { hostname: "0.0.0.0", port: 9464 }],
+    ["[::1]:9464", { hostname: "::1", port: 9464 }],
+    ["localhost:0", { hostname: "localhost", port: 0 }],
+    ["127.0.0.1", undefined],
+    ["127.0.0.1:99999", undefined],
+    ["http://127.0.0.1:9464", undefined],
+  ];
+  for (const [listen, want] of table) deepStrictEqual(parseListen(listen), want, listen);
+});
+
+Deno.test("the endpoint answers /healthz with the verdict, /metrics with the text, nothing else", () => {
+  const m = new BotMetrics({ now: () => 200_000 });
+  m.watchSync(() => ({ lastSyncAt: 100_000, lastError: "connection refused (hs:443)" }));
+  const health = respond("GET", "/healthz", m);
+  deepStrictEqual(
+    [health.status, health.body],
+    [503, "last successful sync 100 s ago: connection refused (hs:443)\n"],
+  );
+  m.watchSync(() => ({ lastSyncAt: 199_000 }));
+  deepStrictEqual([respond("GET", "/healthz", m).status, respond("GET", "/healthz", m).body], [
+    200,
+    "ok\n",
+  ]);
+  const scrape = respond("GET", "/metrics", m);
+  strictEqual(scrape.type, "text/plain; version=0.0.4; charset=utf-8");
+  parseExposition(scrape.body);
+  strictEqual(respond("GET", "/", m).status, 404);
+  strictEqual(respond("POST", "/metrics", m).status, 405);
 });
