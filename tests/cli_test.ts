@@ -481,3 +481,23 @@ Deno.test("subprocess: init writes a config that passes check-config, and never 
     ok(!check.stdout.includes("Unknown config key"), check.stdout);
   });
 });
+
+Deno.test("logging.format json writes one JSON object per line; logging.level and --log-level pick the level", async () => {
+  await withTempDir(async (dir) => {
+    const raw = baseConfig() as Record<string, Record<string, unknown>>;
+    raw.matrix.store_path = join(dir, "store");
+    raw.logging = { format: "json" };
+    const path = await writeJson(dir, raw);
+    const json = await cli(["console", "-c", path]);
+    strictEqual(json.code, 0, json.stderr);
+    const records = json.stderr.trim().split("\n").map((line) => JSON.parse(line));
+    ok(records.some((r) => r.level === "INFO" && /^Model set to /.test(r.message)), json.stderr);
+    ok(!json.stderr.includes("pw-123456"), "the password is masked");
+
+    raw.logging = { format: "json", level: "ERROR" };
+    await writeJson(dir, raw);
+    strictEqual((await cli(["console", "-c", path])).stderr, "", "nothing below ERROR");
+    const flag = await cli(["console", "-c", path, "-L", "INFO"]);
+    ok(flag.stderr.includes('"message":"Model set to '), "--log-level wins: " + flag.stderr);
+  });
+});
