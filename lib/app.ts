@@ -79,6 +79,8 @@ export interface CreateBotOptions {
 export interface McpConnections {
   /** The configured server names. */
   readonly names: string[];
+  /** Each server and whether it is connected now. */
+  status(): { name: string; up: boolean }[];
   /** Closes every connection. */
   close(): Promise<void>;
 }

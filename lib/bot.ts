@@ -18,6 +18,7 @@ import {
 } from "./handlers/mod.ts";
 import { getLogger } from "./log.ts";
 import { threadKey } from "./conversation.ts";
+import { metrics } from "./bot_metrics.ts";
 import { addressStep } from "./pipeline/address.ts";
 import { boundaryStep } from "./pipeline/boundary.ts";
 import { compose, type Step } from "./pipeline/compose.ts";
@@ -186,6 +187,7 @@ export class Bot {
    */
   handle(msg: IncomingMessage): Promise<boolean> {
     if (this.#closing) return Promise.resolve(false);
+    metrics.message();
     const turn = newTurn(msg, this.#services);
     return this.#pipeline(turn).then(() => turn.outcome !== "interrupted");
   }

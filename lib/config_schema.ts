@@ -13,15 +13,18 @@ import { parseServerRef } from "./homeserver.ts";
 import { isRoomRef, ROOM_REF_HINT } from "./room_ref.ts";
 import { MXID } from "./mxid.ts";
 import { DEFAULT_VISION_MODELS } from "./vision.ts";
+import { parseLevel } from "./log.ts";
 import { issueMessage, withoutShadowed } from "./config_errors.ts";
 import type {
   BudgetConfig,
   Config,
   LlmConfig,
+  LoggingConfig,
   MatrixConfig,
   McpHttpSpec,
   McpServerSpec,
   McpStdioSpec,
+  MetricsConfig,
   ToolsConfig,
 } from "./config_types.ts";
 
@@ -256,6 +259,27 @@ const tools = z.object({
   result_max_chars: z.int().min(1000).max(10_000_000).default(100_000),
 });
 
+// `metrics.listen` is checked as host:port here; metrics_server.ts parses it the same way.
+const listen = z.string().trim().regex(
+  /^(\[[0-9a-fA-F:.]+\]|[^:\s\[\]]*):\d{1,5}$/,
+  'must be host:port, e.g. "127.0.0.1:9464"',
+);
+
+const metrics = z.object({
+  listen: listen.nullish(),
+});
+
+const logging = z.object({
+  format: z.enum(["text", "json"]).default("text"),
+  // The names --log-level takes (INFO, WARNING, CRITICAL, …), in any case.
+  level: z.preprocess(
+    (value) => typeof value === "string" ? parseLevel(value) ?? value : value,
+    z.enum(["trace", "debug", "info", "warning", "error", "fatal"], {
+      error: "must be one of TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL",
+    }).nullish(),
+  ),
+});
+
 /** The schema of `config.json` as read from disk (before post-processing). */
 export const configSchema = z.object({
   llm,
@@ -268,6 +292,8 @@ export const configSchema = z.object({
     result_max_chars: 100_000,
     endpoints: {},
   }),
+  metrics: metrics.default({}),
+  logging: logging.default({ format: "text" }),
   // ollamarama-matrix kept mcp_servers at the top level; it still works there.
   mcp_servers: z.record(z.string().min(1), mcpSpec).optional(),
 });
@@ -286,4 +312,6 @@ const _schemaMatchesTypes: [
   Same<Parsed["tools"], ToolsConfig>,
   Same<Exclude<keyof Parsed, "mcp_servers">, keyof Config>,
   Same<Parsed["markdown"], Config["markdown"]>,
-] = [true, true, true, true, true, true, true, true];
+  Same<Parsed["metrics"], MetricsConfig>,
+  Same<Parsed["logging"], LoggingConfig>,
+] = [true, true, true, true, true, true, true, true, true, true];

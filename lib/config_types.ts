@@ -17,6 +17,24 @@ export interface Config {
   markdown: boolean;
   /** The built-in tools. */
   tools: ToolsConfig;
+  /** The health and metrics endpoint. */
+  metrics: MetricsConfig;
+  /** How the log is written. */
+  logging: LoggingConfig;
+}
+
+/** `metrics`: the HTTP endpoint for monitoring (decision 45). */
+export interface MetricsConfig {
+  /** `host:port` to serve `/healthz` and `/metrics` on; off when absent. */
+  listen?: string | null;
+}
+
+/** `logging`: the log's format and level. */
+export interface LoggingConfig {
+  /** `text` (one line per record) or `json` (one JSON object per line). */
+  format: "text" | "json";
+  /** The lowest level logged; `--log-level` and `INFINIGPT_LOG_LEVEL` win. */
+  level?: "trace" | "debug" | "info" | "warning" | "error" | "fatal" | null;
 }
 
 /** `llm`: which models exist, how they are asked, and the limits. */

@@ -16,6 +16,7 @@
 import * as sdk from "matrix-js-sdk";
 import type { ChatPort, ImageOptions, OutgoingMessage } from "./chat_port.ts";
 import type { Attachment, MediaRef } from "./content.ts";
+import type { SyncStatus } from "./bot_metrics.ts";
 import { getLogger } from "./log.ts";
 import {
   createSessionClient,
@@ -82,6 +83,7 @@ export class MatrixTransport implements ChatPort {
   readonly #stop: AbortController;
   readonly #sync: SyncPosition;
   readonly #lastFetchError: () => unknown;
+  #syncStatus: SyncStatus = {};
   readonly #identity: MatrixIdentity;
   readonly #rooms: MatrixRooms;
   readonly #intake: MatrixIntake;
@@ -189,7 +191,15 @@ export class MatrixTransport implements ChatPort {
   #listen(): void {
     const { client, userId } = this;
     this.#sync.watch(client);
-    watchSyncHealth(client, { lastFetchError: this.#lastFetchError, stop: this.#stop });
+    watchSyncHealth(client, {
+      lastFetchError: this.#lastFetchError,
+      stop: this.#stop,
+      onOutcome: (failure) => {
+        this.#syncStatus = failure === undefined
+          ? { lastSyncAt: Date.now() }
+          : { ...this.#syncStatus, lastError: failure };
+      },
+    });
     client.on(sdk.RoomEvent.Timeline, (event, room, toStart, removed, data) => {
       if (toStart || removed || !data?.liveEvent || !room) return;
       // In timeline order: without thread support in the client, thread
@@ -261,6 +271,11 @@ export class MatrixTransport implements ChatPort {
   /** Rooms the bot is in, for `allowed_rooms` resolution. */
   resolveRooms(refs: readonly string[]): Promise<Set<string>> {
     return this.#rooms.resolveRooms(refs);
+  }
+
+  /** When the last sync worked, and why the one after it failed (`/healthz`, metrics). */
+  syncStatus(): SyncStatus {
+    return { ...this.#syncStatus };
   }
 
   /** Memory and timeline figures for the operator (SIGUSR1). */

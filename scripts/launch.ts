@@ -62,8 +62,8 @@ const runArgs = botRunArgs({
   console: positionals[0] === "console",
 }, args);
 if (positionals[0] === "init") {
-  // init writes the config and creates the store directory next to it.
-  runArgs.splice(1, 0, `--allow-write=${configPath},store`);
+  // init writes the config and the store key and creates the store directory.
+  runArgs.splice(1, 0, `--allow-write=${configPath},store,store.key`);
 }
 if (Deno.env.get("INFINIGPT_LAUNCH_DRY") === "1") {
   console.log(["deno", ...runArgs].join(" "));

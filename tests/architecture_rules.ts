@@ -54,7 +54,8 @@ export const ADAPTERS: Readonly<Record<string, readonly string[]>> = {
   state: ["lib/state/sqlite*.ts", "lib/store.ts", "lib/sqlite.ts"],
   mcp: ["lib/mcp*.ts", "lib/tools/mcp*.ts"],
   console: ["lib/console.ts"],
-  cli: ["lib/cli*.ts", "lib/run.ts", "lib/init.ts", "lib/check_config.ts"],
+  cli: ["lib/cli*.ts", "lib/run.ts", "lib/init.ts", "lib/check_config.ts", "lib/doctor*.ts"],
+  http: ["lib/metrics_server.ts"],
 };
 
 /** Packages the core may not load, directly or through other modules. */

@@ -158,3 +158,24 @@ Deno.test("llm.prices and llm.budget.monthly_usd are checked", () => {
     "llm.prices.o3.output: is required",
   ]);
 });
+
+Deno.test("metrics and logging: defaults, level names as --log-level takes them, bad values named", () => {
+  const plain = valid(raw()).config;
+  deepStrictEqual([plain.metrics, plain.logging], [{}, { format: "text" }]);
+  const table: [string, string][] = [["WARNING", "warning"], ["debug", "debug"], [
+    "CRITICAL",
+    "fatal",
+  ], ["Info", "info"]];
+  for (const [given, level] of table) {
+    strictEqual(valid(raw({ "logging.level": given })).config.logging.level, level, given);
+  }
+  const set = valid(raw({ "metrics.listen": "127.0.0.1:9464", "logging.format": "json" })).config;
+  deepStrictEqual([set.metrics.listen, set.logging.format], ["127.0.0.1:9464", "json"]);
+  deepStrictEqual(errorsOf(raw({ "logging.level": "LOUD" })), [
+    "logging.level: must be one of TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL",
+  ]);
+  ok(errorsOf(raw({ "logging.format": "xml" }))[0].startsWith("logging.format: "));
+  deepStrictEqual(errorsOf(raw({ "metrics.listen": "9464" })), [
+    'metrics.listen: must be host:port, e.g. "127.0.0.1:9464"',
+  ]);
+});

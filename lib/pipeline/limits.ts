@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { metrics } from "../bot_metrics.ts";
 import { getLogger } from "../log.ts";
 import { RateLimiter } from "../rate_limit.ts";
 import { type BudgetRefusal, formatCount, formatUsd, type UsageLedger } from "../usage.ts";
@@ -54,9 +55,14 @@ export function limitsStep(options: LimitsOptions): Step<Turn> {
   /** A refusal when the sender is over a limit. */
   const overLimit = (sender: string, name: string): string | undefined => {
     const wait = limiter.take(sender);
-    if (wait > 0) return LIMIT_MESSAGES.rate(name, requestsPerMinute, Math.ceil(wait / 1000));
+    if (wait > 0) {
+      metrics.refused("requests_per_minute");
+      return LIMIT_MESSAGES.rate(name, requestsPerMinute, Math.ceil(wait / 1000));
+    }
     const refusal = budget?.refusal(sender);
-    return refusal ? budgetMessage(name, refusal) : undefined;
+    if (!refusal) return undefined;
+    metrics.refused(refusal.limit);
+    return budgetMessage(name, refusal);
   };
   return async (turn, next) => {
     const { command } = determined(turn);
