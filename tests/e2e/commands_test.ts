@@ -228,7 +228,7 @@ Deno.test({
       );
 
       await t.step(
-        "a mention pill at the start is a question; the same text without the pill is not",
+        "a mention pill at the start is a question, and so is the bot's name as a word; a longer word is not",
         async () => {
           for (const [, room] of rooms) {
             const pill = {
@@ -242,7 +242,12 @@ Deno.test({
               header(aliceName, "Echo: what is up"),
               pill,
             );
-            await ignored(a, room, `${BOT_NAME} no pill here`, /no pill here/, [
+            await a.expect(
+              room,
+              `${BOT_NAME} no pill here`,
+              header(aliceName, "Echo: no pill here"),
+            );
+            await ignored(a, room, `${BOT_NAME}s no pill here`, /no pill here/, [
               ".ai sentinel",
               header(aliceName, "Echo: sentinel"),
             ]);
@@ -463,7 +468,8 @@ Deno.test({
           };
           for (
             const [body, expected] of [
-              [".ai in the thread", header(aliceName, "Echo: in the thread")],
+              // The model sees who speaks in a thread (decision 38).
+              [".ai in the thread", header(aliceName, `Echo: ${aliceName}: in the thread`)],
               [
                 ".mymodel reset",
                 `Model for ${aliceName} reset to the global model (${DEFAULT_MODEL})`,

@@ -209,17 +209,17 @@ Deno.test({
           }],
           ["m.mentions.user_ids is a string naming the bot", {
             msgtype: "m.text",
-            body: `${botName} hello from a string mention`,
+            body: "hello from a string mention",
             "m.mentions": { user_ids: botId },
           }],
           ["m.mentions.user_ids is an object", {
             msgtype: "m.text",
-            body: `${botName} hello from an object mention`,
+            body: "hello from an object mention",
             "m.mentions": { user_ids: { 0: botId } },
           }],
           ["m.mentions is a string", {
             msgtype: "m.text",
-            body: `${botName} hello from a string m.mentions`,
+            body: "hello from a string m.mentions",
             "m.mentions": botId,
           }],
           ["a huge nested object", { msgtype: "m.text", body: "nested", nest: deep, wide }],

@@ -144,7 +144,8 @@ Deno.test({
           "m.in_reply_to": { event_id: root },
         },
       });
-      const threaded = await reply("Echo: in the thread");
+      // In a thread the model sees who speaks (decision 38).
+      const threaded = await reply(`Echo: ${alice.userId.slice(1).split(":")[0]}: in the thread`);
       deepStrictEqual(threaded.content["m.relates_to"], {
         rel_type: "m.thread",
         event_id: root,
