@@ -134,7 +134,12 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     allowedRooms: options.allowedRooms,
     requestsPerMinute: config.llm.rate_limit.requests_per_minute,
     placeholders: options.placeholders,
-    responder: options.timing,
+    stream: config.llm.stream,
+    responder: {
+      placeholderDelayMs: config.llm.placeholder_delay * 1000,
+      streamIntervalMs: config.llm.stream_interval * 1000,
+      ...options.timing,
+    },
     timings: options.timings,
   });
   const { threads: history, models, settings } = state;

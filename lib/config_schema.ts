@@ -175,6 +175,9 @@ const llm = z.object({
   max_concurrency: z.int().min(1).max(256).default(8),
   verbose: flag.default(false),
   thinking: flag.default(true),
+  stream: flag.default(true),
+  stream_interval: z.number().min(0.2).max(60).default(1.5),
+  placeholder_delay: z.number().min(0).max(60).default(0.6),
   rate_limit: rateLimit.default({ requests_per_minute: 0, daily_tokens: 0 }),
   mcp_servers: z.record(z.string().min(1), mcpSpec).default({}),
 });

@@ -13,6 +13,8 @@ import { parseRetryAfter, retry } from "./async.ts";
 import { getLogger } from "./log.ts";
 import { classify, isRetryable, ProviderError } from "./provider_errors.ts";
 import { Semaphore } from "./queue.ts";
+import { streamCompletion, streamRefusal } from "./provider_stream.ts";
+import type { StreamSnapshot } from "./stream_text.ts";
 
 const log = getLogger("providers");
 
@@ -198,6 +200,11 @@ export interface ChatRequest {
   tools?: ToolDefinition[];
   toolChoice?: "auto" | "none";
   signal?: AbortSignal;
+  /**
+   * Stream the completion, calling this as the content grows (decision 35).
+   * Providers that refuse streaming are asked again without it.
+   */
+  onDelta?: (snapshot: StreamSnapshot) => void;
 }
 
 /** Options for {@link Providers}. */
@@ -219,6 +226,9 @@ export class Providers {
   readonly #options: ProvidersOptions;
   readonly #clients = new Map<string, OpenAI>();
   readonly #noOptions = new Set<string>();
+  /** Providers that refused streaming, and those that refused only `stream_options`. */
+  readonly #noStream = new Set<string>();
+  readonly #noStreamOptions = new Set<string>();
   readonly #slots: Semaphore;
 
   constructor(options: ProvidersOptions) {
@@ -301,9 +311,11 @@ export class Providers {
             ? { tools: request.tools, tool_choice: request.toolChoice ?? "auto" }
             : {}),
         } as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
-        const completion = await this.#slots.run(() =>
-          client.chat.completions.create(body, { signal: request.signal })
-        );
+        const streamed = request.onDelta && await this.#stream(client, route, body, request);
+        const completion = streamed ||
+          await this.#slots.run(() =>
+            client.chat.completions.create(body, { signal: request.signal })
+          );
         return validateCompletion(completion);
       } catch (raw) {
         throw classify(raw);
@@ -325,6 +337,42 @@ export class Providers {
         return await send();
       }
     };
+  }
+
+  /**
+   * The completion streamed, or `undefined` when this provider does not
+   * stream (it refused once: logged then, and asked without since).
+   */
+  async #stream(
+    client: OpenAI,
+    route: Route,
+    body: OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
+    request: ChatRequest,
+  ): Promise<ChatCompletion | undefined> {
+    const provider = route.provider;
+    while (!this.#noStream.has(provider)) {
+      try {
+        return await this.#slots.run(() =>
+          streamCompletion(client, {
+            body: body as unknown as Record<string, unknown>,
+            includeUsage: !this.#noStreamOptions.has(provider),
+            onDelta: request.onDelta!,
+            signal: request.signal,
+          })
+        );
+      } catch (error) {
+        const refused = streamRefusal(error);
+        if (!refused || request.signal?.aborted) throw error;
+        if (refused.optionsOnly && !this.#noStreamOptions.has(provider)) {
+          this.#noStreamOptions.add(provider);
+          log.warn(`${provider} refused stream_options; streaming without usage from it`);
+          continue;
+        }
+        this.#noStream.add(provider);
+        log.warn(`${provider} does not stream (${refused.message}); answers from it come whole`);
+      }
+    }
+    return undefined;
   }
 }
 

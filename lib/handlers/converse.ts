@@ -63,6 +63,9 @@ export async function converse(ctx: Context, options: ConverseOptions): Promise<
       tools: options.useTools ? ctx.tools : undefined,
       signal: ctx.signal,
       onImage: (image) => ctx.replyImage(image),
+      ...(ctx.stream
+        ? { onText: (text: string) => ctx.stream!(withHeader(ctx.senderName, text)) }
+        : {}),
     });
   } catch (error) {
     // Only the model is known here; the error boundary replies (or, at shutdown, does not).
