@@ -137,6 +137,7 @@ export class Responder {
     if (!options.placeholder && !options.stream) return;
     // A retried event reuses the placeholder its first attempt may have sent.
     const delay = this.#msg.retry ? 0 : this.#options.placeholderDelayMs ?? 600;
+    if (delay <= 0) return this.#delayPassed(senderName, options.placeholder);
     this.#delayTimer = setTimeout(() => this.#delayPassed(senderName, options.placeholder), delay);
   }
 

@@ -247,9 +247,8 @@ for (
       timing: { animationMs: 10, placeholderDelayMs: 0 },
     });
     await bot.say(ALICE, body);
-    // Sent or not (the command may be done before the placeholder's clock
-    // runs out), no placeholder stays.
     const placeholders = sends(bot).map((e) => e.eventId);
+    strictEqual(placeholders.length, 1, "the placeholder was sent at once");
     deepStrictEqual(
       bot.port.events.filter((e) => e.kind === "redact").map((e) =>
         e.kind === "redact" && e.target

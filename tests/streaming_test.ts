@@ -68,10 +68,11 @@ Deno.test("a streamed answer grows by edits and its last version is byte for byt
 
   const [single] = whole.port.writes;
   strictEqual(whole.port.writes.length, 1, "the non-streamed reply is one message");
-  const writes = streamed.port.writes;
+  strictEqual(streamed.port.writes[0].kind, "send");
+  ok(streamed.port.writes.slice(1).every((w) => w.kind === "edit"));
+  // A loaded machine may be slower than the placeholder's clock: then it shows first.
+  const writes = streamed.port.writes.filter((w) => !w.body.endsWith("Thinking."));
   ok(writes.length >= 3, `a streamed answer shows versions as it grows (${writes.length})`);
-  strictEqual(writes[0].kind, "send");
-  ok(writes.slice(1).every((w) => w.kind === "edit"));
   // Each version extends the one before it.
   for (let i = 1; i < writes.length; i++) {
     ok(writes[i].body.startsWith(writes[i - 1].body.trimEnd()), writes[i].body);
