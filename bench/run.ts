@@ -9,6 +9,8 @@
  * 3. start: process start → ready, warm store
  * 4. memory: RSS idle, after 1,000 exchanges over 100 threads, after 1,000 more
  * 5. throughput: offered load steps until replies slow down
+ * 6. streaming: first visible text vs whole answer of a 2 s stream; a fast
+ *    answer's latency and events with the placeholder on (bench/streaming.ts)
  *
  * @module
  */
@@ -25,6 +27,7 @@ import {
   waitFor,
 } from "../tests/e2e/helpers.ts";
 import { fmt, rssMb, type Stats, stats } from "./lib.ts";
+import { streaming } from "./streaming.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -395,6 +398,7 @@ if (want("overhead")) await overhead();
 if (want("concurrency")) await concurrency();
 if (want("start")) await start();
 if (want("memory")) await memoryAndThroughput();
+if (want("streaming")) await streaming({ row, note, quick });
 
 const widths = [0, 1, 2].map((i) =>
   Math.max(...rows.map((r) => r[i].length), ["figure", "value", "target"][i].length)
