@@ -73,6 +73,8 @@ export class Responder {
   /** The messages of the first reply so far (placeholder or streamed text). */
   #shown: Shown[] = [];
   #count = 0;
+  /** The key of the first message (see {@link start}). */
+  #firstKey = "reply0";
   #images = 0;
   #edits = 0;
   #stopped = false;
@@ -135,6 +137,10 @@ export class Responder {
     }, this.#options.typingDelayMs ?? 0);
     this.#streaming = options.stream;
     if (!options.placeholder && !options.stream) return;
+    // Whatever the first message turns out to be (placeholder, text so far
+    // or the whole answer), it has one key: a re-handled event after a crash
+    // finds it again instead of adding a second answer.
+    this.#firstKey = "placeholder";
     // A retried event reuses the placeholder its first attempt may have sent.
     const delay = this.#msg.retry ? 0 : this.#options.placeholderDelayMs ?? 600;
     if (delay <= 0) return this.#delayPassed(senderName, options.placeholder);
@@ -300,15 +306,15 @@ export class Responder {
       return this.#send(body, n);
     }
     await this.#enqueue(async () => {
-      if (!this.#shown.length) return this.#send(body, 0);
+      if (!this.#shown.length) return this.#send(body, 0, this.#firstKey);
       await this.#stopAnimation();
       await this.#write(body, true);
     });
   }
 
-  async #send(body: string, n: number): Promise<void> {
+  async #send(body: string, n: number, key = `reply${n}`): Promise<void> {
     try {
-      await this.#port.send(this.#msg.room, this.#message(body, `reply${n}`, this.#msg.retry));
+      await this.#port.send(this.#msg.room, this.#message(body, key, this.#msg.retry));
     } catch (error) {
       log.error(`Could not send a reply in ${this.#msg.room}: ${(error as Error).message}`);
     }

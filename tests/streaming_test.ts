@@ -224,3 +224,30 @@ Deno.test("a stream that breaks off is retried, and the answer shown is the retr
   await bot.say(ALICE, ".ai again");
   deepStrictEqual(bot.port.visible(), ["**Alice**:\nSecond try."]);
 });
+
+Deno.test("the first message has one key whatever it becomes, so a re-handled event finds it again", async () => {
+  await using bot = await streamingBot({ delayMs: 600 });
+  await bot.say(ALICE, ".ai quick", ROOM, "$k1");
+  bot.fake.enqueue(slowAnswer(PIECES, 80));
+  await bot.say(ALICE, ".ai slow", ROOM, "$k2");
+  bot.fake.enqueue({ content: "late", delayMs: 800 });
+  await bot.say(ALICE, ".ai later", ROOM, "$k3");
+  const firsts = bot.port.events.filter((e) => e.kind === "send").map((e) =>
+    e.kind === "send" && e.message.txnId
+  );
+  deepStrictEqual(firsts, ["$k1:placeholder", "$k2:placeholder", "$k3:placeholder"]);
+  // After a crash the same event is handled again: the placeholder comes at once (same key),
+  // and the answer is its edit, sent with a fresh key.
+  bot.port.clear();
+  await bot.bot.handle({
+    room: ROOM,
+    sender: ALICE,
+    body: ".ai quick",
+    eventId: "$k1",
+    retry: true,
+  });
+  const [first, ...rest] = bot.port.events.filter((e) => e.kind === "send" || e.kind === "edit");
+  strictEqual(first.kind === "send" && first.message.txnId, "$k1:placeholder");
+  deepStrictEqual(rest.map((e) => e.kind), ["edit"]);
+  strictEqual(rest[0].kind === "edit" && rest[0].message.retry, true);
+});
