@@ -135,7 +135,9 @@ export class Responder {
       void renew();
       this.#typingTimer = setInterval(renew, this.#options.typingRenewMs ?? 20_000);
     }, this.#options.typingDelayMs ?? 0);
-    this.#streaming = options.stream;
+    // A re-handled event after a crash is a backlog to clear: its answer
+    // comes whole, into the message its first attempt left.
+    this.#streaming = options.stream && !this.#msg.retry;
     if (!options.placeholder && !options.stream) return;
     // Whatever the first message turns out to be (placeholder, text so far
     // or the whole answer), it has one key: a re-handled event after a crash
@@ -234,8 +236,8 @@ export class Responder {
 
   /**
    * Makes the reply's messages show `body`, split as one event holds it:
-   * changed parts edited, new ones sent, left-over ones removed. The final
-   * version waits out the stream interval, and a failed edit is sent anew.
+   * changed parts edited, new ones sent, left-over ones removed. A failed
+   * edit of the final version is sent anew.
    */
   async #write(body: string, final: boolean): Promise<void> {
     const limit = this.#port.editLimitBytes;
@@ -245,10 +247,9 @@ export class Responder {
       this.#shown[i]?.body !== part
     );
     if (!changed.length && !stale.length) return;
-    const since = performance.now() - this.#textAt;
-    if (final && since < this.#interval()) {
-      await new Promise((r) => setTimeout(r, this.#interval() - since));
-    }
+    // The whole answer is not held back for the pace of the text so far: a
+    // user waiting for it (or a backlog after a restart) would wait an
+    // interval more for nothing.
     this.#textAt = performance.now();
     for (const { part, i } of changed) await this.#writePart(part, i, final);
     for (const old of stale) await this.#redact(old.id);
