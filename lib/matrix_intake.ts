@@ -118,6 +118,12 @@ export class MatrixIntake {
   #inboxCaughtUp = false;
   #skipped = 0;
   #trimming = false;
+  /**
+   * Resolves once every event taken in before has been handed to the bot
+   * (or is waiting for its keys): decryption runs in parallel, the handoff
+   * in the order of arrival, so one user's messages are answered in order.
+   */
+  #handoff: Promise<void> = Promise.resolve();
 
   /** The intake of the bot whose client is `client`. */
   constructor(client: sdk.MatrixClient, options: IntakeOptions) {
@@ -259,10 +265,20 @@ export class MatrixIntake {
     work.finally(() => this.#inflight.delete(work));
   }
 
-  async #decrypted(event: sdk.MatrixEvent): Promise<boolean> {
-    if (!event.isEncrypted()) return true;
-    await this.#client.decryptEventIfNeeded(event);
-    if (!event.isDecryptionFailure()) return true;
+  /**
+   * Decrypts `event`; `turn` is awaited once the first attempt is done. An
+   * event still without keys then gives up its turn (`release`) rather than
+   * hold up the events after it.
+   */
+  async #decrypted(
+    event: sdk.MatrixEvent,
+    turn: Promise<void>,
+    release: () => void,
+  ): Promise<boolean> {
+    if (event.isEncrypted()) await this.#client.decryptEventIfNeeded(event);
+    await turn;
+    if (!event.isEncrypted() || !event.isDecryptionFailure()) return true;
+    release();
     // Keys may come later (another device shares them, a backup, a slow
     // to-device message): the SDK decrypts again and emits Decrypted.
     log.info(`Waiting for the keys of ${event.getId()} from ${event.getSender()}`);
@@ -297,8 +313,11 @@ export class MatrixIntake {
     receivedAt?: number,
   ): Promise<void> {
     const { inbox } = this.#options;
+    const turn = this.#handoff;
+    let release!: () => void;
+    this.#handoff = new Promise<void>((resolve) => release = resolve);
     try {
-      if (!(await this.#decrypted(event))) return;
+      if (!(await this.#decrypted(event, turn, release))) return;
       const incoming = toIncoming(roomId, {
         event_id: eventId,
         sender: event.getSender(),
@@ -312,11 +331,15 @@ export class MatrixIntake {
         return;
       }
       if (this.#options.signal.aborted || !this.#handler) return;
-      const handled = await this.#handler({ ...incoming, retry: retry || undefined, receivedAt });
-      if (handled) inbox.done(eventId, roomId);
+      // The bot queues the message before its first await: the next event may go.
+      const handling = this.#handler({ ...incoming, retry: retry || undefined, receivedAt });
+      release();
+      if (await handling) inbox.done(eventId, roomId);
     } catch (error) {
       log.error(`Event ${eventId} in ${roomId} could not be handled: ${(error as Error).message}`);
       inbox.done(eventId, roomId);
+    } finally {
+      release();
     }
   }
 
