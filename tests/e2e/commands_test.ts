@@ -439,9 +439,10 @@ Deno.test({
             strictEqual(botMessages(alice, room, botId, from).length, 1);
             await a.expect(room, ".thinking maybe", "Usage: .thinking [on|off|toggle]");
             await a.expect(room, ".thinking on", "Thinking placeholder set to **ON**");
+            // A fast answer is one message (decision 35): this one takes long enough to need it.
             const withPlaceholder = await a.expect(
               room,
-              ".ai placeholder",
+              ".ai sleep:1500 placeholder",
               header(aliceName, "Echo: placeholder"),
             );
             match(String(withPlaceholder.content.body), PLACEHOLDER);
