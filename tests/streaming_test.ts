@@ -93,7 +93,8 @@ Deno.test("the text so far is never shown more often than once per llm.stream_in
   bot.fake.enqueue(slowAnswer(pieces, 40));
   await bot.say(ALICE, ".ai go");
   const writes = bot.port.writes;
-  const times = writes.slice(0, -1).map((w) => w.at);
+  // A loaded machine may show the placeholder first: it is no version of the text.
+  const times = writes.slice(0, -1).filter((w) => !w.body.endsWith("Thinking.")).map((w) => w.at);
   ok(times.length >= 3, `versions so far: ${times.length}`);
   const gaps = times.slice(1).map((t, i) => t - times[i]);
   for (const gap of gaps) ok(gap >= INTERVAL - 1, `gaps ${gaps.map(Math.round).join(", ")} ms`);
