@@ -13,6 +13,8 @@
  * 6. footprint: `deno task start` as an operator runs it, every process of
  *    it idle in an encrypted room; the floor of the design's libraries
  * 7. image: the latency a 1 MB encrypted image adds (bench/image.ts)
+ * 8. streaming: first visible text vs whole answer of a 2 s stream; a fast
+ *    answer's latency and events with the placeholder on (bench/streaming.ts)
  *
  * @module
  */
@@ -32,6 +34,7 @@ import { BOT_ENV, V8_FLAGS } from "../lib/permissions.ts";
 import { crowd } from "./crowd.ts";
 import { fmt, rssMb, type Stats, stats, treeRss } from "./lib.ts";
 import { imageLatency, imageRows } from "./image.ts";
+import { streaming } from "./streaming.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -488,6 +491,7 @@ if (want("image")) {
     row(what, value, target);
   }
 }
+if (want("streaming")) await streaming({ row, note, quick });
 
 const widths = [0, 1, 2].map((i) =>
   Math.max(...rows.map((r) => r[i].length), ["figure", "value", "target"][i].length)

@@ -152,7 +152,8 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     allowedRooms: options.allowedRooms,
     requestsPerMinute: config.llm.rate_limit.requests_per_minute,
     placeholders: options.placeholders,
-    responder: options.timing,
+    stream: config.llm.stream,
+    responder: responderTiming(config.llm, options.timing),
     timings: options.timings,
     answer: config.matrix.answer,
     timeZone: config.llm.timezone,
@@ -173,6 +174,18 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
       await bot.stop(graceMs);
       await mcp?.close();
     },
+  };
+}
+
+/** When the placeholder comes and how often a streamed answer changes (decision 35). */
+function responderTiming(
+  llm: Pick<Config["llm"], "placeholder_delay" | "stream_interval">,
+  timing: CreateBotOptions["timing"],
+): NonNullable<CreateBotOptions["timing"]> {
+  return {
+    placeholderDelayMs: llm.placeholder_delay * 1000,
+    streamIntervalMs: llm.stream_interval * 1000,
+    ...timing,
   };
 }
 

@@ -85,7 +85,9 @@ export interface BotOptions {
   usage?: UsageLedger;
   /** Show the "Thinking…" placeholder when `.thinking` is on (default true). */
   placeholders?: boolean;
-  /** Placeholder animation and typing-notice timings. */
+  /** Stream answers while `.thinking` is on (`llm.stream`, default true). */
+  stream?: boolean;
+  /** Placeholder, streaming and typing-notice timings. */
   responder?: ResponderOptions;
   /** Log the bot's own processing time per message (`INFINIGPT_TIMINGS=1`). */
   timings?: boolean;
@@ -136,7 +138,7 @@ export function botSteps(options: BotOptions, parts: BotParts): Step<Turn>[] {
     ...(options.timings ? [timingStep()] : []),
     boundaryStep(parts.signal),
     limitsStep({ requestsPerMinute: options.requestsPerMinute, budget: usage }),
-    respondStep({ placeholders: options.placeholders }),
+    respondStep({ placeholders: options.placeholders, stream: options.stream }),
     dispatchStep({ port, threadLocks: parts.threadLocks, signal: parts.signal }),
   ];
 }

@@ -75,6 +75,11 @@ export interface ImageOptions {
 export interface ChatPort {
   /** The bot's own user ID. */
   readonly userId: string;
+  /**
+   * The longest Markdown body one edit carries (UTF-8 bytes); a streamed
+   * reply that outgrows it continues in a new message. Unlimited when absent.
+   */
+  readonly editLimitBytes?: number;
   /** The bot's display name (mention form, `.reset` reply). */
   botName(): string;
   /** Sends a message; returns its event ID when known. */

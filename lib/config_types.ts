@@ -77,6 +77,12 @@ export interface LlmConfig {
   verbose: boolean;
   /** The "Thinking…" placeholder at first start. */
   thinking: boolean;
+  /** Stream answers into the reply as they are written (decision 35). */
+  stream: boolean;
+  /** Seconds between two edits of a streamed reply, at least. */
+  stream_interval: number;
+  /** Seconds without anything to show before the "Thinking…" placeholder is sent. */
+  placeholder_delay: number;
   /** Per-user limits on model use (0: off). */
   rate_limit: RateLimitConfig;
   /** Per-user budgets (0: off). */

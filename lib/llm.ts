@@ -14,48 +14,12 @@ import { type FailureKind, ProviderError } from "./provider_errors.ts";
 import type { ChatCompletion, ChatMessage, Providers, ToolDefinition } from "./providers.ts";
 import type { ToolImage, ToolRegistry } from "./tools/registry.ts";
 import { errorResult } from "./tools/registry.ts";
+import { stripReasoning } from "./reasoning.ts";
+import { type StreamSnapshot, visibleText } from "./stream_text.ts";
 
 const log = getLogger("llm");
 
-const THINK_OPEN = "<think>";
-const THINK_CLOSE = "</think>";
-const THOUGHT_OPEN = "<|begin_of_thought|>";
-const THOUGHT_CLOSE = "<|end_of_thought|>";
-const SOLUTION_OPEN = "<|begin_of_solution|>";
-const SOLUTION_CLOSE = "<|end_of_solution|>";
-
-/** Text with reasoning markers removed, and the reasoning that was removed. */
-export interface Stripped {
-  /** The text without the reasoning. */
-  text: string;
-  /** The reasoning blocks that were removed, in order. */
-  thinking: string[];
-}
-
-/**
- * Removes reasoning markers exactly as the reference does (§4.6): literal
- * splitting, `<think>` first, then thought markers, then solution markers.
- */
-export function stripReasoning(input: string): Stripped {
-  let text = input;
-  const thinking: string[] = [];
-  if (text.includes(THINK_OPEN) && text.includes(THINK_CLOSE)) {
-    const at = text.indexOf(THINK_CLOSE);
-    thinking.push(text.slice(0, at).replaceAll(THINK_OPEN, "").trim());
-    text = text.slice(at + THINK_CLOSE.length).trim();
-  }
-  if (text.includes(THOUGHT_OPEN) && text.includes(THOUGHT_CLOSE)) {
-    const parts = text.split(THOUGHT_CLOSE);
-    thinking.push(parts[0].replaceAll(THOUGHT_OPEN, "").trim());
-    text = (parts[1] ?? "").trim();
-  }
-  if (text.includes(SOLUTION_OPEN) && text.includes(SOLUTION_CLOSE)) {
-    const start = text.indexOf(SOLUTION_OPEN) + SOLUTION_OPEN.length;
-    const end = text.indexOf(SOLUTION_CLOSE, start);
-    text = (end === -1 ? text.slice(start) : text.slice(start, end)).trim();
-  }
-  return { text: text.trim(), thinking: thinking.filter(Boolean) };
-}
+export { type Stripped, stripReasoning } from "./reasoning.ts";
 
 /** An answer could not be produced; `reason` is safe to show users. */
 export class LlmError extends Error {
@@ -143,6 +107,12 @@ export interface AnswerRequest {
   signal?: AbortSignal;
   /** Called for each image a tool produced, as soon as it exists. */
   onImage?: (image: ToolImage) => Promise<void>;
+  /**
+   * Stream the answer: called with the text that may be shown so far
+   * (reasoning held back, never empty) as it grows. Rounds that call tools
+   * stop calling it once their first tool call arrives (decision 35).
+   */
+  onText?: (text: string) => void;
 }
 
 /** Options for {@link Llm}. */
@@ -209,6 +179,10 @@ class Exchange {
     this.working = toChat(request.messages);
   }
 
+  #onDelta(): ((snapshot: StreamSnapshot) => void) | undefined {
+    return this.request.onText ? deltaSink(this.request.onText) : undefined;
+  }
+
   /** Sends the messages so far; the model's reply, its tokens counted. */
   async send(toolChoice?: "auto" | "none"): Promise<ModelMessage> {
     this.requests++;
@@ -220,6 +194,7 @@ class Exchange {
         tools: this.#definitions,
         toolChoice,
         signal: this.request.signal,
+        onDelta: this.#onDelta(),
       });
     } catch (error) {
       throw new LlmError(failureReason(error), { cause: error });
@@ -228,6 +203,18 @@ class Exchange {
     this.usage.completion += completion.usage?.completion_tokens ?? 0;
     return completion.choices[0].message;
   }
+}
+
+/** The stream sink of one request: the visible text, until the round turns to tools. */
+function deltaSink(onText: (text: string) => void): (snapshot: StreamSnapshot) => void {
+  let shown = "";
+  return ({ content, toolCalls }) => {
+    if (toolCalls) return;
+    const text = visibleText(content);
+    if (!text || text === shown) return;
+    shown = text;
+    onText(text);
+  };
 }
 
 /** Completions and the tool loop on top of {@link Providers}. */

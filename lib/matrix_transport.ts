@@ -30,7 +30,7 @@ import {
 import { MatrixIdentity } from "./matrix_identity.ts";
 import { MatrixIntake, type MessageHandler, relationsOf } from "./matrix_intake.ts";
 import { MatrixMedia } from "./matrix_media.ts";
-import { MatrixOutbox } from "./matrix_outbox.ts";
+import { EDIT_PART_BYTES, MatrixOutbox } from "./matrix_outbox.ts";
 import { type JoinResult, MatrixRooms } from "./matrix_rooms.ts";
 import type { Session } from "./matrix_session.ts";
 import type { AcceptFrom } from "./matrix_verification.ts";
@@ -222,6 +222,9 @@ export class MatrixTransport implements ChatPort {
       if (room) this.#intake.onTimelineReset(room);
     });
   }
+
+  /** An edit carries its text twice; streamed replies continue in new messages beyond this. */
+  readonly editLimitBytes: number = EDIT_PART_BYTES;
 
   /** Sends Markdown, split into several events when too long; returns the first id. */
   send(room: string, message: OutgoingMessage): Promise<string | undefined> {

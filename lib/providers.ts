@@ -15,8 +15,12 @@ import { getLogger } from "./log.ts";
 import { globMatch } from "./glob.ts";
 
 export { globMatch };
+import { requestOptions } from "./provider_options.ts";
+export { isOpenAIReasoningModel, omitsOptions, requestOptions } from "./provider_options.ts";
 import { classify, isRetryable, ProviderError } from "./provider_errors.ts";
 import { Semaphore } from "./queue.ts";
+import { streamCompletion, streamRefusal } from "./provider_stream.ts";
+import type { StreamSnapshot } from "./stream_text.ts";
 
 const log = getLogger("providers");
 
@@ -132,50 +136,6 @@ export function routeProvider(provider: string, config: RoutingConfig, env: Env)
   };
 }
 
-/** True when `llm.omit_options` says this model gets no sampling options (decision 4). */
-export function omitsOptions(
-  model: string,
-  provider: string,
-  patterns: readonly string[],
-): boolean {
-  return patterns.some((pattern) =>
-    pattern.startsWith("provider:")
-      ? pattern.slice("provider:".length).toLowerCase() === provider.toLowerCase()
-      : globMatch(pattern, model)
-  );
-}
-
-/** OpenAI reasoning models take `max_completion_tokens` instead of `max_tokens`. */
-export function isOpenAIReasoningModel(model: string): boolean {
-  return /^(gpt-5|o1|o3|o4)/i.test(model);
-}
-
-// Reasoning models still need these: they steer effort and length, not sampling.
-const ALWAYS_SENT = new Set(["reasoning_effort", "max_tokens", "max_completion_tokens"]);
-
-/**
- * The `llm.options` to merge into a request for `model` (decisions 4 and 27).
- * Pure: the caller decides whether to send them.
- */
-export function requestOptions(
-  model: string,
-  provider: string,
-  config: RoutingConfig,
-): Record<string, unknown> {
-  const omit = omitsOptions(model, provider, config.llm.omit_options);
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(config.llm.options)) {
-    if (value === undefined) continue;
-    if (omit && !ALWAYS_SENT.has(key)) continue;
-    out[key] = value;
-  }
-  if ("max_tokens" in out && provider === "openai" && isOpenAIReasoningModel(model)) {
-    out.max_completion_tokens ??= out.max_tokens;
-    delete out.max_tokens;
-  }
-  return out;
-}
-
 /** Longest `Retry-After` we wait for; longer ones fail at once (a user is waiting). */
 export const MAX_RETRY_WAIT_MS = 20_000;
 
@@ -193,6 +153,11 @@ export interface ChatRequest {
   tools?: ToolDefinition[];
   toolChoice?: "auto" | "none";
   signal?: AbortSignal;
+  /**
+   * Stream the completion, calling this as the content grows (decision 35).
+   * Providers that refuse streaming are asked again without it.
+   */
+  onDelta?: (snapshot: StreamSnapshot) => void;
 }
 
 /** Options for {@link Providers}. */
@@ -214,6 +179,9 @@ export class Providers {
   readonly #options: ProvidersOptions;
   readonly #clients = new Map<string, OpenAI>();
   readonly #noOptions = new Set<string>();
+  /** Providers that refused streaming, and those that refused only `stream_options`. */
+  readonly #noStream = new Set<string>();
+  readonly #noStreamOptions = new Set<string>();
   readonly #slots: Semaphore;
 
   constructor(options: ProvidersOptions) {
@@ -324,9 +292,11 @@ export class Providers {
             ? { tools: request.tools, tool_choice: request.toolChoice ?? "auto" }
             : {}),
         } as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
-        const completion = await this.#slots.run(() =>
-          client.chat.completions.create(body, { signal: request.signal })
-        );
+        const streamed = request.onDelta && await this.#stream(client, route, body, request);
+        const completion = streamed ||
+          await this.#slots.run(() =>
+            client.chat.completions.create(body, { signal: request.signal })
+          );
         return validateCompletion(completion);
       } catch (raw) {
         throw classify(raw);
@@ -348,6 +318,42 @@ export class Providers {
         return await send();
       }
     };
+  }
+
+  /**
+   * The completion streamed, or `undefined` when this provider does not
+   * stream (it refused once: logged then, and asked without since).
+   */
+  async #stream(
+    client: OpenAI,
+    route: Route,
+    body: OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
+    request: ChatRequest,
+  ): Promise<ChatCompletion | undefined> {
+    const provider = route.provider;
+    while (!this.#noStream.has(provider)) {
+      try {
+        return await this.#slots.run(() =>
+          streamCompletion(client, {
+            body: body as unknown as Record<string, unknown>,
+            includeUsage: !this.#noStreamOptions.has(provider),
+            onDelta: request.onDelta!,
+            signal: request.signal,
+          })
+        );
+      } catch (error) {
+        const refused = streamRefusal(error);
+        if (!refused || request.signal?.aborted) throw error;
+        if (refused.optionsOnly && !this.#noStreamOptions.has(provider)) {
+          this.#noStreamOptions.add(provider);
+          log.warn(`${provider} refused stream_options; streaming without usage from it`);
+          continue;
+        }
+        this.#noStream.add(provider);
+        log.warn(`${provider} does not stream (${refused.message}); answers from it come whole`);
+      }
+    }
+    return undefined;
   }
 }
 

@@ -41,6 +41,8 @@ export const CORE: readonly string[] = [
   "lib/content.ts",
   "lib/vision.ts",
   "lib/glob.ts",
+  "lib/stream_text.ts",
+  "lib/reasoning.ts",
 ];
 
 /**

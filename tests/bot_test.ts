@@ -161,11 +161,15 @@ Deno.test("llm.max_concurrency caps simultaneous provider calls", async () => {
 
 // --- placeholder and typing ---
 
+/** The placeholder's own mechanics: shown at once (see the streaming tests for the delay). */
+const NOW = { llm: { stream: false } };
+
 Deno.test("the placeholder is sent, animated, then edited into the answer", async () => {
   await using bot = await withBot({
     port: { names },
     placeholders: true,
-    timing: { animationMs: 10 },
+    config: NOW,
+    timing: { animationMs: 10, placeholderDelayMs: 0 },
   });
   // Answer only once the animation has visibly moved three frames.
   bot.fake.setHandler(async () => {
@@ -195,7 +199,8 @@ Deno.test("a slow animation edit in flight lands before the final answer, never 
   await using bot = await withBot({
     port: { names },
     placeholders: true,
-    timing: { animationMs: 1 },
+    config: NOW,
+    timing: { animationMs: 1, placeholderDelayMs: 0 },
   });
   const port = bot.port;
   const edit = port.edit.bind(port);
@@ -225,7 +230,8 @@ Deno.test("the placeholder animation stops after maxAnimationEdits", async () =>
     providerUrl: fake.url,
     port: { names },
     placeholders: true,
-    timing: { animationMs: 1, maxAnimationEdits: 3 },
+    config: NOW,
+    timing: { animationMs: 1, maxAnimationEdits: 3, placeholderDelayMs: 0 },
   });
   await bot.say(ALICE, ".ai sleep:200 hi");
   strictEqual(edits(bot).length, 4); // three frames and the answer
@@ -237,20 +243,24 @@ for (
     ["an .x to an unknown name", ".x Nobody hello"],
   ]
 ) {
-  Deno.test(`the placeholder is removed when ${what} produces no reply`, async () => {
+  Deno.test(`${what} that produces no reply leaves no placeholder behind`, async () => {
     await using fake = FakeOpenAI.start();
     await using bot = await startTestBot({
       providerUrl: fake.url,
       port: { names },
       placeholders: true,
-      timing: { animationMs: 10 },
+      config: NOW,
+      timing: { animationMs: 10, placeholderDelayMs: 0 },
     });
     await bot.say(ALICE, body);
-    const [placeholder] = sends(bot);
-    strictEqual(placeholder.message.body, "**Alice**:\nThinking.");
-    deepStrictEqual(bot.port.events.filter((e) => e.kind === "redact"), [
-      { kind: "redact", room: ROOM, target: placeholder.eventId },
-    ]);
+    const placeholders = sends(bot).map((e) => e.eventId);
+    strictEqual(placeholders.length, 1, "the placeholder was sent at once");
+    deepStrictEqual(
+      bot.port.events.filter((e) => e.kind === "redact").map((e) =>
+        e.kind === "redact" && e.target
+      ),
+      placeholders,
+    );
     deepStrictEqual(bot.port.visible(), []);
     // Nothing animates an orphaned placeholder afterwards.
     const count = bot.port.events.length;
@@ -287,10 +297,10 @@ Deno.test("the typing notice is on while a slow model works and off afterwards",
   ok(bot.port.events.every((e) => e.room === ROOM));
 });
 
-Deno.test("an instant answer sends no typing notice at all", async () => {
+Deno.test("the typing notice starts at once, even for an instant answer (decision 35)", async () => {
   await using bot = await withBot({ port: { names } });
   await bot.say(ALICE, ".ai hi");
-  deepStrictEqual(kinds(bot.port.events), ["send"]);
+  deepStrictEqual(kinds(bot.port.events), ["typing:true", "send", "typing:false"]);
 });
 
 Deno.test("the typing notice is renewed while a slow answer is pending", async () => {
@@ -316,7 +326,8 @@ Deno.test("replies to a message in a thread stay in that thread", async () => {
   await using bot = await withBot({
     port: { names },
     placeholders: true,
-    timing: { animationMs: 10 },
+    config: NOW,
+    timing: { animationMs: 10, placeholderDelayMs: 0 },
   });
   await bot.bot.handle({
     room: ROOM,
@@ -356,7 +367,8 @@ Deno.test("a handler that throws resolves its placeholder with the internal erro
   await using bot = await withBot({
     port: { names },
     placeholders: true,
-    timing: { animationMs: 10 },
+    config: NOW,
+    timing: { animationMs: 10, placeholderDelayMs: 0 },
   });
   bot.history.append = () => {
     throw new Error("disk full");
@@ -382,7 +394,8 @@ Deno.test("a placeholder that cannot be sent still lets the answer through", asy
   await using bot = await withBot({
     port: { names },
     placeholders: true,
-    timing: { animationMs: 10 },
+    config: NOW,
+    timing: { animationMs: 10, placeholderDelayMs: 0 },
   });
   const port = bot.port;
   const send = port.send.bind(port);
@@ -400,7 +413,8 @@ Deno.test("when the placeholder cannot be edited the answer is sent anew and the
   await using bot = await withBot({
     port: { names },
     placeholders: true,
-    timing: { animationMs: 10_000 },
+    config: NOW,
+    timing: { animationMs: 10_000, placeholderDelayMs: 0 },
   });
   bot.port.failEdits = new Error("M_UNKNOWN");
   await bot.say(ALICE, ".ai hi");
@@ -430,7 +444,11 @@ Deno.test("stop() waits for answers in progress and then ignores new messages", 
 });
 
 Deno.test("stop() cancels answers still running after the grace period, without replying", async () => {
-  await using bot = await withBot({ port: { names }, placeholders: true });
+  await using bot = await withBot({
+    port: { names },
+    placeholders: true,
+    timing: { placeholderDelayMs: 0 },
+  });
   bot.fake.enqueue({ kind: "hang" });
   const pending = bot.bot.handle({
     room: ROOM,

@@ -102,6 +102,11 @@ export interface Context<A = unknown> extends Services {
   readonly signal: AbortSignal;
   /** Sends a Markdown reply (the first one replaces the placeholder). */
   reply(text: string): Promise<void>;
+  /**
+   * Shows the first reply's text so far while the answer streams; absent
+   * when this reply does not stream (`.thinking off`, `llm.stream: false`).
+   */
+  readonly stream?: (text: string) => void;
   /** Posts an image into the room. */
   replyImage(image: ToolImage): Promise<void>;
   /** A user's display name in this room. */

@@ -184,6 +184,9 @@ async function askModel(
       tools: options.useTools ? ctx.tools : undefined,
       signal: ctx.signal,
       onImage: (image) => ctx.replyImage(image),
+      ...(ctx.stream
+        ? { onText: (text: string) => ctx.stream!(withHeader(ctx.senderName, text)) }
+        : {}),
     });
   } catch (error) {
     // At shutdown the boundary does not reply either: nothing to log.

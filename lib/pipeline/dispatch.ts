@@ -61,6 +61,7 @@ export function handlerContext<A>(
     log,
     signal: options.signal,
     reply: (text) => responder.reply(text),
+    ...(responder.streaming ? { stream: (text: string) => responder.partial(text) } : {}),
     replyImage: (image) => responder.image(image),
     displayName: (userId) =>
       port.displayName(msg.room, userId).catch(() => userId).then((n) => n || userId),

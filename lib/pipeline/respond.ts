@@ -1,7 +1,8 @@
 /**
- * Respond: for commands that ask the model, the typing notice and (when
- * `.thinking` is on) the "Thinking…" placeholder start, without waiting:
- * the model is asked at once.
+ * Respond: for commands that ask the model, the typing notice starts, and
+ * (when `.thinking` is on) the clock after which the "Thinking…"
+ * placeholder or the streamed text so far shows (decision 35), without
+ * waiting: the model is asked at once.
  *
  * @module
  */
@@ -12,6 +13,8 @@ import { determined, responderOf, type Turn } from "./turn.ts";
 export interface RespondOptions {
   /** Show the placeholder when `.thinking` is on (default true; tests turn it off). */
   placeholders?: boolean;
+  /** Stream answers while `.thinking` is on (`llm.stream`, default true). */
+  stream?: boolean;
 }
 
 /** The respond step. */
@@ -20,7 +23,8 @@ export function respondStep(options: RespondOptions = {}): Step<Turn> {
   return (turn, next) => {
     if (determined(turn).command.responder === "placeholder") {
       const placeholder = placeholders && turn.services.settings.get("thinking");
-      responderOf(turn).start(turn.senderName, placeholder);
+      const stream = placeholder && (options.stream ?? true);
+      responderOf(turn).start(turn.senderName, { placeholder, stream });
     }
     return next();
   };

@@ -199,9 +199,11 @@ Deno.test({
               header(aliceName, `Echo: hello ${kind}`),
             );
             strictEqual(reply.encrypted, kind === "encrypted");
-            ok(reply.edited, "the Thinking placeholder was edited into the answer");
+            // A fast answer is one message, no placeholder and no edit (decision 35).
+            strictEqual(reply.edited, undefined, "a fast answer is never edited");
+            strictEqual(reply.content.body, header(aliceName, `Echo: hello ${kind}`));
             match(
-              String(reply.edited!.formatted_body),
+              String(reply.content.formatted_body),
               new RegExp(`<strong>${aliceName}</strong>:<br`),
             );
             deepStrictEqual(lastChat().messages.map((m) => [m.role, m.content]), [
@@ -444,9 +446,10 @@ Deno.test({
             strictEqual(botMessages(alice, room, botId, from).length, 1);
             await a.expect(room, ".thinking maybe", "Usage: .thinking [on|off|toggle]");
             await a.expect(room, ".thinking on", "Thinking placeholder set to **ON**");
+            // A fast answer is one message (decision 35): this one takes long enough to need it.
             const withPlaceholder = await a.expect(
               room,
-              ".ai placeholder",
+              ".ai sleep:1500 placeholder",
               header(aliceName, "Echo: placeholder"),
             );
             match(String(withPlaceholder.content.body), PLACEHOLDER);
@@ -692,7 +695,12 @@ Deno.test({
       const room = await alice.createRoom({ invite: [setup.userId] });
       await alice.waitForJoin(room, setup.userId);
       const name = (await alice.client.getProfileInfo(alice.userId)).displayname!;
-      const answer = await a.expect(room, ".ai **bold** move", `**${name}**:\nEcho: **bold** move`);
+      // Slow enough for the placeholder and its edit: both are plain.
+      const answer = await a.expect(
+        room,
+        ".ai sleep:1500 **bold** move",
+        `**${name}**:\nEcho: **bold** move`,
+      );
       ok(answer.encrypted);
       ok(answer.edited, "the placeholder was edited into the answer");
       for (const content of [answer.content, answer.edited!]) {

@@ -97,6 +97,8 @@ export class TestClient {
   gaps = 0;
   /** Every decrypted timeline event from others, in arrival order. */
   readonly seen: Seen[] = [];
+  /** Every edit (m.replace) from others, in arrival order: target, new body, server time. */
+  readonly edits: Array<{ target: string; body: string; ts: number }> = [];
 
   private constructor(client: sdk.MatrixClient, userId: string, password: string) {
     this.client = client;
@@ -170,6 +172,11 @@ export class TestClient {
         content: content["m.new_content"] as Record<string, unknown>,
         ts: event.getTs(),
       };
+      this.edits.push({
+        target: relates.event_id,
+        body: String(edit.content?.body ?? ""),
+        ts: edit.ts,
+      });
       const target = this.seen.find((s) => s.eventId === relates.event_id);
       if (target) this.#applyEdit(target, edit);
       else {this.#pendingEdits.set(relates.event_id, [

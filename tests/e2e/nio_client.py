@@ -52,8 +52,9 @@ Prints one JSON line when ready ({"ready": ...}) and one per step:
 {"step", "room", "send", "sent_event_id", "sent_encrypted", "ok", "messages": [...]},
 where each message is a peer message first seen after the send:
 {event_id, sender, msgtype, body, text, formatted_body, encrypted, decrypted,
-late_decrypt, relates_to, edits: [{event_id, encrypted, decrypted}]}. `text`/`formatted_body`
-are the latest edit's `m.new_content` (edits with m.replace are applied).
+late_decrypt, relates_to, edits: [{event_id, encrypted, decrypted, body, ts}]}. `text`/`formatted_body`
+are the latest edit's `m.new_content` (edits with m.replace are applied); each edit
+keeps its own `body` and server timestamp `ts`.
 A step succeeds when `count` (default 1) of those messages have a `text`
 containing `expect`; it then keeps syncing `settle_ms` more to catch extras.
 
@@ -187,6 +188,8 @@ class Peer:
                 "encrypted": encrypted,
                 "decrypted": decrypted,
                 "new_content": content.get("m.new_content") or {},
+                "body": (content.get("m.new_content") or {}).get("body"),
+                "ts": getattr(ev, "server_timestamp", None),
             }
             target = self.messages.get(relates["event_id"])
             if target is None:

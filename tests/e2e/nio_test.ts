@@ -163,8 +163,9 @@ Deno.test({
           check: (step) => {
             const reply = only(step);
             strictEqual(reply.text, `${header}Echo: ${text}`);
-            strictEqual(reply.body, `${header}Thinking.`, "the placeholder came first");
-            ok(reply.edits.length >= 1, "and was edited into the answer");
+            // A fast answer is one message, no placeholder and no edit (decision 35).
+            strictEqual(reply.body, `${header}Echo: ${text}`, "one message");
+            strictEqual(reply.edits.length, 0, "never edited");
           },
         });
         const simple = (send: string, text: string): Case => ({
@@ -182,8 +183,9 @@ Deno.test({
                 String(reply.formatted_body),
                 new RegExp(`^<p><strong>${nioDisplay}</strong>:<br`),
               );
-              strictEqual(reply.body, `${header}Thinking.`);
-              ok(reply.edits.length >= 1);
+              // A fast answer is one message, no placeholder and no edit (decision 35).
+              strictEqual(reply.body, `${header}Echo: hello ${tag}`);
+              strictEqual(reply.edits.length, 0);
             },
           },
           {

@@ -61,7 +61,7 @@ Deno.test("boundary: a failure at shutdown is not answered: the turn is interrup
 Deno.test("boundary: the error reply replaces the placeholder", async () => {
   const { port, turn } = setup();
   await boundaryStep(new AbortController().signal)(turn, () => {
-    turn.responder!.start("Alice", true);
+    turn.responder!.start("Alice", { placeholder: true, stream: false });
     return Promise.reject(new Error("disk full"));
   });
   strictEqual(port.events.filter((e) => e.kind === "send").length, 1);

@@ -4,7 +4,7 @@ import { Responder } from "../../lib/responder.ts";
 import { MemoryPort } from "../fixtures/memory_port.ts";
 import { ROOM, testTurn } from "../fixtures/turns.ts";
 
-const options = { typingDelayMs: 10_000, animationMs: 10_000 };
+const options = { typingDelayMs: 10_000, animationMs: 10_000, placeholderDelayMs: 0 };
 
 Deno.test("reply: the steps after it find a responder on the turn", async () => {
   const port = new MemoryPort();
@@ -20,7 +20,7 @@ Deno.test("reply: a placeholder nobody replaced is removed afterwards", async ()
   const port = new MemoryPort();
   const turn = testTurn();
   await replyStep(port, options)(turn, () => {
-    turn.responder!.start("Alice", true);
+    turn.responder!.start("Alice", { placeholder: true, stream: false });
     turn.outcome = "answered";
     return Promise.resolve();
   });
@@ -35,7 +35,7 @@ Deno.test("reply: an interrupted turn keeps its placeholder for the answer after
   const port = new MemoryPort();
   const turn = testTurn();
   await replyStep(port, options)(turn, () => {
-    turn.responder!.start("Alice", true);
+    turn.responder!.start("Alice", { placeholder: true, stream: false });
     turn.outcome = "interrupted";
     return Promise.resolve();
   });
@@ -48,7 +48,7 @@ Deno.test("reply: the responder is finished when a later step throws, and the er
   await rejects(
     Promise.resolve(
       replyStep(port, { typingDelayMs: 0 })(turn, async () => {
-        turn.responder!.start("Alice", false);
+        turn.responder!.start("Alice", { placeholder: false, stream: false });
         await new Promise((r) => setTimeout(r, 20));
         throw new Error("boom");
       }),

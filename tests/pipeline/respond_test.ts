@@ -65,3 +65,21 @@ Deno.test("respond: the typing notice starts for a model command", async () => {
   await turn.responder.finish();
   deepStrictEqual(port.events.map((e) => e.kind === "typing" && e.typing), [true, false]);
 });
+
+for (
+  const [what, options, thinking, streaming] of [
+    ["streams with .thinking on", {}, true, true],
+    ["does not stream when llm.stream is off", { stream: false }, true, false],
+    ["does not stream with .thinking off", {}, false, false],
+    ["does not stream when the bot shows no placeholders", { placeholders: false }, true, false],
+  ] as const
+) {
+  Deno.test(`respond: a model command ${what}`, async () => {
+    const port = new MemoryPort();
+    const services = testServices({ settings: memorySettings({ thinking }) });
+    const turn = testTurn({ port, services, command: placeholder, senderName: "Alice" });
+    await passes(respondStep(options), turn);
+    deepStrictEqual(turn.responder!.streaming, streaming);
+    await turn.responder!.finish();
+  });
+}

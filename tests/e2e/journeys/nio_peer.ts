@@ -19,7 +19,7 @@ export interface NioMessage {
   text: string;
   encrypted: boolean;
   decrypted: boolean;
-  edits: Array<{ event_id: string }>;
+  edits: Array<{ event_id: string; encrypted?: boolean; body?: string; ts?: number }>;
 }
 
 /** One report line of the driver. */
