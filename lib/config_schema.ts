@@ -198,6 +198,10 @@ const matrix = z.object({
   verification: z.object({
     accept_from: z.enum(["anyone", "admins", "nobody"]).default("anyone"),
   }).default({ accept_from: "anyone" }),
+  recovery_key: z.string().trim().min(1).nullish(),
+  recovery_key_file: z.string().min(1).nullish(),
+  recovery_reset: flag.default(false),
+  decrypt_wait_seconds: z.int().min(1).max(3600).default(30),
 });
 
 const tools = z.object({

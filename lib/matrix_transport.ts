@@ -29,7 +29,9 @@ import { MatrixIdentity } from "./matrix_identity.ts";
 import { MatrixIntake, type MessageHandler } from "./matrix_intake.ts";
 import { MatrixOutbox } from "./matrix_outbox.ts";
 import { type JoinResult, MatrixRooms } from "./matrix_rooms.ts";
+import { SecretStorageKeyHolder, setUpRecovery } from "./matrix_recovery.ts";
 import type { Session } from "./matrix_session.ts";
+import { type RecoveryKey, RecoveryKeyError } from "./recovery_key.ts";
 import type { AcceptFrom } from "./matrix_verification.ts";
 import type { InboxStore } from "./state/ports.ts";
 import type { ToolImage } from "./tools/registry.ts";
@@ -66,6 +68,17 @@ export interface MatrixTransportOptions {
   debug?: boolean;
   /** Timeout of every request but the sync long-poll (default `HOMESERVER_TIMEOUT_MS`). */
   timeoutMs?: number;
+  /** Secret storage and key backup (decision 41); none: not touched. */
+  recovery?: {
+    /** The recovery key, when configured or left in the store. */
+    key?: RecoveryKey;
+    /** `matrix.recovery_reset`. */
+    reset: boolean;
+    /** `<store>/recovery-key.txt`. */
+    keyFile: string;
+    /** The crypto store was empty at this start. */
+    freshStore: boolean;
+  };
 }
 
 /** The Matrix client as a chat port. */
@@ -85,13 +98,16 @@ export class MatrixTransport implements ChatPort {
   readonly #intake: MatrixIntake;
   readonly #outbox: MatrixOutbox;
   #stopVerification?: () => void;
+  readonly #keyHolder: SecretStorageKeyHolder;
 
   private constructor(
     options: MatrixTransportOptions,
     made: SessionClient,
     stop: AbortController,
     startedAt: number,
+    keyHolder: SecretStorageKeyHolder,
   ) {
+    this.#keyHolder = keyHolder;
     const { client } = made;
     const userId = options.session.user_id;
     this.#options = options;
@@ -131,7 +147,9 @@ export class MatrixTransport implements ChatPort {
     const startedAt = Date.now();
     routeSdkLogs(!!options.debug);
     const stop = new AbortController();
+    const keyHolder = new SecretStorageKeyHolder();
     const made = await createSessionClient({
+      cryptoCallbacks: keyHolder.callbacks(),
       session: options.session,
       e2e: options.e2e,
       storageKey: options.storageKey,
@@ -139,7 +157,7 @@ export class MatrixTransport implements ChatPort {
       timeoutMs: options.timeoutMs,
       onStoreFailed: () => stop.abort(),
     });
-    return new MatrixTransport(options, made, stop, startedAt);
+    return new MatrixTransport(options, made, stop, startedAt, keyHolder);
   }
 
   /** The bot's display name (mention form, `.reset`). */
@@ -173,12 +191,35 @@ export class MatrixTransport implements ChatPort {
     // Taken now, before live events join them in the inbox.
     const leftovers = this.#intake.catchUpInbox();
     await this.#identity.loadOwnName();
-    if (e2e) await this.#identity.bootstrapCrossSigning(this.#options.password);
+    if (e2e) await this.#setUpKeys();
     const joins = await this.#rooms.joinChannels();
     this.#rooms.startAnsweringInvites();
     inbox.prune();
     this.#intake.handleLeftovers(leftovers);
     return joins;
+  }
+
+  /**
+   * Cross-signing, and with `recovery` secret storage and the key backup
+   * first (a wrong recovery key stops here, before anything is changed).
+   */
+  async #setUpKeys(): Promise<void> {
+    const { password, recovery } = this.#options;
+    const ensureCrossSigning = (o?: { replace?: boolean }) =>
+      this.#identity.bootstrapCrossSigning(password, o);
+    if (!recovery) return await ensureCrossSigning();
+    try {
+      await setUpRecovery(this.client, {
+        ...recovery,
+        holder: this.#keyHolder,
+        ensureCrossSigning,
+      });
+    } catch (error) {
+      if (error instanceof RecoveryKeyError) throw error;
+      // The homeserver failing now must not stop the bot: it answers
+      // without a backup and tries again at the next start.
+      log.warn(`Could not set up secret storage and the key backup: ${(error as Error).message}`);
+    }
   }
 
   /** Wires the client's events to the parts. */

@@ -21,6 +21,12 @@ import { ensureSession, type Session, SessionError } from "./matrix_session.ts";
 import { SqliteInboxStore } from "./state/sqlite_inbox.ts";
 import { Store, StoreError } from "./store.ts";
 import { loadStoreKey, StoreKeyError } from "./store_key.ts";
+import {
+  loadRecoveryKey,
+  maskRecoveryKey,
+  RECOVERY_KEY_FILE,
+  RecoveryKeyError,
+} from "./recovery_key.ts";
 import { onStopSignals, untilStopped } from "./stop.ts";
 
 const log = getLogger("run");
@@ -161,6 +167,9 @@ async function start(
   log.debug(
     `Encryption store restored: ${restored.databases} databases, ${restored.records} records`,
   );
+  const recovery = config.matrix.e2e
+    ? await recoverySettings(config, env, store, restored.databases === 0)
+    : undefined;
   const session = await ensureSession({ config, store, signal });
   if (signal.aborted) return undefined;
   const transport = running.transport = await MatrixTransport.create({
@@ -168,6 +177,7 @@ async function start(
     session,
     inbox: new SqliteInboxStore(store.db),
     storageKey,
+    recovery,
     debug: options.debug,
   });
   const allowedRooms = config.matrix.allowed_rooms
@@ -189,6 +199,19 @@ async function start(
   // failing): the wait for it, and the joins after it, end with the stop.
   const joins = await untilStopped(transport.start((message) => app.bot.handle(message)), signal);
   return { session, app, joins };
+}
+
+/** The recovery key (masked in the log from now on) and what the transport needs with it. */
+async function recoverySettings(config: Config, env: Env, store: Store, freshStore: boolean) {
+  const keyFile = store.path(RECOVERY_KEY_FILE);
+  const key = await loadRecoveryKey({
+    env: env.INFINIGPT_RECOVERY_KEY,
+    config: config.matrix.recovery_key,
+    file: config.matrix.recovery_key_file,
+    storeFile: keyFile,
+  });
+  if (key) maskRecoveryKey(key.bytes);
+  return { key, reset: config.matrix.recovery_reset, keyFile, freshStore };
 }
 
 /** The `matrix` settings the transport uses. */
@@ -241,6 +264,11 @@ async function untilStop(signal: AbortSignal, transport: MatrixTransport): Promi
 /** The exit code for a start that failed, told to the operator in one line. */
 function failed(error: unknown, signal: AbortSignal, io: CliIo): number {
   if (signal.aborted && !(error instanceof SessionError)) return 0;
+  if (error instanceof RecoveryKeyError) {
+    io.stderr(error.message + "\n");
+    log.error(error.message);
+    return error.exitCode;
+  }
   if (error instanceof SessionError || error instanceof StoreKeyError) {
     io.stderr(error.message + "\n");
     log.error(error.message);
