@@ -238,6 +238,18 @@ export class MatrixIntake {
     return fresh;
   }
 
+  /**
+   * A new store took over (the old one was lost): the first sync was an
+   * initial sync, never answered, so what was said while the bot was gone
+   * is fetched per room, back to the bot's own last message, its join or
+   * the catch-up window.
+   */
+  catchUpAfterLoss(): void {
+    for (const room of this.#client.getRooms()) {
+      if (room.getMyMembership() === "join") this.#gaps.fill(room.roomId, null, true);
+    }
+  }
+
   /** Hands the inbox's leftovers to the bot, as retries. */
   handleLeftovers(entries: readonly InboxEntry[]): void {
     for (const entry of entries) {

@@ -63,10 +63,18 @@ export interface RecoveryOptions {
 
 type Crypto = NonNullable<ReturnType<sdk.MatrixClient["getCrypto"]>>;
 
-/** Runs the {@link recoveryPlan} of this start. Throws {@link RecoveryKeyError} for a wrong key. */
-export async function setUpRecovery(client: sdk.MatrixClient, options: RecoveryOptions) {
+/**
+ * Runs the {@link recoveryPlan} of this start; resolves true when a new store
+ * took over the account's identity and room keys (the bot then looks for
+ * what was said while it was gone). Throws {@link RecoveryKeyError} for a
+ * wrong key.
+ */
+export async function setUpRecovery(
+  client: sdk.MatrixClient,
+  options: RecoveryOptions,
+): Promise<boolean> {
   const crypto = client.getCrypto();
-  if (!crypto) return;
+  if (!crypto) return false;
   const storage = client.secretStorage;
   const found = await storage.getKey();
   const hasSecretStorage = found?.[1].algorithm === "m.secret_storage.v1.aes-hmac-sha2";
@@ -76,16 +84,19 @@ export async function setUpRecovery(client: sdk.MatrixClient, options: RecoveryO
   const plan = recoveryPlan({ hasSecretStorage, hasKey: !!key, keyOpens, reset: options.reset });
   switch (plan) {
     case "create":
-      return await create(client, crypto, options);
+      await create(client, crypto, options);
+      return false;
     case "unlock":
       if (options.reset) {
         log.warn(
           "matrix.recovery_reset is true but the recovery key opens secret storage: nothing is reset. Remove recovery_reset from the config.",
         );
       }
-      return await unlock(client, crypto, options, key!);
+      await unlock(client, crypto, options, key!);
+      return options.freshStore;
     case "reset":
-      return await reset(client, crypto, options);
+      await reset(client, crypto, options);
+      return false;
     case "wrong-key":
       throw new RecoveryKeyError(
         `The recovery key from ${
@@ -96,7 +107,8 @@ export async function setUpRecovery(client: sdk.MatrixClient, options: RecoveryO
           "(room keys in the old backup are then lost to the bot).",
       );
     case "no-key":
-      return await noKey(crypto, options);
+      await noKey(crypto, options);
+      return false;
   }
 }
 

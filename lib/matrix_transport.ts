@@ -209,11 +209,12 @@ export class MatrixTransport implements ChatPort {
       this.#identity.bootstrapCrossSigning(password, o);
     if (!recovery) return await ensureCrossSigning();
     try {
-      await setUpRecovery(this.client, {
+      const taken = await setUpRecovery(this.client, {
         ...recovery,
         holder: this.#keyHolder,
         ensureCrossSigning,
       });
+      if (taken) this.#intake.catchUpAfterLoss();
     } catch (error) {
       if (error instanceof RecoveryKeyError) throw error;
       // The homeserver failing now must not stop the bot: it answers

@@ -59,12 +59,25 @@ export async function accountKeys(userId: string, token: string): Promise<Accoun
 }
 
 /**
- * `user` verifies the bot user with emoji in `room` (in-room request, the
+ * `user` (cross-signing set up first when it is not) verifies the bot user
+ * with emoji in `room` (in-room request, the
  * bot auto-accepts), and waits until the bot user is cross-signing verified
  * for `user`. Keeps strong references to the request and verifier.
  */
 export async function verifyBotUser(user: TestClient, botId: string, room: string) {
   const crypto = user.client.getCrypto()!;
+  // Only a user with cross-signing can sign the bot user's master key.
+  if (!(await crypto.isCrossSigningReady())) {
+    await crypto.bootstrapCrossSigning({
+      authUploadDeviceSigningKeys: async (makeRequest) => {
+        await makeRequest({
+          type: "m.login.password",
+          identifier: { type: "m.id.user", user: user.userId },
+          password: user.password,
+        } as never);
+      },
+    });
+  }
   const request: VerificationRequest = await crypto.requestVerificationDM(botId, room);
   await waitFor("the bot to accept", () => {
     if (request.phase === VerificationPhase.Cancelled) throw new Error("cancelled");
