@@ -12,6 +12,7 @@
  */
 import * as sdk from "matrix-js-sdk";
 import { catchUpVerdict, eventAgeMs, skippedLine } from "./catch_up.ts";
+import { lateAnswerSeconds } from "./undecryptable.ts";
 import type { IncomingMessage } from "./chat_port.ts";
 import { getLogger } from "./log.ts";
 import { GapFiller } from "./matrix_gaps.ts";
@@ -24,6 +25,9 @@ export const TIMELINE_KEEP = 300;
 
 /** How often an event still waiting for its keys is tried again. */
 const DECRYPT_RETRY_MS = 10_000;
+
+/** How often the wait for keys looks at the clock (notice due, too old). */
+const DECRYPT_TICK_MS = 1_000;
 
 /** Handles one message; resolves true when it may be marked handled. */
 export type MessageHandler = (message: IncomingMessage) => Promise<boolean>;
@@ -102,6 +106,10 @@ export interface IntakeOptions {
   };
   /** Aborted when the transport stops: nothing more is handed to the bot. */
   signal: AbortSignal;
+  /** `matrix.decrypt_wait_seconds` (default 30). */
+  decryptWaitSeconds?: number;
+  /** A message stayed undecryptable for `decryptWaitSeconds` (decision 42). */
+  onUndecryptable?(event: sdk.MatrixEvent, roomId: string): void;
 }
 
 /** Takes room events from sync to the bot's handler. */
@@ -271,32 +279,46 @@ export class MatrixIntake {
     work.finally(() => this.#inflight.delete(work));
   }
 
-  async #decrypted(event: sdk.MatrixEvent): Promise<boolean> {
-    if (!event.isEncrypted()) return true;
+  /**
+   * Decrypts, waiting for late keys (another device shares them, the backup,
+   * a slow to-device message: the SDK decrypts again and emits Decrypted).
+   * After `decryptWaitSeconds` the sender is told (decision 42); a message
+   * older than {@link lateAnswerSeconds} is no longer waited for.
+   */
+  async #decrypted(event: sdk.MatrixEvent, roomId: string): Promise<"ok" | "stopped" | "expired"> {
+    if (!event.isEncrypted()) return "ok";
     await this.#client.decryptEventIfNeeded(event);
-    if (!event.isDecryptionFailure()) return true;
-    // Keys may come later (another device shares them, a backup, a slow
-    // to-device message): the SDK decrypts again and emits Decrypted.
+    if (!event.isDecryptionFailure()) return "ok";
     log.info(`Waiting for the keys of ${event.getId()} from ${event.getSender()}`);
-    return await new Promise<boolean>((resolve) => {
-      const onDecrypted = () => {
-        if (event.isDecryptionFailure()) return;
-        cleanup();
-        resolve(true);
-      };
-      const retry = setInterval(() => {
-        if (this.#options.signal.aborted) {
-          cleanup();
-          resolve(false);
-          return;
-        }
-        // Events restored from the inbox are not in a timeline; retry them.
-        this.#client.decryptEventIfNeeded(event, { isRetry: true }).catch(() => {});
-      }, DECRYPT_RETRY_MS);
-      const cleanup = () => {
-        clearInterval(retry);
+    const waitSeconds = this.#options.decryptWaitSeconds ?? 30;
+    const limitMs = lateAnswerSeconds(this.#options.catchUpSeconds, waitSeconds) * 1000;
+    const noticeAt = Date.now() + waitSeconds * 1000;
+    let lastTry = Date.now();
+    let told = false;
+    return await new Promise((resolve) => {
+      const done = (how: "ok" | "stopped" | "expired") => {
+        clearInterval(tick);
         event.off(sdk.MatrixEventEvent.Decrypted, onDecrypted);
+        resolve(how);
       };
+      const onDecrypted = () => {
+        if (!event.isDecryptionFailure()) done("ok");
+      };
+      const tick = setInterval(() => {
+        const now = Date.now();
+        if (this.#options.signal.aborted) return done("stopped");
+        if ((eventAgeMs({ origin_server_ts: event.getTs() }, now, now) ?? 0) > limitMs) {
+          return done("expired");
+        }
+        if (!told && now >= noticeAt) {
+          told = true;
+          this.#options.onUndecryptable?.(event, roomId);
+        } else if (now - lastTry < DECRYPT_RETRY_MS) return;
+        lastTry = now;
+        // Events restored from the inbox are not in a timeline; retry them
+        // (a retry also asks the key backup for the missing session).
+        this.#client.decryptEventIfNeeded(event, { isRetry: true }).catch(() => {});
+      }, DECRYPT_TICK_MS);
       event.on(sdk.MatrixEventEvent.Decrypted, onDecrypted);
     });
   }
@@ -310,7 +332,13 @@ export class MatrixIntake {
   ): Promise<void> {
     const { inbox } = this.#options;
     try {
-      if (!(await this.#decrypted(event))) return;
+      const decrypted = await this.#decrypted(event, roomId);
+      if (decrypted === "stopped") return;
+      if (decrypted === "expired") {
+        log.info(`Not answering ${eventId} in ${roomId}: its keys never came`);
+        inbox.done(eventId, roomId);
+        return;
+      }
       const incoming = toIncoming(roomId, {
         event_id: eventId,
         sender: event.getSender(),

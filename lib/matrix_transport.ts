@@ -30,6 +30,7 @@ import { MatrixIntake, type MessageHandler } from "./matrix_intake.ts";
 import { MatrixOutbox } from "./matrix_outbox.ts";
 import { type JoinResult, MatrixRooms } from "./matrix_rooms.ts";
 import { SecretStorageKeyHolder, setUpRecovery } from "./matrix_recovery.ts";
+import { UndecryptableNotices } from "./matrix_undecryptable.ts";
 import type { Session } from "./matrix_session.ts";
 import { type RecoveryKey, RecoveryKeyError } from "./recovery_key.ts";
 import type { AcceptFrom } from "./matrix_verification.ts";
@@ -56,6 +57,8 @@ export interface MatrixTransportOptions {
   allowedUsers?: readonly string[] | null;
   /** `matrix.catch_up_seconds`. */
   catchUpSeconds: number;
+  /** `matrix.decrypt_wait_seconds` (default 30). */
+  decryptWaitSeconds?: number;
   /** `matrix.verification.accept_from`. */
   acceptVerificationFrom: AcceptFrom;
   /** `matrix.password`, to set up cross-signing. */
@@ -119,6 +122,10 @@ export class MatrixTransport implements ChatPort {
     this.#lastFetchError = made.lastFetchError;
     const { signal } = stop;
     this.#identity = new MatrixIdentity(client, userId);
+    const notices = new UndecryptableNotices(client, {
+      send: (room, message) => this.#outbox.send(room, message),
+      displayName: (room, user) => this.#identity.displayName(room, user),
+    });
     this.#rooms = new MatrixRooms(client, {
       userId,
       channels: options.channels,
@@ -133,6 +140,8 @@ export class MatrixTransport implements ChatPort {
       catchUpSeconds: options.catchUpSeconds,
       rooms: this.#rooms,
       signal,
+      decryptWaitSeconds: options.decryptWaitSeconds,
+      onUndecryptable: (event, room) => notices.handle(event, room),
     });
     this.#outbox = new MatrixOutbox(client, { markdown: options.markdown });
     // A gap being filled is not in the inbox yet: a crash now must find it again.

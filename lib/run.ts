@@ -224,6 +224,7 @@ function transportSettings(config: Config) {
     admins: m.admins,
     allowedUsers: m.allowed_users,
     catchUpSeconds: m.catch_up_seconds,
+    decryptWaitSeconds: m.decrypt_wait_seconds,
     acceptVerificationFrom: m.verification.accept_from,
     password: m.password,
   };
