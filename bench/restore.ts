@@ -30,13 +30,20 @@ try {
     await alice.client.getCrypto()!.forceDiscardSession(room);
     await alice.send(room, `message ${i}`);
   }
-  console.log(`sent ${n} messages with ${n} room keys in ${Math.round(performance.now() - sending)} ms`);
+  console.log(
+    `sent ${n} messages with ${n} room keys in ${Math.round(performance.now() - sending)} ms`,
+  );
   const { access_token } = await botSession(setup);
   const backing = performance.now();
-  await waitFor("the backup to hold every key", async () => {
-    const keys = await accountKeys(setup.userId, access_token);
-    return keys.backupCount >= n ? keys : undefined;
-  }, 600_000, 500);
+  await waitFor(
+    "the backup to hold every key",
+    async () => {
+      const keys = await accountKeys(setup.userId, access_token);
+      return keys.backupCount >= n ? keys : undefined;
+    },
+    600_000,
+    500,
+  );
   console.log(`backup complete ${Math.round(performance.now() - backing)} ms after the last send`);
   await bot.stop("SIGKILL");
   await Deno.remove(setup.storePath, { recursive: true });
@@ -45,7 +52,11 @@ try {
   const ready = await bot.ready(600_000);
   const restored = await bot.waitForLog(/Restored \d+ of \d+ room keys/, 600_000);
   console.log(restored.replace(/^.*(Restored)/, "$1"));
-  console.log(`process start → ready: ${Math.round(performance.now() - starting)} ms (${ready.replace(/^.*(Ready in \d+ ms).*$/, "$1")})`);
+  console.log(
+    `process start → ready: ${Math.round(performance.now() - starting)} ms (${
+      ready.replace(/^.*(Ready in \d+ ms).*$/, "$1")
+    })`,
+  );
 } finally {
   await bot.stop();
   alice.stop();
