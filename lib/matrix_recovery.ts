@@ -15,6 +15,7 @@ import {
   maskRecoveryKey,
   type RecoveryKey,
   RecoveryKeyError,
+  type RecoveryPlan,
   recoveryPlan,
   writeRecoveryKeyFile,
 } from "./recovery_key.ts";
@@ -63,18 +64,36 @@ export interface RecoveryOptions {
 
 type Crypto = NonNullable<ReturnType<sdk.MatrixClient["getCrypto"]>>;
 
+/** The plan of this start and how to carry it out. */
+export interface Recovery {
+  /** What is done (lib/recovery_key.ts). */
+  plan: RecoveryPlan;
+  /**
+   * True when the start must wait for {@link Recovery.apply} before it
+   * answers anything: a new store restores room keys first, a first start
+   * creates secret storage. A plain restart does not wait: what it does then
+   * (the backup turned on again) must not hold back the messages left from
+   * before the restart, or newer ones are answered first.
+   */
+  blocking: boolean;
+  /**
+   * Carries the plan out; resolves true when a new store took over the
+   * account's identity and room keys (the bot then looks for what was said
+   * while it was gone).
+   */
+  apply(): Promise<boolean>;
+}
+
 /**
- * Runs the {@link recoveryPlan} of this start; resolves true when a new store
- * took over the account's identity and room keys (the bot then looks for
- * what was said while it was gone). Throws {@link RecoveryKeyError} for a
- * wrong key.
+ * Reads the account's secret storage (from the first sync) and decides;
+ * throws {@link RecoveryKeyError} for a wrong key, before anything changed.
  */
-export async function setUpRecovery(
+export async function planRecovery(
   client: sdk.MatrixClient,
   options: RecoveryOptions,
-): Promise<boolean> {
+): Promise<Recovery | undefined> {
   const crypto = client.getCrypto();
-  if (!crypto) return false;
+  if (!crypto) return undefined;
   const storage = client.secretStorage;
   const found = await storage.getKey();
   const hasSecretStorage = found?.[1].algorithm === "m.secret_storage.v1.aes-hmac-sha2";
@@ -82,6 +101,26 @@ export async function setUpRecovery(
   const keyOpens = !!(key && found && hasSecretStorage &&
     await storage.checkKey(key.bytes, found[1] as never));
   const plan = recoveryPlan({ hasSecretStorage, hasKey: !!key, keyOpens, reset: options.reset });
+  if (plan === "wrong-key") {
+    throw new RecoveryKeyError(
+      `The recovery key from ${
+        key!.source
+      } does not open this account's secret storage; nothing was changed. ` +
+        "Give the account's current recovery key (Element: Settings → Encryption), or set " +
+        "matrix.recovery_reset: true once to replace secret storage and the key backup " +
+        "(room keys in the old backup are then lost to the bot).",
+    );
+  }
+  const blocking = options.freshStore || plan === "create" || plan === "reset";
+  return { plan, blocking, apply: () => applyPlan(plan, client, crypto, options) };
+}
+
+async function applyPlan(
+  plan: RecoveryPlan,
+  client: sdk.MatrixClient,
+  crypto: Crypto,
+  options: RecoveryOptions,
+): Promise<boolean> {
   switch (plan) {
     case "create":
       await create(client, crypto, options);
@@ -92,21 +131,12 @@ export async function setUpRecovery(
           "matrix.recovery_reset is true but the recovery key opens secret storage: nothing is reset. Remove recovery_reset from the config.",
         );
       }
-      await unlock(client, crypto, options, key!);
+      await unlock(client, crypto, options, options.key!);
       return options.freshStore;
     case "reset":
       await reset(client, crypto, options);
       return false;
-    case "wrong-key":
-      throw new RecoveryKeyError(
-        `The recovery key from ${
-          key!.source
-        } does not open this account's secret storage; nothing was changed. ` +
-          "Give the account's current recovery key (Element: Settings → Encryption), or set " +
-          "matrix.recovery_reset: true once to replace secret storage and the key backup " +
-          "(room keys in the old backup are then lost to the bot).",
-      );
-    case "no-key":
+    default:
       await noKey(crypto, options);
       return false;
   }

@@ -29,10 +29,10 @@ import { MatrixIdentity } from "./matrix_identity.ts";
 import { MatrixIntake, type MessageHandler } from "./matrix_intake.ts";
 import { MatrixOutbox } from "./matrix_outbox.ts";
 import { type JoinResult, MatrixRooms } from "./matrix_rooms.ts";
-import { SecretStorageKeyHolder, setUpRecovery } from "./matrix_recovery.ts";
+import { planRecovery, SecretStorageKeyHolder } from "./matrix_recovery.ts";
 import { UndecryptableNotices } from "./matrix_undecryptable.ts";
 import type { Session } from "./matrix_session.ts";
-import { type RecoveryKey, RecoveryKeyError } from "./recovery_key.ts";
+import type { RecoveryKey } from "./recovery_key.ts";
 import type { AcceptFrom } from "./matrix_verification.ts";
 import type { InboxStore } from "./state/ports.ts";
 import type { ToolImage } from "./tools/registry.ts";
@@ -200,36 +200,47 @@ export class MatrixTransport implements ChatPort {
     // Taken now, before live events join them in the inbox.
     const leftovers = this.#intake.catchUpInbox();
     await this.#identity.loadOwnName();
-    if (e2e) await this.#setUpKeys();
+    const later = e2e ? await this.#setUpKeys() : undefined;
     const joins = await this.#rooms.joinChannels();
     this.#rooms.startAnsweringInvites();
     inbox.prune();
     this.#intake.handleLeftovers(leftovers);
+    // After the leftovers, and not waited for: the bot is ready meanwhile.
+    void later?.();
     return joins;
   }
 
   /**
    * Cross-signing, and with `recovery` secret storage and the key backup
    * first (a wrong recovery key stops here, before anything is changed).
+   * Resolves with the work that may follow the start (a plain restart's).
    */
-  async #setUpKeys(): Promise<void> {
+  async #setUpKeys(): Promise<(() => Promise<void>) | undefined> {
     const { password, recovery } = this.#options;
     const ensureCrossSigning = (o?: { replace?: boolean }) =>
       this.#identity.bootstrapCrossSigning(password, o);
-    if (!recovery) return await ensureCrossSigning();
-    try {
-      const taken = await setUpRecovery(this.client, {
-        ...recovery,
-        holder: this.#keyHolder,
-        ensureCrossSigning,
-      });
-      if (taken) this.#intake.catchUpAfterLoss();
-    } catch (error) {
-      if (error instanceof RecoveryKeyError) throw error;
-      // The homeserver failing now must not stop the bot: it answers
-      // without a backup and tries again at the next start.
-      log.warn(`Could not set up secret storage and the key backup: ${(error as Error).message}`);
+    if (!recovery) {
+      await ensureCrossSigning();
+      return undefined;
     }
+    const planned = await planRecovery(this.client, {
+      ...recovery,
+      holder: this.#keyHolder,
+      ensureCrossSigning,
+    });
+    if (!planned) return undefined;
+    const apply = async () => {
+      try {
+        if (await planned.apply()) this.#intake.catchUpAfterLoss();
+      } catch (error) {
+        // The homeserver failing now must not stop the bot: it answers
+        // without a backup and tries again at the next start.
+        log.warn(`Could not set up secret storage and the key backup: ${(error as Error).message}`);
+      }
+    };
+    if (!planned.blocking) return apply;
+    await apply();
+    return undefined;
   }
 
   /** Wires the client's events to the parts. */
