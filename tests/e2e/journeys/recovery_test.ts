@@ -26,7 +26,7 @@ async function withLog<T>(bot: BotProcess, work: () => Promise<T>): Promise<T> {
 
 Deno.test({
   name:
-    "recovery key: the first start creates secret storage and a key backup and writes the recovery key once (0600, never logged); a wrong key stops the next start with exit 2 and changes nothing; the right key unlocks it",
+    "recovery key: the first start creates secret storage and a key backup and writes the recovery key once (0600, never logged); a wrong key stops the next start with exit 2 and changes nothing; the right key unlocks it; recovery_reset replaces it once, loudly",
   ...opts,
   async fn() {
     const started = performance.now();
@@ -83,6 +83,29 @@ Deno.test({
         await bot.waitForLog(/Key backup version \S+ on: room keys are backed up/);
       });
       deepStrictEqual(await accountKeys(setup.userId, access_token), before, "same storage");
+      strictEqual((await bot.stop()).code, 0);
+
+      // The old key is lost: recovery_reset replaces secret storage with the given key, loudly,
+      // and keeps the cross-signing identity the store still has.
+      await setup.reconfigure({ matrix: { recovery_reset: true } });
+      bot = await setup.start({ INFINIGPT_RECOVERY_KEY: wrong });
+      await withLog(bot, async () => {
+        await bot.ready();
+        await bot.waitForLog(/ERROR .*matrix.recovery_reset: REPLACING the secret storage/);
+        await bot.waitForLog(/Secret storage and key backup replaced/);
+      });
+      const replaced = await accountKeys(setup.userId, access_token);
+      notStrictEqual(replaced.secretStorageKey, before.secretStorageKey, "new secret storage");
+      notStrictEqual(replaced.backupVersion, before.backupVersion, "a new backup");
+      strictEqual(replaced.masterKey, before.masterKey, "the same cross-signing identity");
+      strictEqual((await bot.stop()).code, 0);
+      // The next start with that key (recovery_reset still set) resets nothing.
+      bot = await setup.start({ INFINIGPT_RECOVERY_KEY: wrong });
+      await withLog(bot, async () => {
+        await bot.ready();
+        await bot.waitForLog(/recovery_reset is true but the recovery key opens secret storage/);
+      });
+      deepStrictEqual(await accountKeys(setup.userId, access_token), replaced);
       console.log(`recovery key journey: ${Math.round(performance.now() - started)} ms`);
     } finally {
       await bot.stop();
