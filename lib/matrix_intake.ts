@@ -12,7 +12,7 @@
  */
 import * as sdk from "matrix-js-sdk";
 import { catchUpVerdict, eventAgeMs, skippedLine } from "./catch_up.ts";
-import { lateAnswerSeconds } from "./undecryptable.ts";
+import { type Decrypted, decryptWaiting } from "./matrix_undecryptable.ts";
 import type { IncomingMessage } from "./chat_port.ts";
 import { getLogger } from "./log.ts";
 import { GapFiller } from "./matrix_gaps.ts";
@@ -22,12 +22,6 @@ const log = getLogger("matrix");
 
 /** Events kept in memory per room; older ones are dropped (the bot never looks back). */
 export const TIMELINE_KEEP = 300;
-
-/** How often an event still waiting for its keys is tried again. */
-const DECRYPT_RETRY_MS = 10_000;
-
-/** How often the wait for keys looks at the clock (notice due, too old). */
-const DECRYPT_TICK_MS = 1_000;
 
 /** Handles one message; resolves true when it may be marked handled. */
 export type MessageHandler = (message: IncomingMessage) => Promise<boolean>;
@@ -279,47 +273,12 @@ export class MatrixIntake {
     work.finally(() => this.#inflight.delete(work));
   }
 
-  /**
-   * Decrypts, waiting for late keys (another device shares them, the backup,
-   * a slow to-device message: the SDK decrypts again and emits Decrypted).
-   * After `decryptWaitSeconds` the sender is told (decision 42); a message
-   * older than {@link lateAnswerSeconds} is no longer waited for.
-   */
-  async #decrypted(event: sdk.MatrixEvent, roomId: string): Promise<"ok" | "stopped" | "expired"> {
-    if (!event.isEncrypted()) return "ok";
-    await this.#client.decryptEventIfNeeded(event);
-    if (!event.isDecryptionFailure()) return "ok";
-    log.info(`Waiting for the keys of ${event.getId()} from ${event.getSender()}`);
-    const waitSeconds = this.#options.decryptWaitSeconds ?? 30;
-    const limitMs = lateAnswerSeconds(this.#options.catchUpSeconds, waitSeconds) * 1000;
-    const noticeAt = Date.now() + waitSeconds * 1000;
-    let lastTry = Date.now();
-    let told = false;
-    return await new Promise((resolve) => {
-      const done = (how: "ok" | "stopped" | "expired") => {
-        clearInterval(tick);
-        event.off(sdk.MatrixEventEvent.Decrypted, onDecrypted);
-        resolve(how);
-      };
-      const onDecrypted = () => {
-        if (!event.isDecryptionFailure()) done("ok");
-      };
-      const tick = setInterval(() => {
-        const now = Date.now();
-        if (this.#options.signal.aborted) return done("stopped");
-        if ((eventAgeMs({ origin_server_ts: event.getTs() }, now, now) ?? 0) > limitMs) {
-          return done("expired");
-        }
-        if (!told && now >= noticeAt) {
-          told = true;
-          this.#options.onUndecryptable?.(event, roomId);
-        } else if (now - lastTry < DECRYPT_RETRY_MS) return;
-        lastTry = now;
-        // Events restored from the inbox are not in a timeline; retry them
-        // (a retry also asks the key backup for the missing session).
-        this.#client.decryptEventIfNeeded(event, { isRetry: true }).catch(() => {});
-      }, DECRYPT_TICK_MS);
-      event.on(sdk.MatrixEventEvent.Decrypted, onDecrypted);
+  #decrypted(event: sdk.MatrixEvent, roomId: string): Promise<Decrypted> {
+    return decryptWaiting(this.#client, event, {
+      catchUpSeconds: this.#options.catchUpSeconds,
+      decryptWaitSeconds: this.#options.decryptWaitSeconds ?? 30,
+      signal: this.#options.signal,
+      onUndecryptable: () => this.#options.onUndecryptable?.(event, roomId),
     });
   }
 
