@@ -15,7 +15,19 @@
  */
 export { type BotApp, createBot, type CreateBotOptions, type McpConnections } from "./lib/app.ts";
 export { Bot, type BotOptions } from "./lib/bot.ts";
+export type { AnswerSwitches } from "./lib/pipeline/unprefixed.ts";
 export type { ChatPort, ImageOptions, IncomingMessage, OutgoingMessage } from "./lib/chat_port.ts";
+export { MediaError } from "./lib/chat_port.ts";
+export type {
+  Attachment,
+  Content,
+  ContentPart,
+  ImageRefPart,
+  ImageUrlPart,
+  MediaEncryption,
+  MediaRef,
+  TextPart,
+} from "./lib/content.ts";
 export {
   ConfigError,
   type ConfigOverrides,
@@ -25,13 +37,17 @@ export {
   validateConfig,
 } from "./lib/config.ts";
 export type {
+  BudgetConfig,
   Config,
   LlmConfig,
+  LoggingConfig,
   MatrixConfig,
   McpHttpSpec,
   McpServerSpec,
   McpStdioSpec,
+  MetricsConfig,
   ModelOptions,
+  PriceConfig,
   RateLimitConfig,
   ToolEndpoints,
   ToolsConfig,
@@ -46,6 +62,7 @@ export type {
   HandlerLog,
   Invalid,
   LocalServer,
+  MediaSettings,
   ModelCatalog,
   Routed,
   RouteInput,
@@ -56,11 +73,25 @@ export type {
   InboxEntry,
   InboxStore,
   PersonalModelStore,
+  RoomSettings,
+  RoomSettingsStore,
   SettingsStore,
   SettingValues,
   ThreadStore,
+  TokenCount,
+  UsageQuery,
+  UsageRow,
   UsageStore,
 } from "./lib/state/ports.ts";
+export {
+  type BudgetLimits,
+  type BudgetRefusal,
+  type ModelPrice,
+  type UsageEvent,
+  UsageLedger,
+  type UsageLedgerOptions,
+  type UsageObserver,
+} from "./lib/usage.ts";
 export { type Message, systemPrompt, trimThread } from "./lib/conversation.ts";
 export {
   type Answer,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { smapsSummary } from "./smaps.ts";
 
 /** Median, min and max of a sample. */
 export interface Stats {
@@ -32,4 +33,47 @@ export async function rssMb(pid: number): Promise<number> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
   return kb / 1024;
+}
+
+/** A process and its resident set size. */
+export interface ProcessRss {
+  pid: number;
+  /** The command line, shortened. */
+  command: string;
+  rssMb: number;
+  /** Of the RSS, pages of the `deno` executable file (shared by every Deno process). */
+  exeMb: number;
+}
+
+/** Parent pid of a process (Linux /proc), or undefined when it is gone. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `pid` and all its descendants with their RSS (Linux /proc). */
+export async function treeRss(pid: number): Promise<ProcessRss[]> {
+  const all = [...Deno.readDirSync("/proc")].filter((e) => /^\d+$/.test(e.name)).map((e) =>
+    Number(e.name)
+  );
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    for (const p of all) if (parentOf(p) === tree[i]) tree.push(p);
+  }
+  const out: ProcessRss[] = [];
+  for (const p of tree) {
+    try {
+      const command = (await Deno.readTextFile(`/proc/${p}/cmdline`)).split("\0")
+        .filter(Boolean).map((a) => a.length > 40 ? `${a.slice(0, 37)}...` : a).join(" ");
+      const exeMb = (await smapsSummary(p))["deno executable"] ?? 0;
+      out.push({ pid: p, command, rssMb: await rssMb(p), exeMb });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
 }

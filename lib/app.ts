@@ -9,6 +9,7 @@ import { HELP } from "./assets.ts";
 import { Bot, type BotOptions } from "./bot.ts";
 import type { ChatPort } from "./chat_port.ts";
 import { allModels, type Config } from "./config.ts";
+import type { MediaSettings } from "./handlers/context.ts";
 import { type Env, processEnv } from "./env.ts";
 import { modelCatalog } from "./handlers/catalog.ts";
 import type { Answerer } from "./handlers/mod.ts";
@@ -16,8 +17,14 @@ import { Llm } from "./llm.ts";
 import { getLogger } from "./log.ts";
 import type { McpManager } from "./mcp.ts";
 import { Providers, routeProvider } from "./providers.ts";
-import type { PersonalModelStore, SettingsStore, ThreadStore, UsageStore } from "./state/ports.ts";
+import type {
+  PersonalModelStore,
+  RoomSettingsStore,
+  SettingsStore,
+  ThreadStore,
+} from "./state/ports.ts";
 import { SqlitePersonalModelStore } from "./state/sqlite_models.ts";
+import { SqliteRoomSettingsStore } from "./state/sqlite_room_settings.ts";
 import { SqliteSettingsStore } from "./state/sqlite_settings.ts";
 import { SqliteThreadStore } from "./state/sqlite_threads.ts";
 import { SqliteUsageStore } from "./state/sqlite_usage.ts";
@@ -27,6 +34,7 @@ import { untilStopped } from "./stop.ts";
 import { builtinTools } from "./tools/builtins.ts";
 import type { BuiltinOptions, Endpoints, KeyName } from "./tools/options.ts";
 import { mergeTools, type Tool, ToolRegistry } from "./tools/registry.ts";
+import { UsageLedger, type UsageObserver } from "./usage.ts";
 
 const log = getLogger("app");
 
@@ -63,12 +71,16 @@ export interface CreateBotOptions {
   signal?: AbortSignal;
   /** Placeholder animation and typing-renewal timings (tests; defaults otherwise). */
   timing?: ResponderOptions;
+  /** Told about counted tokens and budget refusals (metrics). */
+  usageObserver?: UsageObserver;
 }
 
 /** The MCP servers of a running core. */
 export interface McpConnections {
   /** The configured server names. */
   readonly names: string[];
+  /** Each server and whether it is connected now. */
+  status(): { name: string; up: boolean }[];
   /** Closes every connection. */
   close(): Promise<void>;
 }
@@ -83,6 +95,10 @@ export interface BotApp {
   models: PersonalModelStore;
   /** Bot-wide settings. */
   settings: SettingsStore;
+  /** Settings per room. */
+  rooms: RoomSettingsStore;
+  /** Tokens per user and model, costs and budgets. */
+  usage: UsageLedger;
   /** Built-in and MCP tools, merged. */
   tools: ToolRegistry;
   /** Completions and the tool loop. */
@@ -118,6 +134,7 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     tools: config.tools.enabled && tools.size > 0,
     toolCount: tools.size,
     verbose: options.verbose,
+    usageObserver: options.usageObserver,
   });
   const providers = new Providers({ config: { llm: config.llm }, env, fetch: options.fetch });
   const llm = new Llm({ providers, maxToolRounds: config.llm.max_tool_rounds });
@@ -129,6 +146,7 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     tools,
     catalog: modelCatalog({ models: config.llm.models, defaultModel: config.llm.default_model }),
     help: options.help ?? HELP,
+    media: mediaSettings(config.llm),
     admins: config.matrix.admins,
     allowedUsers: config.matrix.allowed_users ?? undefined,
     allowedRooms: options.allowedRooms,
@@ -136,13 +154,17 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
     placeholders: options.placeholders,
     responder: options.timing,
     timings: options.timings,
+    answer: config.matrix.answer,
+    timeZone: config.llm.timezone,
   });
-  const { threads: history, models, settings } = state;
+  const { threads: history, models, settings, rooms, usage } = state;
   return {
     bot,
     history,
     models,
     settings,
+    rooms,
+    usage,
     tools,
     llm,
     mcp,
@@ -151,6 +173,18 @@ export async function createBot(options: CreateBotOptions): Promise<BotApp> {
       await bot.stop(graceMs);
       await mcp?.close();
     },
+  };
+}
+
+/** Images and files in (decision 34), from `llm`. */
+function mediaSettings(
+  llm: Pick<Config["llm"], "vision_models" | "max_images" | "max_image_bytes" | "max_file_bytes">,
+): MediaSettings {
+  return {
+    visionModels: llm.vision_models,
+    maxImages: llm.max_images,
+    maxImageBytes: llm.max_image_bytes,
+    maxFileBytes: llm.max_file_bytes,
   };
 }
 
@@ -241,7 +275,10 @@ async function connectMcp(
 }
 
 /** The state ports the bot uses, as named in {@link BotOptions}. */
-type StatePorts = Pick<BotOptions, "threads" | "models" | "settings" | "budget">;
+type StatePorts = Pick<BotOptions, "threads" | "models" | "settings"> & {
+  rooms: RoomSettingsStore;
+  usage: UsageLedger;
+};
 
 /**
  * The state ports on the store's `state.db`, with the config's defaults.
@@ -259,10 +296,13 @@ function openState(
     | "prompt"
     | "personality"
     | "history_size"
+    | "context_tokens"
     | "rate_limit"
+    | "budget"
+    | "prices"
   >,
-  start: { tools: boolean; toolCount: number; verbose?: boolean },
-): StatePorts & { settings: SettingsStore; budget: UsageStore } {
+  start: { tools: boolean; toolCount: number; verbose?: boolean; usageObserver?: UsageObserver },
+): StatePorts {
   const known = new Set(allModels({ llm }));
   const settings = new SqliteSettingsStore(store.db, {
     model: llm.default_model,
@@ -272,15 +312,26 @@ function openState(
   }, (model) => known.has(model));
   if (start.verbose) settings.set("verbose", true);
   if (settings.get("tools") && start.toolCount === 0) settings.set("tools", false);
+  const rooms = new SqliteRoomSettingsStore(store.db);
   const threads = new SqliteThreadStore(store.db, {
     prompt: llm.prompt,
     personality: llm.personality,
     historySize: llm.history_size,
+    contextTokens: llm.context_tokens,
     verbose: () => settings.get("verbose"),
+    roomPersona: (room) => rooms.get(room).persona,
   });
   const models = new SqlitePersonalModelStore(store.db);
-  const budget = new SqliteUsageStore(store.db, llm.rate_limit.daily_tokens);
-  return { threads, models, settings, budget };
+  const usage = new UsageLedger({
+    store: new SqliteUsageStore(store.db),
+    limits: {
+      dailyTokens: llm.budget.daily_tokens,
+      monthlyUsd: llm.budget.monthly_usd,
+      prices: llm.prices,
+    },
+    observer: start.usageObserver,
+  });
+  return { threads, models, settings, rooms, usage };
 }
 
 /** Logs whether tool calling is on, with how many tools, and the global model. */

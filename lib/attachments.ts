@@ -1,10 +1,12 @@
 /**
  * Media for Matrix: encrypted attachments (AES-256-CTR, SHA-256, as the
- * spec's `EncryptedFile`) and image dimensions read from the file header.
+ * spec's `EncryptedFile`), image dimensions read from the file header, and
+ * the attachment of an `m.image`/`m.file` event with its caption.
  *
  * @module
  */
 import { decodeBase64, encodeBase64 } from "./base64.ts";
+import type { Attachment, MediaEncryption, MediaRef } from "./content.ts";
 import { sniffImageType } from "./image_type.ts";
 
 /** The `file` object of an encrypted media event, without `url`. */
@@ -139,4 +141,56 @@ function jpegSize(b: Uint8Array, view: DataView): { w: number; h: number } | und
     i += 2 + length;
   }
   return undefined;
+}
+
+/** What an `m.image` or `m.file` event carries: the attachment, and its caption if any. */
+export interface MediaEvent {
+  /** The attachment. */
+  attachment: Attachment;
+  /**
+   * The caption: `body` when the event has a `filename` that differs from
+   * it (Matrix captions, spec v1.10); otherwise `body` is the file's name.
+   */
+  caption?: string;
+}
+
+function isEncryption(file: Record<string, unknown>): boolean {
+  const key = file.key as { k?: unknown } | undefined;
+  const hashes = file.hashes as { sha256?: unknown } | undefined;
+  return typeof key?.k === "string" && typeof file.iv === "string" &&
+    typeof hashes?.sha256 === "string";
+}
+
+/** The attachment of an `m.image`/`m.file` content, when it is well-formed. Pure. */
+export function mediaOf(content: Record<string, unknown>): MediaEvent | undefined {
+  const kind = content.msgtype === "m.image"
+    ? "image"
+    : content.msgtype === "m.file"
+    ? "file"
+    : undefined;
+  if (!kind || typeof content.body !== "string") return undefined;
+  const file = content.file && typeof content.file === "object"
+    ? content.file as Record<string, unknown>
+    : undefined;
+  if (file && !isEncryption(file)) return undefined;
+  const url = file ? file.url : content.url;
+  if (typeof url !== "string" || !url.startsWith("mxc://")) return undefined;
+  const info = content.info && typeof content.info === "object"
+    ? content.info as { mimetype?: unknown; size?: unknown }
+    : {};
+  const filename = typeof content.filename === "string" && content.filename
+    ? content.filename
+    : undefined;
+  const ref: MediaRef = {
+    url,
+    name: filename ?? content.body,
+    mimetype: typeof info.mimetype === "string" ? info.mimetype : "",
+  };
+  if (typeof info.size === "number" && Number.isFinite(info.size)) ref.size = info.size;
+  if (file) {
+    const { url: _url, ...encryption } = file;
+    ref.file = encryption as unknown as MediaEncryption;
+  }
+  const caption = filename !== undefined && content.body !== filename ? content.body : undefined;
+  return { attachment: { kind, ref }, ...(caption !== undefined ? { caption } : {}) };
 }

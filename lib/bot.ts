@@ -12,10 +12,13 @@ import {
   type Answerer,
   COMMAND_NAMES,
   COMMAND_TABLE,
+  type MediaSettings,
   type ModelCatalog,
   type Services,
 } from "./handlers/mod.ts";
 import { getLogger } from "./log.ts";
+import { threadKey } from "./conversation.ts";
+import { metrics } from "./bot_metrics.ts";
 import { addressStep } from "./pipeline/address.ts";
 import { boundaryStep } from "./pipeline/boundary.ts";
 import { compose, type Step } from "./pipeline/compose.ts";
@@ -29,9 +32,17 @@ import { respondStep } from "./pipeline/respond.ts";
 import { senderStep } from "./pipeline/sender.ts";
 import { serializeStep } from "./pipeline/serialize.ts";
 import { timingStep } from "./pipeline/timing.ts";
+import type { AnswerSwitches } from "./pipeline/unprefixed.ts";
 import { newTurn, type Turn } from "./pipeline/turn.ts";
 import { KeyedQueue } from "./queue.ts";
-import type { PersonalModelStore, SettingsStore, ThreadStore, UsageStore } from "./state/ports.ts";
+import { MemoryRoomSettingsStore, MemoryUsageStore } from "./state/memory.ts";
+import type {
+  PersonalModelStore,
+  RoomSettingsStore,
+  SettingsStore,
+  ThreadStore,
+} from "./state/ports.ts";
+import { UsageLedger } from "./usage.ts";
 import type { ResponderOptions } from "./responder.ts";
 import type { ToolRegistry } from "./tools/registry.ts";
 
@@ -47,6 +58,8 @@ export interface BotOptions {
   models: PersonalModelStore;
   /** The bot-wide settings (`.model`, `.tools`, `.verbose`, `.thinking`). */
   settings: SettingsStore;
+  /** Settings per room (`.room`); in memory when absent. */
+  rooms?: RoomSettingsStore;
   /** Asks the model. */
   llm: Answerer;
   /** The tools offered to the model. */
@@ -55,6 +68,8 @@ export interface BotOptions {
   catalog: ModelCatalog;
   /** `help.md`. */
   help: string;
+  /** Images and files in (`llm.vision_models`, `llm.max_*`); the defaults when absent. */
+  media?: MediaSettings;
   /** Admins by Matrix ID (`matrix.admins`). */
   admins: readonly string[];
   /** The only users answered besides admins (`matrix.allowed_users`); everyone when absent. */
@@ -63,14 +78,23 @@ export interface BotOptions {
   allowedRooms?: ReadonlySet<string>;
   /** `llm.rate_limit.requests_per_minute`; 0 for no limit. */
   requestsPerMinute: number;
-  /** Daily token budget per user (`llm.rate_limit.daily_tokens`); usage is counted always. */
-  budget?: UsageStore;
+  /**
+   * Tokens per user and model, their cost and the budgets (`llm.budget`,
+   * `llm.prices`); in memory without budgets when absent. Usage is counted always.
+   */
+  usage?: UsageLedger;
   /** Show the "Thinking…" placeholder when `.thinking` is on (default true). */
   placeholders?: boolean;
   /** Placeholder animation and typing-notice timings. */
   responder?: ResponderOptions;
   /** Log the bot's own processing time per message (`INFINIGPT_TIMINGS=1`). */
   timings?: boolean;
+  /** `matrix.answer`: the ways of talking without a prefix that are on (default all). */
+  answer?: AnswerSwitches;
+  /** `llm.timezone` for the prompt variables (default UTC). */
+  timeZone?: string;
+  /** The clock of the prompt variables (tests). */
+  now?: () => Date;
 }
 
 /** What the steps share with the bot: its queues and its shutdown signal. */
@@ -89,7 +113,7 @@ export interface BotParts {
  * accepted and the boundary answers whatever goes wrong.
  */
 export function botSteps(options: BotOptions, parts: BotParts): Step<Turn>[] {
-  const { port, budget } = options;
+  const { port, usage } = options;
   return [
     intakeStep({
       userId: port.userId,
@@ -97,7 +121,13 @@ export function botSteps(options: BotOptions, parts: BotParts): Step<Turn>[] {
       allowedUsers: options.allowedUsers,
       allowedRooms: options.allowedRooms,
     }),
-    addressStep({ botName: () => port.botName(), botUserId: port.userId, commands: COMMAND_NAMES }),
+    addressStep({
+      botName: () => port.botName(),
+      botUserId: port.userId,
+      commands: COMMAND_NAMES,
+      answer: options.answer,
+      knownThread: (room, root) => options.threads.has(room, threadKey(root)),
+    }),
     determineStep(COMMAND_TABLE),
     guardStep(),
     serializeStep(parts.queue),
@@ -105,9 +135,9 @@ export function botSteps(options: BotOptions, parts: BotParts): Step<Turn>[] {
     replyStep(port, options.responder),
     ...(options.timings ? [timingStep()] : []),
     boundaryStep(parts.signal),
-    limitsStep({ requestsPerMinute: options.requestsPerMinute, budget }),
+    limitsStep({ requestsPerMinute: options.requestsPerMinute, budget: usage }),
     respondStep({ placeholders: options.placeholders }),
-    dispatchStep({ port, threadLocks: parts.threadLocks, signal: parts.signal, budget }),
+    dispatchStep({ port, threadLocks: parts.threadLocks, signal: parts.signal }),
   ];
 }
 
@@ -121,9 +151,24 @@ export class Bot {
 
   /** A bot on `options.port`. */
   constructor(options: BotOptions) {
-    const { threads, models, settings, llm, tools, catalog, help } = options;
-    this.#services = { threads, models, settings, llm, tools, catalog, help };
-    this.#pipeline = compose(botSteps(options, {
+    const { threads, models, settings, llm, tools, catalog, help, timeZone, now, media } = options;
+    const rooms = options.rooms ?? new MemoryRoomSettingsStore();
+    const usage = options.usage ?? new UsageLedger({ store: new MemoryUsageStore() });
+    this.#services = {
+      threads,
+      models,
+      settings,
+      rooms,
+      usage,
+      llm,
+      tools,
+      catalog,
+      help,
+      timeZone,
+      now,
+      media,
+    };
+    this.#pipeline = compose(botSteps({ ...options, usage }, {
       queue: this.#queue,
       threadLocks: new KeyedQueue(),
       signal: this.#abort.signal,
@@ -142,6 +187,7 @@ export class Bot {
    */
   handle(msg: IncomingMessage): Promise<boolean> {
     if (this.#closing) return Promise.resolve(false);
+    metrics.message();
     const turn = newTurn(msg, this.#services);
     return this.#pipeline(turn).then(() => turn.outcome !== "interrupted");
   }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Attachment, MediaRef } from "./content.ts";
 import type { ToolImage } from "./tools/registry.ts";
 
 /** A text message addressed to the bot, as the core sees it. */
@@ -20,8 +21,16 @@ export interface IncomingMessage {
   threadId?: string;
   /** User IDs the message mentions (`m.mentions.user_ids`). */
   mentions?: readonly string[];
+  /** Sent in a direct chat: a room of the bot and this one user, marked direct (decision 37). */
+  direct?: boolean;
+  /** The sender of the message this one replies to (a thread's fallback reply is none). */
+  replyToSender?: string;
   /** Server timestamp in ms. */
   ts?: number;
+  /** The image or file this message is the caption of (decision 34). */
+  attachments?: readonly Attachment[];
+  /** The event this message replies to (`m.in_reply_to`, not a thread's fallback). */
+  inReplyTo?: string;
   /** `performance.now()` when the transport received it (timing spans). */
   receivedAt?: number;
   /**
@@ -37,7 +46,7 @@ export interface OutgoingMessage {
   body: string;
   /** Keep the reply in this thread. */
   threadId?: string;
-  /** The message answered (a thread reply's fallback for clients without threads). */
+  /** The message answered (`m.in_reply_to`, decision 36). */
   replyTo?: string;
   /**
    * Part of a retried handling: an edit must land even if an earlier
@@ -58,6 +67,8 @@ export interface ImageOptions {
   threadId?: string;
   /** As {@link OutgoingMessage.txnId}. */
   txnId?: string;
+  /** As {@link OutgoingMessage.replyTo}. */
+  replyTo?: string;
 }
 
 /** What the core needs from a chat network. */
@@ -78,4 +89,33 @@ export interface ChatPort {
   setTyping(room: string, typing: boolean): Promise<void>;
   /** A user's display name in the room; the user ID when there is none. */
   displayName(room: string, userId: string): Promise<string>;
+  /**
+   * A user's power level in the room, from the room's state (`.room` lets
+   * moderators change room settings). Networks without one leave it out:
+   * everyone is at 0 there.
+   */
+  powerLevel?(room: string, userId: string): Promise<number>;
+  /** The image or file an event carries (the target of a reply), if any. */
+  attachmentOf?(room: string, eventId: string): Promise<Attachment | undefined>;
+  /**
+   * An attachment's bytes: downloaded, decrypted and hash-checked when
+   * encrypted. Throws {@link MediaError} when it cannot, or when it is
+   * larger than `maxBytes`.
+   */
+  download?(ref: MediaRef, maxBytes: number): Promise<Uint8Array>;
+}
+
+/** An attachment could not be had; `reason` is safe to show users. */
+export class MediaError extends Error {
+  /** What went wrong, for the reply. */
+  readonly reason: string;
+  /** True when the attachment is larger than allowed. */
+  readonly tooLarge: boolean;
+  /** A failure users may read about (`reason`). */
+  constructor(reason: string, options: { tooLarge?: boolean; cause?: unknown } = {}) {
+    super(reason, { cause: options.cause });
+    this.name = "MediaError";
+    this.reason = reason;
+    this.tooLarge = options.tooLarge ?? false;
+  }
 }

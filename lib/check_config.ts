@@ -127,3 +127,46 @@ export function summarizeConfig(config: Config, env: Env, path: string): string 
   );
   return lines.join("\n");
 }
+
+/** Host names the starter config uses (RFC 2606 example domains). */
+const EXAMPLE_HOST = /(^|[@:/.#!])example\.(org|com|net)($|[:/])/i;
+
+/** Values of the starter config that must be replaced: where a real value belongs. */
+const PLACEHOLDER_HINTS: Record<string, string> = {
+  "matrix.server": "your homeserver's URL or server name",
+  "matrix.username": "the bot account's Matrix ID",
+  "matrix.password": "the bot account's password (or INFINIGPT_MATRIX_PASSWORD)",
+  "matrix.channels": "a room on your homeserver (or remove it)",
+  "matrix.admins": "your own Matrix ID",
+  "matrix.allowed_rooms": "a room on your homeserver (or remove it)",
+  "matrix.allowed_users": "a Matrix ID on your homeserver (or remove it)",
+};
+
+/** Paths whose values are secrets: named, never shown. */
+const SECRET_PATH = /(^|\.)(password|access_token|api_keys\.[^.]+|headers\.[^.]+|env\.[^.]+)$/;
+
+/**
+ * The placeholder values `init` writes (`example.org` addresses, the
+ * password `change-me`) still in the config, as `- <key>: <problem>` lines
+ * like other configuration errors. Secrets are named, never shown.
+ */
+export function placeholderErrors(config: Config): string[] {
+  const errors: string[] = [];
+  const visit = (value: unknown, path: string): void => {
+    if (typeof value === "string") {
+      if (!EXAMPLE_HOST.test(value) && !/^change-?me$/i.test(value.trim())) return;
+      const top = path.replace(/\[\d+\]$/, "");
+      const shown = SECRET_PATH.test(top) ? "" : ` "${value}"`;
+      const hint = PLACEHOLDER_HINTS[top] ?? "a real value";
+      errors.push(
+        `- ${path}:${shown} is the starter config's placeholder; replace it with ${hint}`,
+      );
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => visit(v, `${path}[${i}]`));
+    } else if (value && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) visit(v, path ? `${path}.${k}` : k);
+    }
+  };
+  visit(config, "");
+  return errors;
+}

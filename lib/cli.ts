@@ -8,8 +8,14 @@
  */
 import { parseArgs } from "node:util";
 import { createBot } from "./app.ts";
-import { providerWarnings, summarizeConfig } from "./check_config.ts";
-import { ConfigError, type ConfigOverrides, loadConfig, type LoadedConfig } from "./config.ts";
+import { placeholderErrors, providerWarnings, summarizeConfig } from "./check_config.ts";
+import {
+  type Config,
+  ConfigError,
+  type ConfigOverrides,
+  loadConfig,
+  type LoadedConfig,
+} from "./config.ts";
 import { ConsolePort, runConsoleLoop } from "./console.ts";
 import { configSecrets } from "./config_secrets.ts";
 import { type CliIo, processIo } from "./cli_io.ts";
@@ -29,6 +35,8 @@ Commands:
   run             start the Matrix bot (the default)
   console         chat with the bot in this terminal (same commands, same store)
   check-config    validate the config, print a summary without secrets
+  doctor          check the config online: homeserver, account, store, providers,
+                  MCP servers (one ✓/✗ line each; exit 1 when one fails)
   init            write a starter config.json and create the store directory
                   (--force replaces an existing config.json)
   version         print the version
@@ -55,7 +63,7 @@ Console options:
 
 Exit codes: 0 ok, 1 failure while running, 2 bad config, bad usage or store in use.`;
 
-const COMMANDS = new Set(["run", "console", "check-config", "init", "version"]);
+const COMMANDS = new Set(["run", "console", "check-config", "doctor", "init", "version"]);
 
 type Flags = ReturnType<typeof parse>["values"];
 
@@ -124,11 +132,13 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
   }
   const loaded = await loadOrReport(flags, io);
   if (typeof loaded === "number") return loaded;
+  const logLevel = applyLoggingConfig(loaded.config, flags, io) ?? level;
   const warnings = [...loaded.warnings, ...providerWarnings(loaded.config, io.env)];
   if (command === "check-config") return printCheck(loaded, warnings, io);
+  if (command === "doctor") return await runDoctorCommand(loaded, flags, io);
   announce(loaded, warnings, flags);
   if (command === "console") return await runConsoleCommand(loaded, flags, io);
-  return await runMatrixCommand({ loaded, flags, io, level });
+  return await runMatrixCommand({ loaded, flags, io, level: logLevel });
 }
 
 /** The flags and the command, or the exit code when there is nothing to run (help, bad usage). */
@@ -172,6 +182,19 @@ function startLogging(flags: Flags, io: CliIo): LogLevel | undefined {
   return level ?? "info";
 }
 
+/**
+ * `logging.format` and `logging.level` from the config; a level given by
+ * `--log-level` or `INFINIGPT_LOG_LEVEL` wins. The level now in force.
+ */
+function applyLoggingConfig(config: Config, flags: Flags, io: CliIo): LogLevel | undefined {
+  const { format, level } = config.logging;
+  const explicit = parseLevel(flags["log-level"] ?? io.env.INFINIGPT_LOG_LEVEL);
+  if (format === "text" && (!level || explicit)) return undefined;
+  const chosen = explicit ?? level ?? "info";
+  setupLogging({ level: chosen, format, output: { write: (line) => io.stderr(line + "\n") } });
+  return chosen;
+}
+
 /** The loaded config, or exit code 2 after printing why it cannot be used. */
 async function loadOrReport(flags: Flags, io: CliIo): Promise<LoadedConfig | number> {
   try {
@@ -185,11 +208,28 @@ async function loadOrReport(flags: Flags, io: CliIo): Promise<LoadedConfig | num
   }
 }
 
-/** `check-config`: the summary without secrets, then the warnings. */
+/**
+ * `check-config`: the summary without secrets, then the warnings; the
+ * starter config's placeholders still in it are errors (exit 2).
+ */
 function printCheck(loaded: LoadedConfig, warnings: string[], io: CliIo): number {
+  const placeholders = placeholderErrors(loaded.config);
+  if (placeholders.length) {
+    io.stderr(`Configuration errors:\n${placeholders.join("\n")}\n`);
+    return 2;
+  }
   io.stdout(summarizeConfig(loaded.config, io.env, loaded.path) + "\n");
   if (warnings.length) io.stdout(`Warnings:\n${warnings.map((w) => `- ${w}`).join("\n")}\n`);
   return 0;
+}
+
+/** `doctor`: the online checks; only errors are logged unless a level was asked for. */
+async function runDoctorCommand(loaded: LoadedConfig, flags: Flags, io: CliIo): Promise<number> {
+  if (!flags["log-level"] && !io.env.INFINIGPT_LOG_LEVEL) {
+    setupLogging({ level: "error", output: { write: (line) => io.stderr(line + "\n") } });
+  }
+  const { runDoctor } = await import("./doctor_checks.ts");
+  return await runDoctor({ config: loaded.config, env: io.env, path: loaded.path, io });
 }
 
 /** Logs the warnings and what was loaded, before the bot starts. */

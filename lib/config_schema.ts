@@ -12,14 +12,19 @@ import { z } from "zod";
 import { parseServerRef } from "./homeserver.ts";
 import { isRoomRef, ROOM_REF_HINT } from "./room_ref.ts";
 import { MXID } from "./mxid.ts";
+import { DEFAULT_VISION_MODELS } from "./vision.ts";
+import { parseLevel } from "./log.ts";
 import { issueMessage, withoutShadowed } from "./config_errors.ts";
 import type {
+  BudgetConfig,
   Config,
   LlmConfig,
+  LoggingConfig,
   MatrixConfig,
   McpHttpSpec,
   McpServerSpec,
   McpStdioSpec,
+  MetricsConfig,
   ToolsConfig,
 } from "./config_types.ts";
 
@@ -156,6 +161,16 @@ const rateLimit = z.object({
   daily_tokens: z.int().min(0).default(0),
 });
 
+// USD per million tokens (decision 43).
+const price = z.object({ input: z.number().min(0), output: z.number().min(0) });
+
+// `daily_tokens` stays unset here: `llm.rate_limit.daily_tokens` (the older
+// name) fills it in config_validate.ts.
+const budget = z.object({
+  daily_tokens: z.int().min(0).optional(),
+  monthly_usd: z.number().min(0).default(0),
+});
+
 const llm = z.object({
   models: z.record(z.string().min(1), z.array(z.string().trim().min(1))),
   api_keys: stringMap.default({}),
@@ -167,6 +182,12 @@ const llm = z.object({
   options: options.default({}),
   omit_options: z.array(z.string().min(1)).default([...DEFAULT_OMIT_OPTIONS]),
   history_size: z.int().min(2).max(1000).default(24),
+  context_tokens: z.int().min(0).max(100_000_000).default(0),
+  timezone: z.string().trim().min(1).refine(
+    validTimeZone,
+    "is not a known time zone (IANA name, e.g. Europe/Berlin)",
+  )
+    .default("UTC"),
   ollama_url: hostPort.default("localhost:11434"),
   lmstudio_url: hostPort.default("localhost:1234"),
   timeout: z.number().positive().max(3600).default(180),
@@ -176,7 +197,13 @@ const llm = z.object({
   verbose: flag.default(false),
   thinking: flag.default(true),
   rate_limit: rateLimit.default({ requests_per_minute: 0, daily_tokens: 0 }),
+  budget: budget.default({ monthly_usd: 0 }),
+  prices: z.record(z.string().trim().min(1), price).default({}),
   mcp_servers: z.record(z.string().min(1), mcpSpec).default({}),
+  vision_models: z.array(z.string().trim().min(1)).default([...DEFAULT_VISION_MODELS]),
+  max_images: z.int().min(0).max(100).default(4),
+  max_image_bytes: z.int().min(1).max(100_000_000).default(10_000_000),
+  max_file_bytes: z.int().min(1).max(10_000_000).default(200_000),
 });
 
 const matrix = z.object({
@@ -198,11 +225,27 @@ const matrix = z.object({
   verification: z.object({
     accept_from: z.enum(["anyone", "admins", "nobody"]).default("anyone"),
   }).default({ accept_from: "anyone" }),
+  answer: z.object({
+    dm: flag.default(true),
+    replies: flag.default(true),
+    mentions: flag.default(true),
+    threads: flag.default(true),
+  }).default({ dm: true, replies: true, mentions: true, threads: true }),
   recovery_key: z.string().trim().min(1).nullish(),
   recovery_key_file: z.string().min(1).nullish(),
   recovery_reset: flag.default(false),
   decrypt_wait_seconds: z.int().min(1).max(3600).default(30),
 });
+
+/** True when `Intl` knows the IANA time zone `name` (`llm.timezone`). */
+function validTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const tools = z.object({
   enabled: flag.default(true),
@@ -220,6 +263,27 @@ const tools = z.object({
   result_max_chars: z.int().min(1000).max(10_000_000).default(100_000),
 });
 
+// `metrics.listen` is checked as host:port here; metrics_server.ts parses it the same way.
+const listen = z.string().trim().regex(
+  /^(\[[0-9a-fA-F:.]+\]|[^:\s\[\]]*):\d{1,5}$/,
+  'must be host:port, e.g. "127.0.0.1:9464"',
+);
+
+const metrics = z.object({
+  listen: listen.nullish(),
+});
+
+const logging = z.object({
+  format: z.enum(["text", "json"]).default("text"),
+  // The names --log-level takes (INFO, WARNING, CRITICAL, …), in any case.
+  level: z.preprocess(
+    (value) => typeof value === "string" ? parseLevel(value) ?? value : value,
+    z.enum(["trace", "debug", "info", "warning", "error", "fatal"], {
+      error: "must be one of TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL",
+    }).nullish(),
+  ),
+});
+
 /** The schema of `config.json` as read from disk (before post-processing). */
 export const configSchema = z.object({
   llm,
@@ -232,6 +296,8 @@ export const configSchema = z.object({
     result_max_chars: 100_000,
     endpoints: {},
   }),
+  metrics: metrics.default({}),
+  logging: logging.default({ format: "text" }),
   // ollamarama-matrix kept mcp_servers at the top level; it still works there.
   mcp_servers: z.record(z.string().min(1), mcpSpec).optional(),
 });
@@ -244,9 +310,12 @@ type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false;
 const _schemaMatchesTypes: [
   Same<z.output<typeof mcpStdio>, McpStdioSpec>,
   Same<z.output<typeof mcpHttp>, McpHttpSpec>,
-  Same<Omit<Parsed["llm"], "mcp_servers">, Omit<LlmConfig, "mcp_servers">>,
+  Same<Omit<Parsed["llm"], "mcp_servers" | "budget">, Omit<LlmConfig, "mcp_servers" | "budget">>,
+  Same<Parsed["llm"]["budget"], Omit<BudgetConfig, "daily_tokens"> & { daily_tokens?: number }>,
   Same<Omit<Parsed["matrix"], "admins" | "admin">, Omit<MatrixConfig, "admins">>,
   Same<Parsed["tools"], ToolsConfig>,
   Same<Exclude<keyof Parsed, "mcp_servers">, keyof Config>,
   Same<Parsed["markdown"], Config["markdown"]>,
-] = [true, true, true, true, true, true, true];
+  Same<Parsed["metrics"], MetricsConfig>,
+  Same<Parsed["logging"], LoggingConfig>,
+] = [true, true, true, true, true, true, true, true, true, true];

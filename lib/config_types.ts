@@ -17,6 +17,24 @@ export interface Config {
   markdown: boolean;
   /** The built-in tools. */
   tools: ToolsConfig;
+  /** The health and metrics endpoint. */
+  metrics: MetricsConfig;
+  /** How the log is written. */
+  logging: LoggingConfig;
+}
+
+/** `metrics`: the HTTP endpoint for monitoring (decision 45). */
+export interface MetricsConfig {
+  /** `host:port` to serve `/healthz` and `/metrics` on; off when absent. */
+  listen?: string | null;
+}
+
+/** `logging`: the log's format and level. */
+export interface LoggingConfig {
+  /** `text` (one line per record) or `json` (one JSON object per line). */
+  format: "text" | "json";
+  /** The lowest level logged; `--log-level` and `INFINIGPT_LOG_LEVEL` win. */
+  level?: "trace" | "debug" | "info" | "warning" | "error" | "fatal" | null;
 }
 
 /** `llm`: which models exist, how they are asked, and the limits. */
@@ -39,6 +57,10 @@ export interface LlmConfig {
   omit_options: string[];
   /** Messages per conversation sent to the model. */
   history_size: number;
+  /** Estimated tokens a request may carry; whole exchanges are trimmed to fit (0: off). */
+  context_tokens: number;
+  /** The time zone of the prompt variables `{date}`, `{time}`, `{weekday}` (IANA name). */
+  timezone: string;
   /** The Ollama server, `host:port` or a URL. */
   ollama_url: string;
   /** The LM Studio server, `host:port` or a URL. */
@@ -57,8 +79,20 @@ export interface LlmConfig {
   thinking: boolean;
   /** Per-user limits on model use (0: off). */
   rate_limit: RateLimitConfig;
+  /** Per-user budgets (0: off). */
+  budget: BudgetConfig;
+  /** Model glob → USD per million tokens, for costs and the monthly budget. */
+  prices: Record<string, PriceConfig>;
   /** MCP tool servers by name. */
   mcp_servers: Record<string, McpServerSpec>;
+  /** Globs of the models that get images (decision 34). */
+  vision_models: string[];
+  /** Images per request, the most recent of the thread. */
+  max_images: number;
+  /** Largest image accepted, in bytes. */
+  max_image_bytes: number;
+  /** Largest text file accepted, in bytes. */
+  max_file_bytes: number;
 }
 
 /** `llm.options`: checked when given; other keys are passed through untouched. */
@@ -89,8 +123,24 @@ export interface ModelOptions {
 export interface RateLimitConfig {
   /** Model requests per user per minute; 0: no limit. */
   requests_per_minute: number;
-  /** Tokens per user per UTC day; 0: no limit. */
+  /** Tokens per user per UTC day; 0: no limit. The older name of `llm.budget.daily_tokens`. */
   daily_tokens: number;
+}
+
+/** `llm.budget`. */
+export interface BudgetConfig {
+  /** Tokens (in and out) per user per UTC day; 0: no limit. `llm.rate_limit.daily_tokens` when unset. */
+  daily_tokens: number;
+  /** USD per user per UTC month, by `llm.prices`; 0: no limit. */
+  monthly_usd: number;
+}
+
+/** One entry of `llm.prices`. */
+export interface PriceConfig {
+  /** USD per million input (prompt) tokens. */
+  input: number;
+  /** USD per million output (completion) tokens. */
+  output: number;
 }
 
 /** One entry of `llm.mcp_servers`, after normalising the accepted forms. */
@@ -163,6 +213,17 @@ export interface MatrixConfig {
   verification: {
     /** Whose verification requests the bot accepts. */
     accept_from: "anyone" | "admins" | "nobody";
+  };
+  /** Which ways of talking without a prefix are answered (decision 37). */
+  answer: {
+    /** Every text message in a direct chat. */
+    dm: boolean;
+    /** A reply to one of the bot's messages. */
+    replies: boolean;
+    /** A message that mentions the bot anywhere. */
+    mentions: boolean;
+    /** Any message in a thread the bot has answered in. */
+    threads: boolean;
   };
   /** The account's recovery key, as Element shows it (`INFINIGPT_RECOVERY_KEY` wins). */
   recovery_key?: string | null;

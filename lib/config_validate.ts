@@ -48,13 +48,27 @@ export function validateConfig(raw: unknown, path = "config.json"): LoadedConfig
   const unknown: string[] = [];
   unknownKeys(configSchema, raw, [], unknown);
   const warnings = unknown.map((key) => `Unknown config key "${key}" is ignored`);
+  const { daily_tokens: budgetDaily } = parsed.llm.budget;
+  const legacyDaily = parsed.llm.rate_limit.daily_tokens;
+  if (budgetDaily !== undefined && legacyDaily !== 0 && legacyDaily !== budgetDaily) {
+    warnings.push(
+      `llm.rate_limit.daily_tokens (${legacyDaily}) is ignored: llm.budget.daily_tokens (${budgetDaily}) is set`,
+    );
+  }
   const { admins: adminList, admin, ...matrixRest } = parsed.matrix;
   const admins = adminIds(adminList ?? (admin ? [admin] : []), warnings);
 
   const { mcp_servers: topLevelMcp, ...rest } = parsed;
   const config: Config = {
     ...rest,
-    llm: { ...parsed.llm, mcp_servers: { ...parsed.llm.mcp_servers, ...topLevelMcp } },
+    llm: {
+      ...parsed.llm,
+      mcp_servers: { ...parsed.llm.mcp_servers, ...topLevelMcp },
+      budget: {
+        ...parsed.llm.budget,
+        daily_tokens: budgetDaily ?? legacyDaily,
+      },
+    },
     matrix: { ...matrixRest, admins },
   };
   return { config, warnings, path };

@@ -5,8 +5,10 @@
  *
  * @module
  */
-import { join } from "node:path";
-import type { ChatPort, OutgoingMessage } from "./chat_port.ts";
+import { basename, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { type ChatPort, MediaError, type OutgoingMessage } from "./chat_port.ts";
+import type { Attachment, MediaRef } from "./content.ts";
 import type { ToolImage } from "./tools/registry.ts";
 import { localpart } from "./mxid.ts";
 
@@ -79,6 +81,41 @@ export class ConsolePort implements ChatPort {
   displayName(_room: string, userId: string): Promise<string> {
     return Promise.resolve(userId === this.userId ? this.#options.botName : localpart(userId));
   }
+
+  /** A local file attached with `/image` or `/file`. */
+  async download(ref: MediaRef, maxBytes: number): Promise<Uint8Array> {
+    if (!ref.url.startsWith("file:")) throw new MediaError("not a local file");
+    const path = fileURLToPath(ref.url);
+    try {
+      if ((await Deno.stat(path)).size > maxBytes) {
+        throw new MediaError("too large", { tooLarge: true });
+      }
+      return await Deno.readFile(path);
+    } catch (error) {
+      if (error instanceof MediaError) throw error;
+      throw new MediaError("the file could not be read", { cause: error });
+    }
+  }
+}
+
+/**
+ * `/image <path>` and `/file <path>`: the attachment for the next message,
+ * or why not. Other lines: undefined.
+ */
+export async function consoleAttachment(line: string): Promise<Attachment | string | undefined> {
+  const match = /^\/(image|file)\s+(.+)$/.exec(line.trim());
+  if (!match) return undefined;
+  const path = resolve(match[2].trim());
+  let size: number;
+  try {
+    const stat = await Deno.stat(path);
+    if (!stat.isFile) return `[${path} is not a file]`;
+    size = stat.size;
+  } catch {
+    return `[cannot read ${path}]`;
+  }
+  const ref: MediaRef = { url: pathToFileURL(path).href, name: basename(path), mimetype: "", size };
+  return { kind: match[1] === "image" ? "image" : "file", ref };
 }
 
 /** Splits a byte stream into lines (without line endings). */
@@ -105,7 +142,13 @@ export interface ConsoleLoopOptions {
   /** Show a `you> ` prompt (only useful on a terminal). */
   prompt: boolean;
   /** Handles one message; resolves when it is answered. */
-  handle(message: { room: string; sender: string; body: string; eventId: string }): Promise<void>;
+  handle(message: {
+    room: string;
+    sender: string;
+    body: string;
+    eventId: string;
+    attachments?: Attachment[];
+  }): Promise<void>;
 }
 
 /** Reads lines until end of input, handing each to the bot in order. */
@@ -113,15 +156,23 @@ export async function runConsoleLoop(options: ConsoleLoopOptions): Promise<numbe
   const promptText = `${localpart(options.userId)}> `;
   let count = 0;
   if (options.prompt) options.output.write(promptText);
+  let attachments: Attachment[] = [];
   for await (const line of readLines(options.input)) {
-    if (line.trim()) {
+    const attached = await consoleAttachment(line);
+    if (typeof attached === "string") options.output.write(`${attached}\n\n`);
+    else if (attached) {
+      attachments.push(attached);
+      options.output.write(`[${attached.ref.name} goes with your next message]\n\n`);
+    } else if (line.trim()) {
       count++;
       await options.handle({
         room: CONSOLE_ROOM,
         sender: options.userId,
         body: line,
         eventId: `$console-${crypto.randomUUID()}`,
+        ...(attachments.length ? { attachments } : {}),
       });
+      attachments = [];
     }
     if (options.prompt) options.output.write(promptText);
   }

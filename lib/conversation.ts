@@ -7,13 +7,17 @@
  *
  * @module
  */
+import { type Content, textOf } from "./content.ts";
 
 /** One stored message. `id` makes appends idempotent (the triggering event id). */
 export interface Message {
   /** Who wrote it. */
   role: "system" | "user" | "assistant";
-  /** Its text. */
-  content: string;
+  /**
+   * Its text, or content parts (decision 34: text, files as text, image
+   * references). A plain string stays valid, as threads stored before.
+   */
+  content: Content;
   /** The id of the event that triggered it (`:answer` appended for the answer). */
   id?: string;
 }
@@ -26,8 +30,12 @@ export interface ThreadOptions {
   personality: string;
   /** `llm.history_size`: messages kept per thread. */
   historySize: number;
+  /** `llm.context_tokens`: the estimated tokens a request may carry (0 or absent: no limit). */
+  contextTokens?: number;
   /** Current verbose mode, read when a system prompt is created. */
   verbose: () => boolean;
+  /** The room's default persona (`.room persona`), read when a thread starts; none when absent. */
+  roomPersona?: (room: string) => string | undefined;
   /** The clock that orders a room's users by activity (tests). */
   now?: () => number;
 }
@@ -79,7 +87,9 @@ export function wellFormed(messages: readonly Message[]): Message[] {
     const last = out.at(-1);
     if (m.role === "user" && last?.role === "user") out.pop();
     if (m.role === "assistant" && last?.role !== "user") {
-      if (last?.role === "assistant") last.content += `\n\n${m.content}`;
+      if (last?.role === "assistant") {
+        last.content = `${textOf(last.content)}\n\n${textOf(m.content)}`;
+      }
       continue;
     }
     out.push({ ...m });
@@ -102,9 +112,9 @@ export function defaultPrompt(options: ThreadOptions, persona?: string): string 
   return systemPrompt(options.prompt, persona || options.personality, options.verbose());
 }
 
-/** A thread not stored yet: the default system prompt alone. */
-export function newThread(options: ThreadOptions): Message[] {
-  return [{ role: "system", content: defaultPrompt(options) }];
+/** A thread not stored yet: the default system prompt alone (with `persona`, when given). */
+export function newThread(options: ThreadOptions, persona?: string): Message[] {
+  return [{ role: "system", content: defaultPrompt(options, persona) }];
 }
 
 /**
@@ -131,9 +141,134 @@ export function exchange(
   thread: readonly Message[],
   next: Message | undefined,
   size: number,
+  contextTokens = 0,
 ): Message[] {
   const earlier = before(thread, next?.id);
-  return trimThread(wellFormed(next ? [...earlier, next] : earlier), size);
+  const trimmed = trimThread(wellFormed(next ? [...earlier, next] : earlier), size);
+  return contextTokens > 0 ? trimToTokens(trimmed, contextTokens) : trimmed;
+}
+
+/** Characters per estimated token (decision 39). */
+const CHARS_PER_TOKEN = 4;
+/** The estimate for one image (decision 39). */
+const TOKENS_PER_IMAGE = 1000;
+
+/**
+ * The estimated tokens of a message's content: 4 characters per token, 1000
+ * per image. Content is text, or (with images and files) a list of OpenAI
+ * content parts.
+ */
+export function estimateTokens(content: unknown): number {
+  if (typeof content === "string") return Math.ceil(content.length / CHARS_PER_TOKEN);
+  if (!Array.isArray(content)) return 0;
+  let tokens = 0;
+  for (const part of content as Array<{ type?: unknown; text?: unknown }>) {
+    if (part?.type === "image_url") tokens += TOKENS_PER_IMAGE;
+    else if (typeof part?.text === "string") tokens += estimateTokens(part.text);
+  }
+  return tokens;
+}
+
+/** A single message that alone does not fit `llm.context_tokens`. */
+export class TooLongError extends Error {
+  /** `tokens` estimated against the `limit`. */
+  constructor(readonly tokens: number, readonly limit: number) {
+    super(`message of about ${tokens} tokens over the limit of ${limit}`);
+    this.name = "TooLongError";
+  }
+}
+
+/**
+ * Drops whole exchanges (a user message with what answers it), oldest
+ * first, until the estimate fits `limit` (decision 39). The system prompt
+ * and the newest exchange are never dropped; when the newest user message
+ * alone is over the limit, throws {@link TooLongError}. Returns a new array.
+ */
+export function trimToTokens(messages: readonly Message[], limit: number): Message[] {
+  const out = [...messages];
+  const lastUser = out.findLastIndex((m) => m.role === "user");
+  const newest = lastUser === -1 ? 0 : estimateTokens(out[lastUser].content);
+  if (newest > limit) throw new TooLongError(newest, limit);
+  const start = out[0]?.role === "system" ? 1 : 0;
+  let total = out.reduce((sum, m) => sum + estimateTokens(m.content), 0);
+  while (total > limit) {
+    let end = start + 1;
+    while (end < out.length && out[end].role !== "user") end++;
+    if (end >= out.length) break;
+    for (const m of out.splice(start, end - start)) total -= estimateTokens(m.content);
+  }
+  return out;
+}
+
+/** The key of a Matrix thread's shared conversation (decision 38), where a user ID goes. */
+export function threadKey(root: string): string {
+  // A space never occurs in a user ID, so the keys cannot meet.
+  return `thread ${root}`;
+}
+
+/** The thread root of a key made by {@link threadKey}, or undefined for a user ID. */
+export function threadRootOf(key: string): string | undefined {
+  return key.startsWith("thread ") ? key.slice("thread ".length) : undefined;
+}
+
+/** The values of the prompt variables (decision 40). */
+export interface PromptValues {
+  /** The moment of the request. */
+  now: Date;
+  /** `llm.timezone` (IANA name). */
+  timeZone: string;
+  /** The model asked. */
+  model: string;
+  /** The bot's display name. */
+  botName: string;
+  /** The sender's display name. */
+  userName: string;
+}
+
+// A formatter costs about 0.4 ms to build; the few in use are kept.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function datePart(now: Date, timeZone: string, options: Intl.DateTimeFormatOptions): string {
+  const key = `${timeZone}\n${JSON.stringify(options)}`;
+  let format = formatters.get(key);
+  if (!format) {
+    if (formatters.size > 64) formatters.clear();
+    format = new Intl.DateTimeFormat("en-CA", { timeZone, ...options });
+    formatters.set(key, format);
+  }
+  return format.format(now);
+}
+
+/**
+ * `text` with `{date}` (YYYY-MM-DD), `{time}` (HH:MM), `{weekday}`,
+ * `{model}`, `{bot_name}` and `{user_name}` replaced; `{{` and `}}` stand
+ * for literal braces, and any other `{word}` stays as it is.
+ */
+export function substituteVariables(text: string, values: PromptValues): string {
+  const { now, timeZone } = values;
+  const vars: Record<string, () => string> = {
+    date: () => datePart(now, timeZone, { year: "numeric", month: "2-digit", day: "2-digit" }),
+    time: () => datePart(now, timeZone, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }),
+    weekday: () => datePart(now, timeZone, { weekday: "long" }),
+    model: () => values.model,
+    bot_name: () => values.botName,
+    user_name: () => values.userName,
+  };
+  return text.replace(/\{\{|\}\}|\{(\w+)\}/g, (match, name?: string) => {
+    if (match === "{{") return "{";
+    if (match === "}}") return "}";
+    const value = name !== undefined ? vars[name] : undefined;
+    return value ? value() : match;
+  });
+}
+
+/** The messages with the variables of the system prompt replaced (decision 40). */
+export function withVariables(messages: readonly Message[], values: PromptValues): Message[] {
+  return messages.map((m) =>
+    m.role === "system" && typeof m.content === "string"
+      ? { ...m, content: substituteVariables(m.content, values) }
+      : m
+  );
 }
 
 /** A thread as stored (JSON text); anything but an array reads as empty. */

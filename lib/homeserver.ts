@@ -201,76 +201,97 @@ export function classifyNetworkError(
   timeoutMs: number = HOMESERVER_TIMEOUT_MS,
 ): Failure {
   const links = chain(error);
-  const text = links.map((l) => l.message).join(" | ");
-  const lower = text.toLowerCase();
+  const lower = links.map((l) => l.message).join(" | ").toLowerCase();
   const { host, hostPort } = hostPortOf(url);
   const detail = detailOf(links.at(-1)?.message ?? String(error));
-  if (
-    links.some((l) => l.name === "TimeoutError") || /aborted due to timeout|timed out/.test(lower)
-  ) {
-    return {
-      kind: "timeout",
-      reason: `timeout: no answer from ${hostPort} within ${seconds(timeoutMs)} s`,
-      hint: "Is the host up, and is the port in matrix.server the homeserver's?",
-    };
-  }
-  if (
-    /dns error|failed to lookup address|name or service not known|nodename nor servname|no such host|temporary failure in name resolution|no address associated/
-      .test(lower)
-  ) {
-    return {
-      kind: "dns",
-      reason: `DNS lookup failed for ${host} (${detail})`,
-      hint: "Check the host name in matrix.server, and this machine's DNS",
-    };
-  }
-  if (/connection refused|econnrefused|os error 111\b|os error 10061\b/.test(lower)) {
-    return {
-      kind: "refused",
-      reason: `connection refused (${hostPort})`,
-      hint:
-        "Nothing listens there: is the homeserver running, and is the port in matrix.server right?",
-    };
-  }
-  if (/certificate|\btls\b|handshake|corrupt message|invalidcontenttype|\bssl\b/.test(lower)) {
-    const certificate = /certificate/.test(lower);
-    return {
-      kind: "tls",
-      reason: `TLS handshake failed: ${detail} (${hostPort})`,
-      hint: certificate
-        ? `The server's certificate is not trusted for ${host} (self-signed, expired or for another name)`
-        : `If ${hostPort} is a plain-HTTP port, use http://${hostPort}`,
-    };
-  }
-  if (
-    /no route to host|network is unreachable|host is unreachable|os error 11[03]\b|os error 101\b/
-      .test(lower)
-  ) {
-    return {
-      kind: "unreachable",
-      reason: `host unreachable (${hostPort}: ${detail})`,
-      hint: "Check the network between this machine and the homeserver",
-    };
-  }
-  if (/connection closed|connection reset|broken pipe|unexpected eof|os error 104\b/.test(lower)) {
-    return {
-      kind: "closed",
-      reason: `${hostPort} closed the connection without answering`,
-      hint: "Is it the homeserver's HTTP(S) port, and is the scheme (http/https) right?",
-    };
-  }
-  if (/invalid http|http version|parse error|invalid status/.test(lower)) {
-    return {
-      kind: "protocol",
-      reason: `${hostPort} does not answer in HTTP (${detail})`,
-      hint: "Is it the homeserver's HTTP(S) port?",
-    };
-  }
+  const facts: FailureFacts = { lower, host, hostPort, detail, timeoutMs };
+  if (links.some((l) => l.name === "TimeoutError")) return NETWORK_FAILURES[0].failure(facts);
+  const rule = NETWORK_FAILURES.find((r) => r.pattern.test(lower));
+  if (rule) return rule.failure(facts);
   if (links.some((l) => l.name === "AbortError")) {
     return { kind: "timeout", reason: `timeout: the request to ${hostPort} was given up` };
   }
   return { kind: "other", reason: detail || "unknown error" };
 }
+
+/** What {@link NETWORK_FAILURES} describe a failure with. */
+interface FailureFacts {
+  lower: string;
+  host: string;
+  hostPort: string;
+  detail: string;
+  timeoutMs: number;
+}
+
+/**
+ * Network failures by the words of their error chain (lower case), first
+ * match wins; the first is also any `TimeoutError` in the chain.
+ */
+const NETWORK_FAILURES: ReadonlyArray<
+  { pattern: RegExp; failure: (facts: FailureFacts) => Failure }
+> = [
+  {
+    pattern: /aborted due to timeout|timed out/,
+    failure: ({ hostPort, timeoutMs }) => ({
+      kind: "timeout",
+      reason: `timeout: no answer from ${hostPort} within ${seconds(timeoutMs)} s`,
+      hint: "Is the host up, and is the port in matrix.server the homeserver's?",
+    }),
+  },
+  {
+    pattern:
+      /dns error|failed to lookup address|name or service not known|nodename nor servname|no such host|temporary failure in name resolution|no address associated/,
+    failure: ({ host, detail }) => ({
+      kind: "dns",
+      reason: `DNS lookup failed for ${host} (${detail})`,
+      hint: "Check the host name in matrix.server, and this machine's DNS",
+    }),
+  },
+  {
+    pattern: /connection refused|econnrefused|os error 111\b|os error 10061\b/,
+    failure: ({ hostPort }) => ({
+      kind: "refused",
+      reason: `connection refused (${hostPort})`,
+      hint:
+        "Nothing listens there: is the homeserver running, and is the port in matrix.server right?",
+    }),
+  },
+  {
+    pattern: /certificate|\btls\b|handshake|corrupt message|invalidcontenttype|\bssl\b/,
+    failure: ({ lower, host, hostPort, detail }) => ({
+      kind: "tls",
+      reason: `TLS handshake failed: ${detail} (${hostPort})`,
+      hint: /certificate/.test(lower)
+        ? `The server's certificate is not trusted for ${host} (self-signed, expired or for another name)`
+        : `If ${hostPort} is a plain-HTTP port, use http://${hostPort}`,
+    }),
+  },
+  {
+    pattern:
+      /no route to host|network is unreachable|host is unreachable|os error 11[03]\b|os error 101\b/,
+    failure: ({ hostPort, detail }) => ({
+      kind: "unreachable",
+      reason: `host unreachable (${hostPort}: ${detail})`,
+      hint: "Check the network between this machine and the homeserver",
+    }),
+  },
+  {
+    pattern: /connection closed|connection reset|broken pipe|unexpected eof|os error 104\b/,
+    failure: ({ hostPort }) => ({
+      kind: "closed",
+      reason: `${hostPort} closed the connection without answering`,
+      hint: "Is it the homeserver's HTTP(S) port, and is the scheme (http/https) right?",
+    }),
+  },
+  {
+    pattern: /invalid http|http version|parse error|invalid status/,
+    failure: ({ hostPort, detail }) => ({
+      kind: "protocol",
+      reason: `${hostPort} does not answer in HTTP (${detail})`,
+      hint: "Is it the homeserver's HTTP(S) port?",
+    }),
+  },
+];
 
 /**
  * A homeserver error as the SDK reports it (a `MatrixError` with an HTTP

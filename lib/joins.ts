@@ -63,3 +63,21 @@ export function answerInvite(facts: InviteFacts): { action: InviteAction; reason
     reason: `only admins${facts.allowedUsers ? " and allowed users" : ""} may invite the bot`,
   };
 }
+
+/** The facts of {@link isDirectChat}. */
+export interface DirectFacts {
+  /** The room was marked direct: the bot's invite said `is_direct`, or `m.direct` lists it. */
+  marked: boolean;
+  /** The joined members, from the room's state. */
+  joined: readonly string[];
+  /** The bot's user ID. */
+  botUserId: string;
+}
+
+/**
+ * A direct chat (decision 37): marked direct, and its joined members are the
+ * bot and one user. A room that grows beyond two members stops being one.
+ */
+export function isDirectChat(facts: DirectFacts): boolean {
+  return facts.marked && facts.joined.length === 2 && facts.joined.includes(facts.botUserId);
+}

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { textOf } from "./content.ts";
 import type { Message } from "./conversation.ts";
 import { getLogger } from "./log.ts";
 import { type FailureKind, ProviderError } from "./provider_errors.ts";
@@ -92,11 +93,20 @@ export function failureReason(error: unknown): string {
 }
 
 /**
- * The thread as a request: ids dropped. Keeping roles alternating is the
- * caller's job (`ThreadStore.request`, decision 30).
+ * The thread as a request: ids dropped; content parts as OpenAI's for user
+ * messages (an image not resolved to a `data:` URL goes as its name), text
+ * for the others. Keeping roles alternating is the caller's job
+ * (`ThreadStore.request`, decision 30).
  */
-function toChat(messages: readonly Message[]): ChatMessage[] {
-  return messages.map(({ role, content }) => ({ role, content })) as ChatMessage[];
+export function toChat(messages: readonly Message[]): ChatMessage[] {
+  return messages.map(({ role, content }) => {
+    if (typeof content === "string") return { role, content };
+    if (role !== "user") return { role, content: textOf(content) };
+    const parts = content.map((part) =>
+      part.type === "image" ? { type: "text", text: textOf([part]) } : part
+    );
+    return { role, content: parts };
+  }) as ChatMessage[];
 }
 
 /** Token counts summed over every request of one answer. */

@@ -257,7 +257,12 @@ async function initCrypto(client: sdk.MatrixClient, storageKey?: Uint8Array): Pr
  */
 export function watchSyncHealth(
   client: sdk.MatrixClient,
-  options: { lastFetchError(): unknown; stop: AbortController },
+  options: {
+    lastFetchError(): unknown;
+    stop: AbortController;
+    /** Each sync's outcome: `undefined` when it worked, else why it failed (health, metrics). */
+    onOutcome?(failure: string | undefined): void;
+  },
 ): void {
   const { stop } = options;
   let failure: string | undefined;
@@ -272,7 +277,9 @@ export function watchSyncHealth(
         log.warn(`Sync failed: ${sentence(reason)} Retrying with backoff.`);
         failure = reason;
       }
+      options.onOutcome?.(reason);
     }
+    if (state === "SYNCING" || state === "PREPARED") options.onOutcome?.(undefined);
     if ((state === "SYNCING" || state === "PREPARED") && failure !== undefined) {
       log.info("Sync works again");
       failure = undefined;

@@ -32,7 +32,7 @@ export interface GapOptions {
   /** Hands on a fetched event, already in the inbox. */
   deliver(eventId: string, roomId: string, event: sdk.MatrixEvent): void;
   /** Keeps track of the work in progress (the transport waits for it at the stop). */
-  track(work: Promise<void>): void;
+  track(roomId: string, work: Promise<void>): void;
 }
 
 /** Fills the gaps of rooms, holding back the room's live events meanwhile. */
@@ -69,18 +69,21 @@ export class GapFiller {
     if (this.#held.has(roomId)) return;
     const held: Array<() => void> = [];
     this.#held.set(roomId, held);
-    this.#options.track((async () => {
-      const found = await this.#fetch(roomId, from, afterLoss);
-      this.#held.delete(roomId);
-      const { inbox, deliver } = this.#options;
-      for (const raw of found.reverse()) {
-        const event = new sdk.MatrixEvent({ ...raw, room_id: roomId } as Partial<sdk.IEvent>);
-        const eventId = event.getId()!;
-        if (!inbox.add(eventId, roomId, event.event as Record<string, unknown>)) continue;
-        deliver(eventId, roomId, event);
-      }
-      for (const run of held) run();
-    })());
+    this.#options.track(
+      roomId,
+      (async () => {
+        const found = await this.#fetch(roomId, from, afterLoss);
+        this.#held.delete(roomId);
+        const { inbox, deliver } = this.#options;
+        for (const raw of found.reverse()) {
+          const event = new sdk.MatrixEvent({ ...raw, room_id: roomId } as Partial<sdk.IEvent>);
+          const eventId = event.getId()!;
+          if (!inbox.add(eventId, roomId, event.event as Record<string, unknown>)) continue;
+          deliver(eventId, roomId, event);
+        }
+        for (const run of held) run();
+      })(),
+    );
   }
 
   /** The messages of the gap, newest first. */

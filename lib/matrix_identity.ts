@@ -8,6 +8,7 @@
 import type * as sdk from "matrix-js-sdk";
 import { getLogger } from "./log.ts";
 import { localpart } from "./mxid.ts";
+import { powerLevelOf } from "./power_levels.ts";
 import { type AcceptFrom, setupVerification } from "./matrix_verification.ts";
 import type { InboxStore } from "./state/ports.ts";
 
@@ -123,5 +124,37 @@ export class MatrixIdentity {
     }
     this.#profiles.set(userId, { name, at: Date.now() });
     return name;
+  }
+
+  /**
+   * The user's power level in the room, from the room's state as synced
+   * (asked of the homeserver when the room is not known yet).
+   */
+  async powerLevel(room: string, userId: string): Promise<number> {
+    const state = this.#client.getRoom(room)?.currentState;
+    if (state) {
+      const create = state.getStateEvents("m.room.create", "");
+      return powerLevelOf({
+        powerLevels: state.getStateEvents("m.room.power_levels", "")?.getContent(),
+        create: create?.getContent(),
+        creator: create?.getSender(),
+      }, userId);
+    }
+    const fetched = async (type: string) => {
+      try {
+        return await this.#client.getStateEvent(room, type, "") as Record<string, unknown>;
+      } catch {
+        return undefined;
+      }
+    };
+    const [powerLevels, create] = await Promise.all([
+      fetched("m.room.power_levels"),
+      fetched("m.room.create"),
+    ]);
+    // Without the create event's sender (only its content came back) the creator is unknown.
+    return powerLevelOf(
+      { powerLevels, create, creator: create?.creator as string | undefined },
+      userId,
+    );
   }
 }

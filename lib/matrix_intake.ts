@@ -12,78 +12,32 @@
  */
 import * as sdk from "matrix-js-sdk";
 import { catchUpVerdict, eventAgeMs, skippedLine } from "./catch_up.ts";
-import { type Decrypted, decryptWaiting } from "./matrix_undecryptable.ts";
 import type { IncomingMessage } from "./chat_port.ts";
 import { getLogger } from "./log.ts";
+import { decrypted } from "./matrix_decrypt.ts";
 import { GapFiller } from "./matrix_gaps.ts";
+import { replyTarget, toIncoming } from "./matrix_event.ts";
+import { OrderGate } from "./order_gate.ts";
 import type { InboxEntry, InboxStore } from "./state/ports.ts";
 
 const log = getLogger("matrix");
 
-/** Events kept in memory per room; older ones are dropped (the bot never looks back). */
-export const TIMELINE_KEEP = 300;
+/**
+ * Events a room's in-memory timeline may hold before it is dropped (the bot
+ * never looks back): memory per room then stays within this many events and
+ * their relations (measured: 1,000 exchanges added 8 MB when 300 were kept
+ * and relations were never dropped; `bench/growth.ts`).
+ */
+export const TIMELINE_KEEP = 50;
+
+/**
+ * The longest a decrypted message waits for an earlier one of the same
+ * sender in the room that still waits for its keys.
+ */
+const ORDER_WAIT_MS = 30_000;
 
 /** Handles one message; resolves true when it may be marked handled. */
 export type MessageHandler = (message: IncomingMessage) => Promise<boolean>;
-
-/**
- * Removes a reply fallback (`> <@user:hs> ...` quoted lines, then a blank
- * line) from a body. A body that merely starts with a quote is kept.
- */
-export function stripReplyFallback(body: string): string {
-  if (!/^> <[@*]?[^>\n]*> /.test(body)) return body;
-  const lines = body.split("\n");
-  let i = 0;
-  while (i < lines.length && lines[i].startsWith(">")) i++;
-  if (i === 0) return body;
-  if (i < lines.length && lines[i].trim() === "") i++;
-  return lines.slice(i).join("\n");
-}
-
-/** What the bot needs of a decrypted room message, or why it is skipped. Pure. */
-export function toIncoming(
-  room: string,
-  event: {
-    event_id?: unknown;
-    sender?: unknown;
-    type?: unknown;
-    origin_server_ts?: unknown;
-    content?: unknown;
-  },
-): IncomingMessage | string {
-  if (event.type !== "m.room.message") return `type ${String(event.type)}`;
-  const content = event.content;
-  if (!content || typeof content !== "object") return "no content";
-  const c = content as Record<string, unknown>;
-  if (c.msgtype !== "m.text") return `msgtype ${String(c.msgtype)}`;
-  if (typeof c.body !== "string") return "body is not a string";
-  if (typeof event.sender !== "string" || typeof event.event_id !== "string") {
-    return "no sender or id";
-  }
-  const relates = c["m.relates_to"] && typeof c["m.relates_to"] === "object"
-    ? c["m.relates_to"] as Record<string, unknown>
-    : undefined;
-  if (relates?.rel_type === "m.replace" || c["m.new_content"]) return "an edit";
-  const inReplyTo = relates?.["m.in_reply_to"];
-  const threadId = relates?.rel_type === "m.thread" && typeof relates.event_id === "string"
-    ? relates.event_id
-    : undefined;
-  const mentionsRaw = (c["m.mentions"] as { user_ids?: unknown } | undefined)?.user_ids;
-  const mentions = Array.isArray(mentionsRaw)
-    ? mentionsRaw.filter((m) => typeof m === "string")
-    : undefined;
-  // A reply in a thread quotes nothing; a classic reply may carry a fallback.
-  const body = inReplyTo && !threadId ? stripReplyFallback(c.body) : c.body;
-  return {
-    room,
-    sender: event.sender,
-    body,
-    eventId: event.event_id,
-    threadId,
-    mentions,
-    ts: typeof event.origin_server_ts === "number" ? event.origin_server_ts : undefined,
-  };
-}
 
 /** Options for {@link MatrixIntake}. */
 export interface IntakeOptions {
@@ -97,6 +51,8 @@ export interface IntakeOptions {
   rooms: {
     afterJoin(roomId: string): boolean;
     wasJoined(roomId: string): boolean;
+    /** True when the room is a direct chat now (decision 37). */
+    isDirect?(roomId: string): boolean;
   };
   /** Aborted when the transport stops: nothing more is handed to the bot. */
   signal: AbortSignal;
@@ -111,7 +67,10 @@ export class MatrixIntake {
   readonly #client: sdk.MatrixClient;
   readonly #options: IntakeOptions;
   readonly #inflight = new Set<Promise<void>>();
+  /** Messages in progress per room: a room's timeline is not trimmed under them. */
+  readonly #busy = new Map<string, number>();
   readonly #gaps: GapFiller;
+  readonly #order = new OrderGate({ maxWaitMs: ORDER_WAIT_MS });
   #handler?: MessageHandler;
   /** The first sync has been processed: events from now on are live. */
   #live = false;
@@ -130,8 +89,8 @@ export class MatrixIntake {
       inbox: options.inbox,
       catchUpSeconds: options.catchUpSeconds,
       deliver: (eventId, roomId, event) =>
-        this.#track(this.#process(eventId, roomId, event, false, performance.now())),
-      track: (work) => this.#track(work),
+        this.#track(roomId, this.#process(eventId, roomId, event, false, performance.now())),
+      track: (roomId, work) => this.#track(roomId, work),
     });
   }
 
@@ -213,7 +172,7 @@ export class MatrixIntake {
     // The older events of a gap go first, so each thread stays in order.
     this.#gaps.afterGap(
       roomId,
-      () => this.#track(this.#process(eventId, roomId, event, false, receivedAt)),
+      () => this.#track(roomId, this.#process(eventId, roomId, event, false, receivedAt)),
     );
   }
 
@@ -256,7 +215,10 @@ export class MatrixIntake {
   handleLeftovers(entries: readonly InboxEntry[]): void {
     for (const entry of entries) {
       log.info(`Handling ${entry.eventId} in ${entry.room}, left from before the restart`);
-      this.#track(this.#process(entry.eventId, entry.room, new sdk.MatrixEvent(entry.event), true));
+      this.#track(
+        entry.room,
+        this.#process(entry.eventId, entry.room, new sdk.MatrixEvent(entry.event), true),
+      );
     }
   }
 
@@ -268,17 +230,14 @@ export class MatrixIntake {
     this.#skipped = 0;
   }
 
-  #track(work: Promise<void>): void {
+  #track(room: string, work: Promise<void>): void {
     this.#inflight.add(work);
-    work.finally(() => this.#inflight.delete(work));
-  }
-
-  #decrypted(event: sdk.MatrixEvent, roomId: string): Promise<Decrypted> {
-    return decryptWaiting(this.#client, event, {
-      catchUpSeconds: this.#options.catchUpSeconds,
-      decryptWaitSeconds: this.#options.decryptWaitSeconds ?? 30,
-      signal: this.#options.signal,
-      onUndecryptable: () => this.#options.onUndecryptable?.(event, roomId),
+    this.#busy.set(room, (this.#busy.get(room) ?? 0) + 1);
+    work.finally(() => {
+      this.#inflight.delete(work);
+      const left = this.#busy.get(room)! - 1;
+      if (left) this.#busy.set(room, left);
+      else this.#busy.delete(room);
     });
   }
 
@@ -291,41 +250,97 @@ export class MatrixIntake {
   ): Promise<void> {
     const { inbox } = this.#options;
     try {
-      const decrypted = await this.#decrypted(event, roomId);
-      if (decrypted === "stopped") return;
-      if (decrypted === "expired") {
-        log.info(`Not answering ${eventId} in ${roomId}: its keys never came`);
-        inbox.done(eventId, roomId);
-        return;
-      }
-      const incoming = toIncoming(roomId, {
-        event_id: eventId,
-        sender: event.getSender(),
-        type: event.getType(),
-        origin_server_ts: event.getTs(),
-        content: event.getContent(),
-      });
-      if (typeof incoming === "string") {
-        log.debug(`Skipping ${eventId}: ${incoming}`);
-        inbox.done(eventId, roomId);
-        return;
-      }
-      if (this.#options.signal.aborted || !this.#handler) return;
-      const handled = await this.#handler({ ...incoming, retry: retry || undefined, receivedAt });
-      if (handled) inbox.done(eventId, roomId);
+      // A sender's messages reach the bot in their order of arrival, also
+      // when an earlier one waited for its keys.
+      const { handled } = await this.#order.pass(
+        `${roomId}\u0000${event.getSender()}`,
+        this.#ready(roomId, event),
+        (facts) =>
+          facts ? this.#handOver(eventId, roomId, event, { ...facts, retry, receivedAt }) : {},
+      );
+      if (await handled) inbox.done(eventId, roomId);
     } catch (error) {
       log.error(`Event ${eventId} in ${roomId} could not be handled: ${(error as Error).message}`);
       inbox.done(eventId, roomId);
     }
   }
 
+  // Starts the handling of a decrypted event (synchronously up to the bot's
+  // queue); `handled` resolves true when it may be marked handled.
+  #handOver(
+    eventId: string,
+    roomId: string,
+    event: sdk.MatrixEvent,
+    extra: { retry: boolean; receivedAt?: number; replyToSender?: string },
+  ): { handled?: Promise<boolean> } {
+    const incoming = toIncoming(roomId, {
+      event_id: eventId,
+      sender: event.getSender(),
+      type: event.getType(),
+      origin_server_ts: event.getTs(),
+      content: event.getContent(),
+    });
+    if (typeof incoming === "string") {
+      log.debug(`Skipping ${eventId}: ${incoming}`);
+      return { handled: Promise.resolve(true) };
+    }
+    if (this.#options.signal.aborted || !this.#handler) return {};
+    const direct = this.#options.rooms.isDirect?.(roomId) || undefined;
+    return {
+      handled: this.#handler({
+        ...incoming,
+        ...(extra.replyToSender ? { replyToSender: extra.replyToSender } : {}),
+        ...(direct ? { direct } : {}),
+        retry: extra.retry || undefined,
+        receivedAt: extra.receivedAt,
+      }),
+    };
+  }
+
+  // Resolves when `event` is readable, with the sender of the event it
+  // replies to; undefined when the wait for its keys was given up.
+  async #ready(
+    roomId: string,
+    event: sdk.MatrixEvent,
+  ): Promise<{ replyToSender?: string } | undefined> {
+    const readable = await decrypted(this.#client, event, {
+      catchUpSeconds: this.#options.catchUpSeconds,
+      decryptWaitSeconds: this.#options.decryptWaitSeconds ?? 30,
+      signal: this.#options.signal,
+      onUndecryptable: () => this.#options.onUndecryptable?.(event, roomId),
+    });
+    if (readable === "expired") {
+      log.info(`Not answering ${event.getId()} in ${roomId}: its keys never came`);
+      this.#options.inbox.done(event.getId()!, roomId);
+    }
+    if (readable !== "ok") return undefined;
+    const replyTo = replyTarget(event.getContent());
+    return { replyToSender: replyTo ? await this.#senderOf(roomId, replyTo) : undefined };
+  }
+
+  // The sender of an event is never encrypted: the timeline has it, or the
+  // homeserver. Unknown (gone, not visible) is no sender.
+  async #senderOf(roomId: string, eventId: string): Promise<string | undefined> {
+    const known = this.#client.getRoom(roomId)?.findEventById(eventId)?.getSender();
+    if (known) return known;
+    try {
+      const raw = await this.#client.fetchRoomEvent(roomId, eventId);
+      return typeof raw.sender === "string" ? raw.sender : undefined;
+    } catch (error) {
+      log.debug(`Cannot look up ${eventId} in ${roomId}: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
   /**
-   * Drops old events from rooms' in-memory timelines, when nothing is in
-   * progress (pending sends and their echoes live in the timeline).
+   * Drops old events from the in-memory timelines of rooms where nothing is
+   * in progress (pending sends and their echoes live in the timeline), and
+   * the room's relations with them: the SDK keeps every event's relations
+   * (an edit per answer) for the room's life, beyond any timeline reset.
    */
   trimTimelines(): void {
-    if (this.#inflight.size) return;
     for (const room of this.#client.getRooms()) {
+      if (this.#busy.has(room.roomId)) continue;
       const events = room.getLiveTimeline().getEvents();
       // A local echo still being sent has a status; keep its timeline.
       if (events.length <= TIMELINE_KEEP || events.some((e) => e.status !== null)) continue;
@@ -333,6 +348,8 @@ export class MatrixIntake {
       try {
         const token = room.getLiveTimeline().getPaginationToken(sdk.Direction.Backward);
         room.resetLiveTimeline(token ?? undefined, undefined);
+        // The container is shared with the room's timeline sets: emptied in place.
+        relationsOf(room).clear();
       } catch (error) {
         log.debug(`Could not trim the timeline of ${room.roomId}: ${(error as Error).message}`);
       } finally {
@@ -345,4 +362,9 @@ export class MatrixIntake {
   async idle(): Promise<void> {
     while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
   }
+}
+
+/** The SDK's relations container of a room (not part of its typed API). */
+export function relationsOf(room: sdk.Room): Map<string, unknown> {
+  return (room.relations as unknown as { relations: Map<string, unknown> }).relations;
 }

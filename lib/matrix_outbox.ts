@@ -58,8 +58,16 @@ export class MatrixOutbox {
     return content;
   }
 
-  #relation(message: OutgoingMessage): Record<string, unknown> | undefined {
-    if (!message.threadId) return undefined;
+  /**
+   * Decision 36: a reply carries `m.in_reply_to` (no fallback quote); in a
+   * thread, the thread relation falls back to the message answered.
+   */
+  #relation(message: Pick<OutgoingMessage, "threadId" | "replyTo">):
+    | Record<string, unknown>
+    | undefined {
+    if (!message.threadId) {
+      return message.replyTo ? { "m.in_reply_to": { event_id: message.replyTo } } : undefined;
+    }
     return {
       rel_type: "m.thread",
       event_id: message.threadId,
@@ -196,13 +204,8 @@ export class MatrixOutbox {
       );
       content.url = upload.content_uri;
     }
-    if (options.threadId) {
-      content["m.relates_to"] = {
-        rel_type: "m.thread",
-        event_id: options.threadId,
-        is_falling_back: true,
-      };
-    }
+    const relation = this.#relation(options);
+    if (relation) content["m.relates_to"] = relation;
     await this.#sendContent(room, content, options.txnId);
   }
 

@@ -8,11 +8,14 @@
  * @module
  */
 import type * as sdk from "matrix-js-sdk";
-import { answerInvite, JoinBoundary } from "./joins.ts";
+import { answerInvite, isDirectChat, JoinBoundary } from "./joins.ts";
 import { getLogger } from "./log.ts";
 import { isRoomId } from "./room_ref.ts";
 
 const log = getLogger("matrix");
+
+// The SDK's `AccountDataEvents` does not name `m.direct` in every build.
+const M_DIRECT = "m.direct" as keyof sdk.AccountDataEvents;
 
 /** How a room of `matrix.channels` fared at start. */
 export interface JoinResult {
@@ -80,6 +83,8 @@ export class MatrixRooms {
   readonly #channelAliases = new Map<string, string>();
   /** Invites answered (room + invite event), so one is answered once. */
   readonly #invitesAnswered = new Set<string>();
+  /** Direct chats joined by this process (before `m.direct` syncs back). */
+  readonly #directHere = new Set<string>();
   /** Invites wait until the channels are joined: a channel's invite is accepted from anyone. */
   #answeringInvites = false;
 
@@ -164,11 +169,12 @@ export class MatrixRooms {
       const key = `${room.roomId} ${invite?.getId() ?? invite?.getTs() ?? ""}`;
       if (this.#invitesAnswered.has(key)) continue;
       this.#invitesAnswered.add(key);
-      void this.#onInvite(room.roomId, invite?.getSender() ?? "");
+      const direct = invite?.getContent().is_direct === true;
+      void this.#onInvite(room.roomId, invite?.getSender() ?? "", direct);
     }
   }
 
-  async #onInvite(roomId: string, inviter: string): Promise<void> {
+  async #onInvite(roomId: string, inviter: string, direct = false): Promise<void> {
     const { admins, allowedUsers } = this.#options;
     try {
       const facts = {
@@ -188,6 +194,7 @@ export class MatrixRooms {
         await this.#client.joinRoom(roomId);
         this.#joinedHere.add(roomId);
         log.info(`Accepted the invite of ${inviter} to ${roomId}: ${answer.reason}`);
+        if (direct) await this.#markDirect(roomId, inviter);
       } else if (answer.action === "leave") {
         await this.#client.leave(roomId);
         log.info(`Declined the invite of ${inviter} to ${roomId}: ${answer.reason}`);
@@ -222,6 +229,53 @@ export class MatrixRooms {
     } catch (error) {
       log.debug(`Cannot list the joined rooms: ${(error as Error).message}`);
       return false;
+    }
+  }
+
+  /**
+   * True when `roomId` is a direct chat now (decision 37): marked direct
+   * (the bot's invite said `is_direct`, kept in its `m.direct` account data
+   * as clients do) and the bot and one user are its joined members, counted
+   * from the room's state.
+   */
+  isDirect(roomId: string): boolean {
+    const room = this.#client.getRoom(roomId);
+    if (!room) return false;
+    // Most rooms are not marked: their members are never counted.
+    if (!this.#markedDirect(room)) return false;
+    const joined = room.getJoinedMembers().map((m) => m.userId);
+    return isDirectChat({ marked: true, joined, botUserId: this.#options.userId });
+  }
+
+  #markedDirect(room: sdk.Room): boolean {
+    if (this.#directHere.has(room.roomId)) return true;
+    const own = room.getMember(this.#options.userId)?.events.member;
+    // The join that accepted a direct invite keeps the invite in `prev_content`.
+    const prev = own?.getPrevContent() as { is_direct?: unknown } | undefined;
+    if (own?.getContent().is_direct === true || prev?.is_direct === true) return true;
+    const lists = this.#client.getAccountData(M_DIRECT)
+      ?.getContent() as Record<string, unknown> | undefined;
+    return Object.values(lists ?? {}).some((ids) =>
+      Array.isArray(ids) && ids.includes(room.roomId)
+    );
+  }
+
+  // Kept in `m.direct` (as Element does when it accepts a direct invite), so
+  // the room is still known as direct after a restart.
+  async #markDirect(roomId: string, inviter: string): Promise<void> {
+    this.#directHere.add(roomId);
+    try {
+      const event = this.#client.getAccountData(M_DIRECT);
+      const lists = { ...(event?.getContent() as Record<string, string[]> | undefined) };
+      const rooms = Array.isArray(lists[inviter]) ? lists[inviter] : [];
+      if (rooms.includes(roomId)) return;
+      lists[inviter] = [...rooms, roomId];
+      await this.#client.setAccountData(
+        M_DIRECT,
+        lists as never,
+      );
+    } catch (error) {
+      log.warn(`Could not mark ${roomId} as a direct chat: ${(error as Error).message}`);
     }
   }
 

@@ -15,6 +15,8 @@
  */
 import * as sdk from "matrix-js-sdk";
 import type { ChatPort, ImageOptions, OutgoingMessage } from "./chat_port.ts";
+import type { Attachment, MediaRef } from "./content.ts";
+import type { SyncStatus } from "./bot_metrics.ts";
 import { getLogger } from "./log.ts";
 import {
   createSessionClient,
@@ -26,7 +28,8 @@ import {
   watchSyncHealth,
 } from "./matrix_client.ts";
 import { MatrixIdentity } from "./matrix_identity.ts";
-import { MatrixIntake, type MessageHandler } from "./matrix_intake.ts";
+import { MatrixIntake, type MessageHandler, relationsOf } from "./matrix_intake.ts";
+import { MatrixMedia } from "./matrix_media.ts";
 import { MatrixOutbox } from "./matrix_outbox.ts";
 import { type JoinResult, MatrixRooms } from "./matrix_rooms.ts";
 import { planRecovery, SecretStorageKeyHolder } from "./matrix_recovery.ts";
@@ -96,10 +99,12 @@ export class MatrixTransport implements ChatPort {
   readonly #stop: AbortController;
   readonly #sync: SyncPosition;
   readonly #lastFetchError: () => unknown;
+  #syncStatus: SyncStatus = {};
   readonly #identity: MatrixIdentity;
   readonly #rooms: MatrixRooms;
   readonly #intake: MatrixIntake;
   readonly #outbox: MatrixOutbox;
+  readonly #media: MatrixMedia;
   #stopVerification?: () => void;
   readonly #keyHolder: SecretStorageKeyHolder;
 
@@ -144,6 +149,7 @@ export class MatrixTransport implements ChatPort {
       onUndecryptable: (event, room) => notices.handle(event, room),
     });
     this.#outbox = new MatrixOutbox(client, { markdown: options.markdown });
+    this.#media = new MatrixMedia(client);
     // A gap being filled is not in the inbox yet: a crash now must find it again.
     this.#sync.holdWhile(() => this.#intake.fillingGap);
   }
@@ -247,7 +253,15 @@ export class MatrixTransport implements ChatPort {
   #listen(): void {
     const { client, userId } = this;
     this.#sync.watch(client);
-    watchSyncHealth(client, { lastFetchError: this.#lastFetchError, stop: this.#stop });
+    watchSyncHealth(client, {
+      lastFetchError: this.#lastFetchError,
+      stop: this.#stop,
+      onOutcome: (failure) => {
+        this.#syncStatus = failure === undefined
+          ? { lastSyncAt: Date.now() }
+          : { ...this.#syncStatus, lastError: failure };
+      },
+    });
     client.on(sdk.RoomEvent.Timeline, (event, room, toStart, removed, data) => {
       if (toStart || removed || !data?.liveEvent || !room) return;
       // In timeline order: without thread support in the client, thread
@@ -301,9 +315,29 @@ export class MatrixTransport implements ChatPort {
     return this.#identity.displayName(room, userId);
   }
 
+  /** The user's power level in the room, from its state (`.room` moderators). */
+  powerLevel(room: string, userId: string): Promise<number> {
+    return this.#identity.powerLevel(room, userId);
+  }
+
+  /** The image or file of an event (the target of a reply), if it is one. */
+  attachmentOf(room: string, eventId: string): Promise<Attachment | undefined> {
+    return this.#media.attachmentOf(room, eventId);
+  }
+
+  /** An attachment's bytes, through authenticated media, decrypted and hash-checked. */
+  download(ref: MediaRef, maxBytes: number): Promise<Uint8Array> {
+    return this.#media.download(ref, maxBytes);
+  }
+
   /** Rooms the bot is in, for `allowed_rooms` resolution. */
   resolveRooms(refs: readonly string[]): Promise<Set<string>> {
     return this.#rooms.resolveRooms(refs);
+  }
+
+  /** When the last sync worked, and why the one after it failed (`/healthz`, metrics). */
+  syncStatus(): SyncStatus {
+    return { ...this.#syncStatus };
   }
 
   /** Memory and timeline figures for the operator (SIGUSR1). */
@@ -312,10 +346,11 @@ export class MatrixTransport implements ChatPort {
     const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
     const rooms = this.client.getRooms();
     const events = rooms.reduce((n, r) => n + r.getLiveTimeline().getEvents().length, 0);
+    const related = rooms.reduce((n, r) => n + relationsOf(r).size, 0);
     return `rss ${mb(m.rss)}, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)}, external ${
       mb(m.external)
     }; ` +
-      `${rooms.length} rooms, ${events} timeline events in memory, ${this.#intake.inProgress} messages in progress`;
+      `${rooms.length} rooms, ${events} timeline events in memory, relations of ${related} events, ${this.#intake.inProgress} messages in progress`;
   }
 
   /** Waits for messages being processed (bounded by the bot's own stop). */

@@ -332,6 +332,16 @@ export class McpManager {
     }
   }
 
+  /** Each configured server: connected now, its tools, why it last failed (metrics, doctor). */
+  status(): { name: string; up: boolean; tools: number; error?: string }[] {
+    return this.#servers.map((s) => ({
+      name: s.name,
+      up: s.connected,
+      tools: s.tools.length,
+      ...(s.lastError ? { error: s.lastError } : {}),
+    }));
+  }
+
   /** The tools of connected servers, in server order, names made provider-safe. */
   tools(): Tool[] {
     const out: Tool[] = [];

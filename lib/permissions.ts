@@ -76,6 +76,8 @@ export interface PermissionInputs {
   appDir: string;
   /** Base for relative paths (the working directory). */
   cwd: string;
+  /** The terminal console: `/image` and `/file` read files below the working directory. */
+  console?: boolean;
 }
 
 function absolute(path: string, cwd: string): string {
@@ -87,14 +89,67 @@ function envNames(text: string): string[] {
 }
 
 /**
+ * The wildcard addresses, as `--deny-net` takes them. Listening on one of
+ * them opens a port on every interface; connecting to one is never what a
+ * config means unless it names it.
+ */
+export const WILDCARD_HOSTS = ["0.0.0.0", "[::]"] as const;
+
+/** The host of a URL, or of `host:port` (IPv6 in brackets); `undefined` when there is none. */
+function hostOf(value: string): string | undefined {
+  try {
+    // `localhost:11434` parses as a URL of scheme `localhost:` without a host.
+    const host = new URL(value).hostname;
+    if (host) return host;
+  } catch {
+    // Not a URL: host:port.
+  }
+  return /^(\[[^\]]+\]|[^:\/\s]+)(:\d+)?$/.exec(value.trim())?.[1];
+}
+
+/** The addresses the config names: listen address, homeserver, providers, endpoints, MCP URLs. */
+function configuredHosts(config: Config): Set<string> {
+  const values = [
+    config.matrix.server,
+    config.llm.ollama_url,
+    config.llm.lmstudio_url,
+    ...Object.values(config.llm.base_urls),
+    ...Object.values(config.tools.endpoints).filter((v): v is string => !!v),
+    ...Object.values(config.llm.mcp_servers).flatMap((s) => s.kind === "http" ? [s.url] : []),
+    ...(config.metrics.listen ? [config.metrics.listen.replace(/^:/, "0.0.0.0:")] : []),
+  ];
+  const hosts = new Set<string>();
+  for (const value of values) {
+    const host = hostOf(value);
+    if (host) hosts.add(host === "::" ? "[::]" : host);
+  }
+  return hosts;
+}
+
+/**
+ * `--deny-net` for the wildcard addresses the config does not name: no
+ * code in the bot can then listen on every interface unless
+ * `metrics.listen` says so (Deno's net permission covers connecting and
+ * listening alike, so this is the part of listening a flag can take away).
+ */
+export function denyNetFlags(config: Config | undefined): string[] {
+  const named = config ? configuredHosts(config) : new Set<string>();
+  const denied = WILDCARD_HOSTS.filter((host) => !named.has(host));
+  return denied.length ? [`--deny-net=${denied.join(",")}`] : [];
+}
+
+/**
  * The permission flags for `deno run`, sorted and without duplicates.
  * `--allow-net` is not narrowed: the bot talks to the homeserver, every
- * configured provider, tool APIs and, through `fetch_url`, any public host.
+ * configured provider, tool APIs and, through `fetch_url`, any public host;
+ * only the wildcard addresses are denied unless the config names them
+ * ({@link denyNetFlags}).
  */
 export function permissionFlags(inputs: PermissionInputs): string[] {
   const { config, cwd } = inputs;
   const configPath = absolute(inputs.configPath, cwd);
   const read = new Set<string>([configPath, inputs.appDir]);
+  if (inputs.console) read.add(cwd);
   const write = new Set<string>();
   const env = new Set<string>(ENV_VARS);
   const run = new Set<string>();
@@ -138,6 +193,7 @@ export function permissionFlags(inputs: PermissionInputs): string[] {
     "--conditions=matrix-org:wasm-esm",
     `--v8-flags=${V8_FLAGS.join(",")}`,
     "--allow-net",
+    ...denyNetFlags(config),
     `--allow-read=${list(read)}`,
     ...(write.size ? [`--allow-write=${list(write)}`] : []),
     `--allow-env=${list(env)}`,

@@ -10,7 +10,11 @@ import OpenAI from "openai";
 import type { Config } from "./config.ts";
 import type { Env } from "./env.ts";
 import { parseRetryAfter, retry } from "./async.ts";
+import { metrics } from "./bot_metrics.ts";
 import { getLogger } from "./log.ts";
+import { globMatch } from "./glob.ts";
+
+export { globMatch };
 import { classify, isRetryable, ProviderError } from "./provider_errors.ts";
 import { Semaphore } from "./queue.ts";
 
@@ -126,15 +130,6 @@ export function routeProvider(provider: string, config: RoutingConfig, env: Env)
     keySource: info?.local ? "none needed" : "missing",
     fallback,
   };
-}
-
-/** Matches `*` (any run of characters) and `?` (one character); case-insensitive. */
-export function globMatch(pattern: string, text: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(
-    /\?/g,
-    ".",
-  );
-  return new RegExp(`^${source}$`, "is").test(text);
 }
 
 /** True when `llm.omit_options` says this model gets no sampling options (decision 4). */
@@ -262,6 +257,34 @@ export class Providers {
     const route = this.route(request.model);
     const maxRetries = this.#options.maxRetries ?? 2;
     const base = this.#options.retryBaseMs ?? 500;
+    const started = performance.now();
+    const measured = { provider: route.provider, model: request.model };
+    try {
+      const completion = await this.#send(route, request, maxRetries, base);
+      metrics.providerRequest({ ...measured, seconds: (performance.now() - started) / 1000 });
+      metrics.tokens(
+        request.model,
+        completion.usage?.prompt_tokens ?? 0,
+        completion.usage?.completion_tokens ?? 0,
+      );
+      return completion;
+    } catch (error) {
+      metrics.providerRequest({
+        ...measured,
+        seconds: (performance.now() - started) / 1000,
+        errorKind: error instanceof ProviderError ? error.kind : "aborted",
+      });
+      throw error;
+    }
+  }
+
+  /** The request with its retries. */
+  async #send(
+    route: Route,
+    request: ChatRequest,
+    maxRetries: number,
+    base: number,
+  ): Promise<ChatCompletion> {
     return await retry(this.#attempt(route, request), {
       maxRetries,
       isRetriable: (error) => isRetryable(error as ProviderError),

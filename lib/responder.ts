@@ -93,6 +93,7 @@ export class Responder {
         this.#placeholder = await this.#port.send(room, {
           body: withHeader(senderName, `${MESSAGES.thinking}.`),
           threadId: this.#msg.threadId,
+          replyTo: this.#msg.eventId,
           txnId: this.#txn("placeholder"),
         });
       } catch (error) {
@@ -135,7 +136,7 @@ export class Responder {
     const message = {
       body,
       threadId: this.#msg.threadId,
-      replyTo: this.#msg.threadId ? this.#msg.eventId : undefined,
+      replyTo: this.#msg.eventId,
       txnId: this.#txn(`reply${n}`),
       retry: this.#msg.retry,
     };
@@ -173,6 +174,7 @@ export class Responder {
     try {
       await this.#port.sendImage(this.#msg.room, image, {
         threadId: this.#msg.threadId,
+        replyTo: this.#msg.eventId,
         txnId: this.#txn(`image${n}`),
       });
     } catch (error) {

@@ -16,6 +16,8 @@ import type { Env } from "./env.ts";
 import { IdbJournal } from "./crypto_journal.ts";
 import { getLogger, registerSecret } from "./log.ts";
 import { MatrixTransport } from "./matrix_transport.ts";
+import { metrics } from "./bot_metrics.ts";
+import { type MetricsServer, serveMetrics } from "./metrics_server.ts";
 import type { JoinResult } from "./matrix_rooms.ts";
 import { ensureSession, type Session, SessionError } from "./matrix_session.ts";
 import { SqliteInboxStore } from "./state/sqlite_inbox.ts";
@@ -62,7 +64,7 @@ function stopOnSignals(signal?: AbortSignal): { stop: AbortController; removeSig
   const removeSignals = onStopSignals(() => {
     if (firstSignalAt) {
       // The same stop often arrives twice at once: Ctrl-C or systemd signal
-      // the whole group, and `deno task start`'s launcher forwards it too.
+      // the whole group, and the `deno task` runner forwards it too.
       if (performance.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
       log.warn("Second signal: exiting now");
       Deno.exit(1);
@@ -77,6 +79,7 @@ function stopOnSignals(signal?: AbortSignal): { stop: AbortController; removeSig
 /** What has been started so far: the stop ends it in reverse. */
 interface Running {
   store: Store;
+  metricsServer?: MetricsServer;
   journal?: IdbJournal;
   transport?: MatrixTransport;
   closeApp?: () => Promise<void>;
@@ -160,6 +163,10 @@ async function start(
   const { config } = options.loaded;
   const { store } = running;
   const { env } = options.io;
+  if (config.metrics.listen) {
+    // Up before the session and the first sync, so /healthz says why it is not healthy yet.
+    running.metricsServer = serveMetrics(config.metrics.listen);
+  }
   const storageKey = await storeKey(config, env, store);
   const journal = running.journal = IdbJournal.open(store.path("crypto.db"));
   const restored = await journal.restore();
@@ -180,6 +187,7 @@ async function start(
     recovery,
     debug: options.debug,
   });
+  metrics.watchSync(() => transport.syncStatus());
   const allowedRooms = config.matrix.allowed_rooms
     ? await untilStopped(transport.resolveRooms(config.matrix.allowed_rooms), signal)
     : undefined;
@@ -194,6 +202,7 @@ async function start(
     signal,
   });
   running.closeApp = () => app.close(10_000);
+  metrics.watchMcp(() => app.mcp?.status() ?? []);
   if (signal.aborted) return undefined;
   // The first sync may never come (homeserver gone, a sync that keeps
   // failing): the wait for it, and the joins after it, end with the stop.
@@ -297,4 +306,7 @@ async function shutdown(running: Running, env: Env): Promise<void> {
   }
   journal?.close();
   running.store.close();
+  metrics.watchSync(undefined);
+  metrics.watchMcp(undefined);
+  await running.metricsServer?.close();
 }

@@ -44,6 +44,24 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE verifications (
      txn_id TEXT PRIMARY KEY, handled_at INTEGER NOT NULL) WITHOUT ROWID;
    CREATE INDEX handled_events_at ON handled_events (handled_at);`,
+  // Matrix threads' shared conversations (decision 38), apart from the
+  // (room, user) ones so `.x` never takes a thread for a user.
+  `CREATE TABLE room_threads (
+     room TEXT NOT NULL, root TEXT NOT NULL, messages TEXT NOT NULL,
+     updated_at INTEGER NOT NULL, PRIMARY KEY (room, root)) WITHOUT ROWID;`,
+  // Usage per model, in and out (decision 43): the daily totals of earlier
+  // versions are kept under the model '' with everything counted as input.
+  `CREATE TABLE token_usage (
+     user TEXT NOT NULL, model TEXT NOT NULL, day TEXT NOT NULL,
+     input INTEGER NOT NULL, output INTEGER NOT NULL,
+     PRIMARY KEY (user, day, model)) WITHOUT ROWID;
+   CREATE INDEX token_usage_day ON token_usage (day);
+   INSERT INTO token_usage (user, model, day, input, output)
+     SELECT user, '', day, tokens, 0 FROM usage;
+   DROP TABLE usage;
+   CREATE TABLE room_settings (
+     room TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+     PRIMARY KEY (room, key)) WITHOUT ROWID;`,
 ];
 
 /** Options for {@link Store.open}. */

@@ -2,12 +2,15 @@
  * Builds release binaries: `infinigpt-<version>-<target>[.exe]` in `dist/`,
  * each with the embedded help, tool schema and example config, the crypto
  * wasm as a module, the locked dependency versions and the least-privilege
- * permissions of a release binary (lib/permissions.ts).
+ * permissions of a release binary (lib/permissions.ts). What of the npm
+ * packages is never loaded (source maps, typings, sources, CommonJS builds,
+ * the MCP server stack) is left out (scripts/compile_excludes.ts).
  *
  *     deno task compile:all                 # the five release targets
  *     deno task compile:all --target <t>    # one of them
  *     deno task compile                     # this machine, as dist/infinigpt
  *     deno task compile:all --print         # print the commands, build nothing
+ *                                           # (the --exclude paths summarised)
  *
  * @module
  */
@@ -15,6 +18,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { binaryPermissionFlags, COMPILE_INCLUDES } from "../lib/permissions.ts";
+import { neverLoaded, npmGraph } from "./compile_excludes.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The release targets (`deno compile --target`). */
@@ -25,6 +29,9 @@ export const TARGETS = [
   "aarch64-apple-darwin",
   "x86_64-pc-windows-msvc",
 ] as const;
+
+/** The most the embedded files of a release binary may weigh (`deno compile`'s `Files:`). */
+export const PAYLOAD_LIMIT_MB = 40;
 
 /** The repository root. */
 export const ROOT: string = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -40,6 +47,16 @@ export interface CompileOptions {
   output: string;
   /** A `--target`; the host when absent. */
   target?: string;
+  /** Paths left out of the embedded files (`--exclude`), from {@link excludePaths}. */
+  exclude?: readonly string[];
+}
+
+/**
+ * The npm files and packages the program never loads, for `--exclude`
+ * (scripts/compile_excludes.ts). Paths in this machine's Deno cache.
+ */
+export async function excludePaths(): Promise<string[]> {
+  return (await neverLoaded(await npmGraph(ROOT))).paths;
 }
 
 /**
@@ -53,6 +70,7 @@ export function compileArgs(options: CompileOptions): string[] {
     "--exclude-unused-npm",
     ...binaryPermissionFlags(),
     ...COMPILE_INCLUDES.flatMap((file) => ["--include", file]),
+    ...(options.exclude ?? []).flatMap((path) => ["--exclude", path]),
     ...(options.target ? ["--target", options.target] : []),
     "--output",
     options.output,
@@ -77,10 +95,13 @@ async function main(): Promise<number> {
       }
       return { target, output: join("dist", binaryName(target).replace(/\.exe$/, "")) };
     });
+  const exclude = await excludePaths();
   for (const build of builds) {
-    const args = compileArgs(build);
+    const args = compileArgs({ ...build, exclude });
     if (values.print) {
-      console.log(["deno", ...args].join(" "));
+      const shown = compileArgs(build);
+      shown.splice(shown.indexOf("--output"), 0, "--exclude", `<${exclude.length} paths>`);
+      console.log(["deno", ...shown].join(" "));
       continue;
     }
     console.error(`Building ${build.output} (${build.target ?? "this machine"})`);

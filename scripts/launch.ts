@@ -1,11 +1,17 @@
 /**
  * `deno task start` / `deno task console`: starts `main.ts` under the least
- * permissions its config needs (lib/permissions.ts), passes every argument
- * through, forwards SIGINT/SIGTERM, and exits with the bot's exit code.
+ * permissions its config needs (lib/permissions.ts) and passes every
+ * argument through.
  *
- * The launcher itself reads the config and runs Deno; the bot gets only
- * what `permissionFlags()` grants. `INFINIGPT_LAUNCH_DRY=1` prints the
- * command instead of running it.
+ * The launcher reads the config, computes the flags and then *becomes* the
+ * bot: it replaces itself with `deno run <flags> main.ts …` (execve, see
+ * scripts/exec.ts), so one Deno process runs besides the task runner, the
+ * runner's SIGINT/SIGTERM reach the bot, and the exit code is the bot's.
+ * Where exec is not available (Windows, no `--allow-ffi`) it starts the bot
+ * as a child, forwards SIGINT/SIGTERM and exits with the bot's exit code.
+ * The bot gets only what `permissionFlags()` grants, never the launcher's
+ * `--allow-run`/`--allow-ffi`. `INFINIGPT_LAUNCH_DRY=1` prints the command
+ * instead of running it.
  *
  * @module
  */
@@ -15,6 +21,7 @@ import { dirname } from "node:path";
 import { configPath as resolveConfigPath, loadConfig } from "../lib/config.ts";
 import { processEnv } from "../lib/env.ts";
 import { BOT_ENV, botRunArgs } from "../lib/permissions.ts";
+import { exec } from "./exec.ts";
 
 const appDir = dirname(dirname(fileURLToPath(import.meta.url)));
 const args = [...Deno.args];
@@ -47,10 +54,16 @@ if (positionals[0] !== "init") {
     // The bot itself reports what is wrong (exit code 2); it only needs to read the file.
   }
 }
-const runArgs = botRunArgs({ config, configPath, appDir, cwd: Deno.cwd() }, args);
+const runArgs = botRunArgs({
+  config,
+  configPath,
+  appDir,
+  cwd: Deno.cwd(),
+  console: positionals[0] === "console",
+}, args);
 if (positionals[0] === "init") {
-  // init writes the config and creates the store directory next to it.
-  runArgs.splice(1, 0, `--allow-write=${configPath},store`);
+  // init writes the config and the store key and creates the store directory.
+  runArgs.splice(1, 0, `--allow-write=${configPath},store,store.key`);
 }
 if (Deno.env.get("INFINIGPT_LAUNCH_DRY") === "1") {
   console.log(["deno", ...runArgs].join(" "));
@@ -60,6 +73,8 @@ const env: Record<string, string> = {};
 for (const [name, value] of Object.entries(BOT_ENV)) {
   if (Deno.env.get(name) === undefined) env[name] = value;
 }
+exec(Deno.execPath(), runArgs, { ...Deno.env.toObject(), ...env });
+// Still here: no exec on this system; the bot runs as a child.
 const child = new Deno.Command(Deno.execPath(), {
   args: runArgs,
   env,

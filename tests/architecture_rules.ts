@@ -29,12 +29,18 @@ export const CORE: readonly string[] = [
   "!lib/tools/mcp*.ts",
   "lib/async.ts",
   "lib/queue.ts",
+  "lib/order_gate.ts",
   "lib/markdown.ts",
   "lib/split.ts",
   "lib/html_entities.ts",
   "lib/image_type.ts",
   "lib/json.ts",
   "lib/mxid.ts",
+  "lib/usage.ts",
+  "lib/power_levels.ts",
+  "lib/content.ts",
+  "lib/vision.ts",
+  "lib/glob.ts",
 ];
 
 /**
@@ -48,7 +54,8 @@ export const ADAPTERS: Readonly<Record<string, readonly string[]>> = {
   state: ["lib/state/sqlite*.ts", "lib/store.ts", "lib/sqlite.ts"],
   mcp: ["lib/mcp*.ts", "lib/tools/mcp*.ts"],
   console: ["lib/console.ts"],
-  cli: ["lib/cli*.ts", "lib/run.ts", "lib/init.ts", "lib/check_config.ts"],
+  cli: ["lib/cli*.ts", "lib/run.ts", "lib/init.ts", "lib/check_config.ts", "lib/doctor*.ts"],
+  http: ["lib/metrics_server.ts"],
 };
 
 /** Packages the core may not load, directly or through other modules. */

@@ -39,7 +39,9 @@ Deno.test("the bot ignores its own messages", async () => {
 Deno.test("unknown commands, plain chat and misplaced command words get no reply", async () => {
   await using fake = FakeOpenAI.start();
   await using bot = await startTestBot({ providerUrl: fake.url, port: { names } });
-  for (const body of [".unknown", "hello", ".AI hi", "hello .ai", ".aihello", "InfiniGPT hi", ""]) {
+  for (
+    const body of [".unknown", "hello", ".AI hi", "hello .ai", ".aihello", "InfiniGPTs hi", ""]
+  ) {
     await bot.say(ALICE, body);
   }
   deepStrictEqual(bot.port.events, []);
@@ -89,7 +91,11 @@ Deno.test("allowed_users limits who is answered, but admins are always answered"
 });
 
 Deno.test("a message that mentions the bot with a pill and starts with its name is .ai (decision 14)", async () => {
-  await using bot = await withBot({ port: { names } });
+  // The name without a pill is a mention too (decision 37), unless mentions are off.
+  await using bot = await withBot({
+    port: { names },
+    config: { matrix: { answer: { mentions: false } } },
+  });
   await bot.bot.handle({ room: ROOM, sender: ALICE, body: "InfiniGPT, hi", eventId: "$m1" });
   deepStrictEqual(bot.port.events, []);
   await bot.bot.handle({

@@ -78,7 +78,7 @@ Deno.test("--help prints the usage listing every command and exits 0", async () 
     strictEqual(code, 0);
     strictEqual(stdout, USAGE + "\n");
     strictEqual(stderr, "");
-    for (const command of ["run", "console", "check-config", "init", "version"]) {
+    for (const command of ["run", "console", "check-config", "doctor", "init", "version"]) {
       match(stdout, new RegExp(`^  ${command} `, "m"), `usage lacks ${command}`);
     }
     ok(stdout.includes("--check-config"));
@@ -132,26 +132,61 @@ Deno.test("an unknown INFINIGPT_LOG_LEVEL exits 2", async () => {
 // ---------------------------------------------------------------------------
 // check-config
 
-Deno.test("check-config and --check-config accept the shipped example", async () => {
+/** The shipped example with its placeholders replaced, as a user edits it. */
+function editedExample(): string {
+  return Deno.readTextFileSync(EXAMPLE).replaceAll("example.org", "matrix.test")
+    .replace('"change-me"', '"a-real-password"');
+}
+
+Deno.test("check-config refuses the untouched starter config, naming each placeholder (exit 2)", async () => {
   for (const args of [["check-config", "-c", EXAMPLE], ["--check-config", "--config", EXAMPLE]]) {
-    const { code, stdout } = await cli(args);
-    strictEqual(code, 0);
-    ok(stdout.startsWith(`Config OK: ${EXAMPLE}\n`), stdout);
-    ok(stdout.includes("Default model: gpt-4.1-nano\n"));
-    // No env keys and empty api_keys: every cloud provider gets a warning.
-    ok(
-      stdout.includes(
-        '- No API key for provider "openai" (set OPENAI_API_KEY or llm.api_keys.openai)',
-      ),
-      stdout,
+    const { code, stdout, stderr } = await cli(args);
+    strictEqual(code, 2);
+    strictEqual(stdout, "");
+    strictEqual(
+      stderr,
+      "Configuration errors:\n" +
+        "- matrix.server: \"https://matrix.example.org\" is the starter config's placeholder; replace it with your homeserver's URL or server name\n" +
+        "- matrix.username: \"@infinigpt:example.org\" is the starter config's placeholder; replace it with the bot account's Matrix ID\n" +
+        "- matrix.password: is the starter config's placeholder; replace it with the bot account's password (or INFINIGPT_MATRIX_PASSWORD)\n" +
+        '- matrix.channels[0]: "#ai:example.org" is the starter config\'s placeholder; replace it with a room on your homeserver (or remove it)\n' +
+        '- matrix.admins[0]: "@admin:example.org" is the starter config\'s placeholder; replace it with your own Matrix ID\n',
     );
   }
+  // The password from the environment replaces the file's placeholder.
+  const { stderr } = await cli(["check-config", "-c", EXAMPLE], {
+    INFINIGPT_MATRIX_PASSWORD: "from-env-123",
+  });
+  ok(!stderr.includes("matrix.password") && stderr.includes("matrix.server"), stderr);
+});
+
+Deno.test("check-config and --check-config accept the shipped example once its placeholders are replaced", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "config.json");
+    await Deno.writeTextFile(path, editedExample());
+    for (const args of [["check-config", "-c", path], ["--check-config", "--config", path]]) {
+      const { code, stdout } = await cli(args);
+      strictEqual(code, 0);
+      ok(stdout.startsWith(`Config OK: ${path}\n`), stdout);
+      ok(stdout.includes("Default model: gpt-4.1-nano\n"));
+      // No env keys and empty api_keys: every cloud provider gets a warning.
+      ok(
+        stdout.includes(
+          '- No API key for provider "openai" (set OPENAI_API_KEY or llm.api_keys.openai)',
+        ),
+        stdout,
+      );
+    }
+  });
 });
 
 Deno.test("check-config reads the file named by INFINIGPT_CONFIG", async () => {
-  const { code, stdout } = await cli(["check-config"], { INFINIGPT_CONFIG: EXAMPLE });
-  strictEqual(code, 0);
-  ok(stdout.startsWith(`Config OK: ${EXAMPLE}\n`), stdout);
+  await withTempDir(async (dir) => {
+    const path = await writeJson(dir, baseConfig());
+    const { code, stdout } = await cli(["check-config"], { INFINIGPT_CONFIG: path });
+    strictEqual(code, 0);
+    ok(stdout.startsWith(`Config OK: ${path}\n`), stdout);
+  });
 });
 
 Deno.test("check-config on a broken config exits 2 with one line per problem", async () => {
@@ -355,11 +390,13 @@ Deno.test("subprocess: version and an unknown flag give exit codes 0 and 2", asy
   match(bad.stderr, /--bogus/);
 });
 
-Deno.test("subprocess: --check-config exits 0 on the example and 2 on a broken config", async () => {
-  const good = await runMain(["--check-config", "-c", EXAMPLE]);
-  strictEqual(good.code, 0, good.stderr);
-  ok(good.stdout.startsWith(`Config OK: ${EXAMPLE}`), good.stdout);
+Deno.test("subprocess: --check-config exits 0 on the edited example and 2 on a broken config", async () => {
   await withTempDir(async (dir) => {
+    const edited = join(dir, "edited.json");
+    await Deno.writeTextFile(edited, editedExample());
+    const good = await runMain(["--check-config", "-c", edited]);
+    strictEqual(good.code, 0, good.stderr);
+    ok(good.stdout.startsWith(`Config OK: ${edited}`), good.stdout);
     const raw = baseConfig();
     raw.llm.history_size = 0;
     delete raw.matrix.password;
@@ -403,9 +440,20 @@ Deno.test("subprocess: init writes a config that passes check-config, and never 
     ok(first.stdout.startsWith("Wrote config.json"), first.stdout);
     const path = join(dir, "config.json");
     const written = await Deno.readTextFile(path);
-    strictEqual(written, await Deno.readTextFile(EXAMPLE));
+    strictEqual(
+      written,
+      (await Deno.readTextFile(EXAMPLE)).replace(
+        '"store_key_file": null',
+        '"store_key_file": "store.key"',
+      ),
+    );
     ok((await Deno.stat(join(dir, "store"))).isDirectory);
-    if (Deno.build.os !== "windows") strictEqual((await Deno.stat(path)).mode! & 0o777, 0o600);
+    const key = await Deno.readTextFile(join(dir, "store.key"));
+    match(key, /^[0-9a-f]{64}\n$/);
+    if (Deno.build.os !== "windows") {
+      strictEqual((await Deno.stat(path)).mode! & 0o777, 0o600);
+      strictEqual((await Deno.stat(join(dir, "store.key"))).mode! & 0o777, 0o600);
+    }
 
     await Deno.writeTextFile(path, written.replace("change-me", "edited-password"));
     const again = await runMain(["init"], { cwd: dir });
@@ -416,10 +464,40 @@ Deno.test("subprocess: init writes a config that passes check-config, and never 
     const forced = await runMain(["init", "--force"], { cwd: dir });
     strictEqual(forced.code, 0, forced.stderr);
     strictEqual(await Deno.readTextFile(path), written);
+    match(forced.stdout, /Kept the existing store key store\.key\./);
+    strictEqual(await Deno.readTextFile(join(dir, "store.key")), key, "the key is never replaced");
 
+    const untouched = await runMain(["check-config"], { cwd: dir });
+    strictEqual(untouched.code, 2);
+    match(untouched.stderr, /- matrix\.server: "https:\/\/matrix\.example\.org" is the starter/);
+
+    await Deno.writeTextFile(
+      path,
+      written.replaceAll("example.org", "matrix.test").replace('"change-me"', '"real-pw-123"'),
+    );
     const check = await runMain(["check-config"], { cwd: dir });
     strictEqual(check.code, 0, check.stderr);
     ok(check.stdout.startsWith("Config OK: config.json\n"), check.stdout);
     ok(!check.stdout.includes("Unknown config key"), check.stdout);
+  });
+});
+
+Deno.test("logging.format json writes one JSON object per line; logging.level and --log-level pick the level", async () => {
+  await withTempDir(async (dir) => {
+    const raw = baseConfig() as Record<string, Record<string, unknown>>;
+    raw.matrix.store_path = join(dir, "store");
+    raw.logging = { format: "json" };
+    const path = await writeJson(dir, raw);
+    const json = await cli(["console", "-c", path]);
+    strictEqual(json.code, 0, json.stderr);
+    const records = json.stderr.trim().split("\n").map((line) => JSON.parse(line));
+    ok(records.some((r) => r.level === "INFO" && /^Model set to /.test(r.message)), json.stderr);
+    ok(!json.stderr.includes("pw-123456"), "the password is masked");
+
+    raw.logging = { format: "json", level: "ERROR" };
+    await writeJson(dir, raw);
+    strictEqual((await cli(["console", "-c", path])).stderr, "", "nothing below ERROR");
+    const flag = await cli(["console", "-c", path, "-L", "INFO"]);
+    ok(flag.stderr.includes('"message":"Model set to '), "--log-level wins: " + flag.stderr);
   });
 });

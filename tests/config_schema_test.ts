@@ -448,6 +448,21 @@ const REJECTED: Array<{ name: string; set: Record<string, unknown>; errors: stri
     errors: ["matrix.catch_up_seconds: must be an integer (got number 1.5)"],
   },
   {
+    name: "an unknown llm.timezone",
+    set: { "llm.timezone": "Mars/Olympus" },
+    errors: ["llm.timezone: is not a known time zone (IANA name, e.g. Europe/Berlin)"],
+  },
+  {
+    name: "a negative llm.context_tokens",
+    set: { "llm.context_tokens": -5 },
+    errors: ["llm.context_tokens: must be at least 0 (got number -5)"],
+  },
+  {
+    name: "a matrix.answer switch that is not a flag",
+    set: { "matrix.answer.dm": "maybe" },
+    errors: ['matrix.answer.dm: must be true or false (got string "maybe")'],
+  },
+  {
     name: "channels given as one string",
     set: { "matrix.channels": "#ai:matrix.test" },
     errors: ['matrix.channels: must be an array (got string "#ai:matrix.test")'],
@@ -761,6 +776,9 @@ Deno.test("fills in the documented defaults", () => {
   const { config, warnings } = valid(raw());
   deepStrictEqual(warnings, []);
   strictEqual(config.llm.history_size, 24);
+  strictEqual(config.llm.context_tokens, 0);
+  strictEqual(config.llm.timezone, "UTC");
+  deepStrictEqual(config.matrix.answer, { dm: true, replies: true, mentions: true, threads: true });
   strictEqual(config.llm.timeout, 180);
   strictEqual(config.llm.tool_timeout, 60);
   strictEqual(config.llm.max_tool_rounds, 10);

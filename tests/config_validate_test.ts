@@ -110,3 +110,72 @@ Deno.test("merges top-level mcp_servers into llm.mcp_servers, top level winning"
   });
   strictEqual("mcp_servers" in config, false);
 });
+
+// ---------------------------------------------------------------------------
+// Budgets and prices (decision 43).
+
+Deno.test("llm.budget.daily_tokens: set, or the older llm.rate_limit.daily_tokens, or off", () => {
+  const table: Array<[overrides: Record<string, unknown>, daily: number]> = [
+    [{}, 0],
+    [{ "llm.rate_limit": { daily_tokens: 500 } }, 500],
+    [{ "llm.budget": { daily_tokens: 900 } }, 900],
+    [{ "llm.budget": { daily_tokens: 900 }, "llm.rate_limit": { daily_tokens: 500 } }, 900],
+    [{ "llm.budget": { daily_tokens: 0 }, "llm.rate_limit": { daily_tokens: 500 } }, 0],
+  ];
+  for (const [overrides, daily] of table) {
+    const { config } = valid(raw(overrides));
+    strictEqual(config.llm.budget.daily_tokens, daily, JSON.stringify(overrides));
+    strictEqual(config.llm.budget.monthly_usd, 0);
+  }
+});
+
+Deno.test("a daily budget under both names that differ warns that the older one is ignored", () => {
+  const both = (legacy: number) =>
+    valid(raw({ "llm.budget": { daily_tokens: 900 }, "llm.rate_limit": { daily_tokens: legacy } }))
+      .warnings;
+  deepStrictEqual(both(500), [
+    "llm.rate_limit.daily_tokens (500) is ignored: llm.budget.daily_tokens (900) is set",
+  ]);
+  deepStrictEqual(both(900), []);
+  deepStrictEqual(both(0), []);
+});
+
+Deno.test("llm.prices and llm.budget.monthly_usd are checked", () => {
+  const { config } = valid(raw({
+    "llm.prices": { "gpt-4*": { input: 2, output: 8 } },
+    "llm.budget": { monthly_usd: 12.5 },
+  }));
+  deepStrictEqual(config.llm.prices, { "gpt-4*": { input: 2, output: 8 } });
+  strictEqual(config.llm.budget.monthly_usd, 12.5);
+  const errors = errorsOf(raw({
+    "llm.prices": { "gpt-4*": { input: -1, output: 8 }, "o3": { input: 1 } },
+    "llm.budget": { monthly_usd: -5, daily_tokens: 1.5 },
+  }));
+  deepStrictEqual(errors, [
+    "llm.budget.daily_tokens: must be an integer (got number 1.5)",
+    "llm.budget.monthly_usd: must be at least 0 (got number -5)",
+    'llm.prices["gpt-4*"].input: must be at least 0 (got number -1)',
+    "llm.prices.o3.output: is required",
+  ]);
+});
+
+Deno.test("metrics and logging: defaults, level names as --log-level takes them, bad values named", () => {
+  const plain = valid(raw()).config;
+  deepStrictEqual([plain.metrics, plain.logging], [{}, { format: "text" }]);
+  const table: [string, string][] = [["WARNING", "warning"], ["debug", "debug"], [
+    "CRITICAL",
+    "fatal",
+  ], ["Info", "info"]];
+  for (const [given, level] of table) {
+    strictEqual(valid(raw({ "logging.level": given })).config.logging.level, level, given);
+  }
+  const set = valid(raw({ "metrics.listen": "127.0.0.1:9464", "logging.format": "json" })).config;
+  deepStrictEqual([set.metrics.listen, set.logging.format], ["127.0.0.1:9464", "json"]);
+  deepStrictEqual(errorsOf(raw({ "logging.level": "LOUD" })), [
+    "logging.level: must be one of TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL",
+  ]);
+  ok(errorsOf(raw({ "logging.format": "xml" }))[0].startsWith("logging.format: "));
+  deepStrictEqual(errorsOf(raw({ "metrics.listen": "9464" })), [
+    'metrics.listen: must be host:port, e.g. "127.0.0.1:9464"',
+  ]);
+});

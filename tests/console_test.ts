@@ -245,3 +245,71 @@ Deno.test("a second console on a store in use exits 2 and says it is in use", as
   strictEqual(status.code, 0, await stderr);
   strictEqual(fake.chats.length, 0);
 });
+
+// --- images and files (decision 34) ---
+
+Deno.test("/image and /file attach a file to the next message; a missing one is said", async () => {
+  await using env = await Deno.makeTempDir({ prefix: "infinigpt-console-att-" }).then((dir) => ({
+    dir,
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+  }));
+  await Deno.writeFile(join(env.dir, "cat.png"), new Uint8Array([137, 80, 78, 71]));
+  await Deno.writeTextFile(join(env.dir, "notes.txt"), "hi");
+  const seen: Array<{ body: string; attachments?: unknown[] }> = [];
+  let out = "";
+  await runConsoleLoop({
+    input: stream(
+      `/image ${join(env.dir, "cat.png")}\n/file ${join(env.dir, "notes.txt")}\n.ai look\n` +
+        `/image ${join(env.dir, "nope.png")}\n.ai again\n`,
+    ),
+    output: { write: (t) => void (out += t) },
+    userId: "@me:console",
+    prompt: false,
+    handle: (m) => Promise.resolve(void seen.push({ body: m.body, attachments: m.attachments })),
+  });
+  strictEqual(seen.length, 2);
+  deepStrictEqual(seen[0].attachments, [
+    {
+      kind: "image",
+      ref: { url: `file://${join(env.dir, "cat.png")}`, name: "cat.png", mimetype: "", size: 4 },
+    },
+    {
+      kind: "file",
+      ref: {
+        url: `file://${join(env.dir, "notes.txt")}`,
+        name: "notes.txt",
+        mimetype: "",
+        size: 2,
+      },
+    },
+  ]);
+  strictEqual(seen[1].attachments, undefined, "attachments go with one message only");
+  ok(out.includes("[cat.png goes with your next message]"), out);
+  ok(out.includes(`[cannot read ${join(env.dir, "nope.png")}]`), out);
+});
+
+Deno.test("infinigpt console sends an /image to the model and reads a /file as text", async () => {
+  await using fake = FakeOpenAI.start();
+  await using env = await setup(fake);
+  const png = Uint8Array.from(
+    atob(
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+    ),
+    (c) => c.charCodeAt(0),
+  );
+  await Deno.writeFile(join(env.dir, "dot.png"), png);
+  await Deno.writeTextFile(join(env.dir, "todo.md"), "- tea");
+  const run = await runConsole(
+    env.dir,
+    env.configPath,
+    "/image dot.png\n.ai what is it?\n/file todo.md\n.ai and this?\n",
+  );
+  strictEqual(run.code, 0, run.stderr);
+  const [image, file] = fake.chats;
+  deepStrictEqual(image.userParts.map((p) => p.type), ["text", "image"]);
+  const part = image.userParts[1];
+  ok(part.type === "image");
+  deepStrictEqual(part.bytes, png);
+  deepStrictEqual(file.userParts.at(-1), { type: "text", text: "File todo.md:\n- tea" });
+  ok(run.stdout.includes("Echo: what is it? [image/png 70 bytes]"), run.stdout);
+});

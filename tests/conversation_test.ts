@@ -3,14 +3,19 @@ import {
   appended,
   before,
   defaultPrompt,
+  estimateTokens,
   exchange,
   type Message,
   newThread,
   parseThread,
+  substituteVariables,
   systemPrompt,
   type ThreadOptions,
+  TooLongError,
   trimThread,
+  trimToTokens,
   wellFormed,
+  withVariables,
 } from "../lib/conversation.ts";
 
 // --- systemPrompt (reference §3.2) ------------------------------------------
@@ -285,4 +290,126 @@ Deno.test("parseThread reads a stored array, and anything else as an empty threa
   deepStrictEqual(parseThread("null"), []);
   deepStrictEqual(parseThread('"text"'), []);
   throws(() => parseThread("not json"), SyntaxError);
+});
+
+// --- context by tokens (decision 39) ------------------------------------------
+
+Deno.test("estimateTokens: 4 characters a token, 1000 an image, text parts counted", () => {
+  strictEqual(estimateTokens(""), 0);
+  strictEqual(estimateTokens("abcd"), 1);
+  strictEqual(estimateTokens("abcde"), 2);
+  strictEqual(
+    estimateTokens([
+      { type: "text", text: "abcdefgh" },
+      { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } },
+    ]),
+    1002,
+  );
+  strictEqual(estimateTokens(undefined), 0);
+});
+
+const tok = (role: Message["role"], tokens: number): Message => ({
+  role,
+  content: "x".repeat(tokens * 4),
+});
+const tokenCases: Array<[string, Message[], number, Message[]]> = [
+  ["a thread that fits stays whole", [tok("system", 2), tok("user", 2), tok("assistant", 2)], 6, [
+    tok("system", 2),
+    tok("user", 2),
+    tok("assistant", 2),
+  ]],
+  [
+    "the oldest exchange goes first, whole",
+    [
+      tok("system", 2),
+      tok("user", 3),
+      tok("assistant", 3),
+      tok("user", 1),
+      tok("assistant", 1),
+      tok("user", 2),
+    ],
+    6,
+    [tok("system", 2), tok("user", 1), tok("assistant", 1), tok("user", 2)],
+  ],
+  [
+    "the system prompt and the newest message stay even over the limit",
+    [tok("system", 8), tok("user", 1), tok("assistant", 1), tok("user", 2)],
+    3,
+    [tok("system", 8), tok("user", 2)],
+  ],
+  [
+    "a thread without a system prompt trims the same way",
+    [
+      tok("user", 4),
+      tok("assistant", 4),
+      tok("user", 1),
+    ],
+    2,
+    [tok("user", 1)],
+  ],
+];
+for (const [name, messages, limit, want] of tokenCases) {
+  Deno.test(`trimToTokens: ${name}`, () => {
+    deepStrictEqual(trimToTokens(messages, limit), want);
+  });
+}
+
+Deno.test("trimToTokens: a newest message alone over the limit is TooLongError with its estimate", () => {
+  throws(
+    () => trimToTokens([tok("system", 1), tok("user", 7)], 6),
+    (e) => e instanceof TooLongError && e.tokens === 7 && e.limit === 6,
+  );
+});
+
+Deno.test("exchange: context_tokens 0 trims by history_size only", () => {
+  const thread = [tok("system", 100), tok("user", 100), tok("assistant", 100)];
+  deepStrictEqual(exchange(thread, tok("user", 100), 10, 0).length, 4);
+  deepStrictEqual(exchange(thread, tok("user", 100), 10, 250).length, 2);
+});
+
+// --- prompt variables (decision 40) -----------------------------------------
+
+const values = {
+  // Friday 2026-12-04 23:30 UTC is Saturday 00:30 in Berlin.
+  now: new Date("2026-12-04T23:30:00Z"),
+  timeZone: "UTC",
+  model: "gpt-5-mini",
+  botName: "InfiniGPT",
+  userName: "Alice",
+};
+const variableCases: Array<[string, string, Partial<typeof values>, string]> = [
+  ["date, time and weekday", "{date} {time} {weekday}", {}, "2026-12-04 23:30 Friday"],
+  [
+    "in llm.timezone",
+    "{date} {time} {weekday}",
+    { timeZone: "Europe/Berlin" },
+    "2026-12-05 00:30 Saturday",
+  ],
+  [
+    "model and names",
+    "{bot_name} on {model} talks to {user_name}",
+    {},
+    "InfiniGPT on gpt-5-mini talks to Alice",
+  ],
+  ["doubled braces are literal", "{{date}} is {date}; }} {{", {}, "{date} is 2026-12-04; } {"],
+  ["unknown names stay as written", "{nope} {Date} { date }", {}, "{nope} {Date} { date }"],
+  ["a value is not substituted again", "{user_name}", { userName: "{date}" }, "{date}"],
+  ["midnight is 00, not 24", "{time}", { now: new Date("2026-12-04T00:05:00Z") }, "00:05"],
+];
+for (const [name, text, over, want] of variableCases) {
+  Deno.test(`substituteVariables: ${name}`, () => {
+    strictEqual(substituteVariables(text, { ...values, ...over }), want);
+  });
+}
+
+Deno.test("withVariables: only system prompts are substituted", () => {
+  const messages: Message[] = [
+    { role: "system", content: "today is {date}" },
+    { role: "user", content: "what is {date}?" },
+  ];
+  deepStrictEqual(withVariables(messages, values), [
+    { role: "system", content: "today is 2026-12-04" },
+    { role: "user", content: "what is {date}?" },
+  ]);
+  strictEqual(messages[0].content, "today is {date}");
 });

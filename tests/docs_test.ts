@@ -155,10 +155,17 @@ function jsonPaths(value: unknown, path = "", out = new Set<string>()): Set<stri
 
 /**
  * What the example may leave out (docs/configuration.md says so): the legacy
- * `matrix.admin`, the ollamarama-style top-level `mcp_servers`, and entries
- * of `llm.options` and `tools.endpoints` (their parent is in the example).
+ * `matrix.admin`, the ollamarama-style top-level `mcp_servers`, entries
+ * of `llm.options` and `tools.endpoints` (their parent is in the example),
+ * and `llm.vision_models` (a copied list would stop following the default).
  */
-const EXAMPLE_MAY_OMIT = ["matrix.admin", "mcp_servers", "llm.options.*", "tools.endpoints.*"];
+const EXAMPLE_MAY_OMIT = [
+  "matrix.admin",
+  "mcp_servers",
+  "llm.options.*",
+  "tools.endpoints.*",
+  "llm.vision_models",
+];
 
 function missingFromExample(keys: readonly ConfigKey[], example: unknown): string[] {
   const present = jsonPaths(example);

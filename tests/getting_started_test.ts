@@ -100,10 +100,15 @@ function warnings(stdout: string): string[] {
 }
 
 const INIT_OUTPUT = "Wrote config.json and created the store directory store/.\n" +
+  "Wrote a new store key to store.key: back it up apart from the store.\n" +
   "Next: edit config.json (homeserver, bot account, models, API keys), then run:\n" +
   "  infinigpt check-config --config config.json\n" +
+  "  infinigpt doctor --config config.json\n" +
   "  infinigpt console --config config.json\n" +
   "  infinigpt --config config.json\n";
+
+/** What init writes: the example pointing at the new store key. */
+const STARTER = EXAMPLE.replace('"store_key_file": null', '"store_key_file": "store.key"');
 
 Deno.test("deno task console is deno task start console", () => {
   strictEqual(TASKS.console, `${TASKS.start} console`);
@@ -121,20 +126,23 @@ for (const way of WAYS) {
         strictEqual(result.code, 0, result.stderr);
         strictEqual(result.stdout, INIT_OUTPUT);
         ok(GUIDE.includes(INIT_OUTPUT), "the guide quotes init's output");
-        strictEqual(await Deno.readTextFile(config), EXAMPLE);
+        strictEqual(await Deno.readTextFile(config), STARTER);
         ok((await Deno.stat(join(dir, "store"))).isDirectory);
+        ok(/^[0-9a-f]{64}\n$/.test(await Deno.readTextFile(join(dir, "store.key"))));
         if (Deno.build.os !== "windows") {
           strictEqual((await Deno.stat(config)).mode! & 0o777, 0o600);
           strictEqual((await Deno.stat(join(dir, "store"))).mode! & 0o777, 0o700);
+          strictEqual((await Deno.stat(join(dir, "store.key"))).mode! & 0o777, 0o600);
         }
         deepStrictEqual((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort(), [
           "config.json",
           "store",
+          "store.key",
         ]);
       });
 
       await t.step("init refuses to replace the config, init --force replaces it", async () => {
-        await Deno.writeTextFile(config, EXAMPLE.replace("change-me", "edited-by-me"));
+        await Deno.writeTextFile(config, STARTER.replace("change-me", "edited-by-me"));
         const again = await run(way, dir, ["init"]);
         strictEqual(again.code, 2);
         strictEqual(
@@ -149,12 +157,23 @@ for (const way of WAYS) {
         );
         const forced = await run(way, dir, ["init", "--force"]);
         strictEqual(forced.code, 0, forced.stderr);
-        strictEqual(await Deno.readTextFile(config), EXAMPLE);
+        strictEqual(await Deno.readTextFile(config), STARTER);
+        ok(forced.stdout.includes("Kept the existing store key store.key."), forced.stdout);
       });
 
       await t.step(
-        "the untouched starter config passes check-config, one warning per cloud provider",
+        "the untouched starter config fails check-config on its placeholders; edited, it passes with one warning per cloud provider",
         async () => {
+          const untouched = await run(way, dir, ["check-config"]);
+          strictEqual(untouched.code, 2);
+          const placeholder =
+            "- matrix.server: \"https://matrix.example.org\" is the starter config's placeholder; replace it with your homeserver's URL or server name";
+          ok(untouched.stderr.includes(placeholder), untouched.stderr);
+          ok(GUIDE.includes(placeholder), "the guide quotes the placeholder error");
+          await Deno.writeTextFile(
+            config,
+            STARTER.replaceAll("example.org", "matrix.test").replace("change-me", "edited-pw"),
+          );
           const plain = await run(way, dir, ["check-config"]);
           strictEqual(plain.code, 0, plain.stderr);
           ok(plain.stdout.startsWith("Config OK: config.json\n"), plain.stdout);
@@ -182,7 +201,9 @@ for (const way of WAYS) {
       await t.step(
         "the guide's small config needs the password from INFINIGPT_MATRIX_PASSWORD",
         async () => {
-          await Deno.writeTextFile(config, JSON.stringify(small, null, 2));
+          // With the user's own names in place of the guide's example.org.
+          const own = JSON.stringify(small, null, 2).replaceAll("example.org", "matrix.test");
+          await Deno.writeTextFile(config, own);
           const without = await run(way, dir, ["check-config"]);
           strictEqual(without.code, 2);
           strictEqual(without.stdout, "");
@@ -204,7 +225,10 @@ for (const way of WAYS) {
         "a config outside the data directory is refused only by the binary",
         async () => {
           const outside = join(parent, "outside.json");
-          await Deno.writeTextFile(outside, EXAMPLE);
+          await Deno.writeTextFile(
+            outside,
+            EXAMPLE.replaceAll("example.org", "matrix.test").replace("change-me", "edited-pw"),
+          );
           const result = await run(way, dir, ["check-config", "--config", "../outside.json"]);
           if (way.readsOutside) {
             strictEqual(result.code, 0, result.stderr);

@@ -1,5 +1,11 @@
-import { deepStrictEqual } from "node:assert/strict";
-import { answerInvite, type InviteFacts, JoinBoundary } from "../lib/joins.ts";
+import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import {
+  answerInvite,
+  type DirectFacts,
+  type InviteFacts,
+  isDirectChat,
+  JoinBoundary,
+} from "../lib/joins.ts";
 
 const ROOM = "!room:test";
 const OTHER = "!other:test";
@@ -168,3 +174,28 @@ Deno.test("answerInvite: the decline reason is the one the docs quote", () => {
     "only admins and allowed users may invite the bot",
   );
 });
+
+const directCases: Array<[string, DirectFacts, boolean]> = [
+  [
+    "marked, the bot and one user",
+    { marked: true, joined: ["@b:t", "@u:t"], botUserId: "@b:t" },
+    true,
+  ],
+  ["not marked", { marked: false, joined: ["@b:t", "@u:t"], botUserId: "@b:t" }, false],
+  ["grown to three members", {
+    marked: true,
+    joined: ["@b:t", "@u:t", "@v:t"],
+    botUserId: "@b:t",
+  }, false],
+  ["the user left", { marked: true, joined: ["@b:t"], botUserId: "@b:t" }, false],
+  [
+    "two others, the bot not joined",
+    { marked: true, joined: ["@u:t", "@v:t"], botUserId: "@b:t" },
+    false,
+  ],
+];
+for (const [name, facts, want] of directCases) {
+  Deno.test(`isDirectChat: ${name}`, () => {
+    strictEqual(isDirectChat(facts), want);
+  });
+}

@@ -168,3 +168,28 @@ Deno.test("a message logged with LogTape properties still fills its placeholders
   strictEqual(lines.length, 1);
   ok(lines[0].endsWith("test: user bob joined"), lines[0]);
 });
+
+Deno.test("json format: one JSON object per line, secrets masked, braces shown as written", () => {
+  registerSecret('pw"with\\quotes-7781');
+  registerSecret("sk-json-secret-5566");
+  const lines: string[] = [];
+  setupLogging({ level: "info", format: "json", output: { write: (l) => lines.push(l) } });
+  try {
+    getLogger("bot").info('key sk-json-secret-5566 in {"a": 1}');
+    getLogger("bot").warn(`login failed for ${JSON.stringify({ pw: 'pw"with\\quotes-7781' })}`);
+    getLogger("bot").debug("not shown at info");
+  } finally {
+    resetSync();
+  }
+  strictEqual(lines.length, 2);
+  for (const line of lines) {
+    strictEqual(line.includes("\n"), false);
+    doesNotMatch(line, /5566|7781/);
+  }
+  const first = JSON.parse(lines[0]);
+  strictEqual(first.message, 'key *** in {"a": 1}');
+  strictEqual(first.level, "INFO");
+  strictEqual(first.logger, "bot");
+  ok(!Number.isNaN(Date.parse(first["@timestamp"])));
+  strictEqual(JSON.parse(lines[1]).message, 'login failed for {"pw":"***"}');
+});

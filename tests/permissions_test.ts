@@ -262,3 +262,39 @@ Deno.test({
     );
   },
 });
+
+Deno.test("the console may read below the working directory (/image, /file); the bot may not", () => {
+  const config = testConfig("http://127.0.0.1:1/v1");
+  ok(flag(permissionFlags({ ...base, config, console: true }), "allow-read")!.includes("/srv/bot"));
+  ok(!flag(permissionFlags({ ...base, config }), "allow-read")!.includes("/srv/bot"));
+});
+
+Deno.test("listening on every interface is denied unless the config names the wildcard address", () => {
+  const table: [Record<string, unknown>, string[] | undefined][] = [
+    [{}, ["0.0.0.0", "[::]"]],
+    [{ metrics: { listen: "127.0.0.1:9464" } }, ["0.0.0.0", "[::]"]],
+    [{ metrics: { listen: "0.0.0.0:9464" } }, ["[::]"]],
+    [{ metrics: { listen: ":9464" } }, ["[::]"]],
+    [{ metrics: { listen: "[::]:9464" } }, ["0.0.0.0"]],
+    // An Ollama reached as 0.0.0.0 stays reachable.
+    [{ llm: { ollama_url: "0.0.0.0:11434" } }, ["[::]"]],
+    [
+      { llm: { base_urls: { vllm: "http://[::]:8000/v1" } }, metrics: { listen: "0.0.0.0:1" } },
+      undefined,
+    ],
+  ];
+  for (const [overrides, denied] of table) {
+    const config = testConfig("http://127.0.0.1:1/v1", overrides);
+    deepStrictEqual(
+      flag(permissionFlags({ ...base, config }), "deny-net"),
+      denied,
+      JSON.stringify(overrides),
+    );
+  }
+  deepStrictEqual(flag(permissionFlags(base), "deny-net"), ["0.0.0.0", "[::]"], "no config");
+  strictEqual(
+    flag(binaryPermissionFlags(), "deny-net"),
+    undefined,
+    "a binary listens where it is told",
+  );
+});

@@ -766,7 +766,10 @@ Deno.test("kill -9 at random moments during thread store writes never corrupts s
           ok(messages.length <= 39, `round ${round}: thread not trimmed (${messages.length})`);
           let previous: [number, number] = [0, -1];
           for (const m of messages) {
-            ok(typeof m.content === "string" && /^r\d+ n\d+ x*$/.test(m.content), m.content);
+            ok(
+              typeof m.content === "string" && /^r\d+ n\d+ x*$/.test(m.content),
+              JSON.stringify(m.content),
+            );
             const at = order(m.id);
             ok(
               at[0] > previous[0] || (at[0] === previous[0] && at[1] > previous[1]),

@@ -1,6 +1,8 @@
 import { deepStrictEqual, match, ok, strictEqual, throws } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
+import { type Message, threadKey } from "../lib/conversation.ts";
+import { SqliteThreadStore } from "../lib/state/sqlite_threads.ts";
 import { Store, StoreError, writeFileAtomic } from "../lib/store.ts";
 
 const STORE_MODULE = new URL("../lib/store.ts", import.meta.url).href;
@@ -263,4 +265,56 @@ Deno.test("writeFileAtomic honours an explicit mode (never more than asked)", ()
   const mode = Deno.statSync(path).mode! & 0o777;
   strictEqual(mode & ~0o640, 0, `mode ${mode.toString(8)} grants more than 640`);
   strictEqual(mode & 0o600, 0o600, `mode ${mode.toString(8)} lacks owner read/write`);
+});
+
+Deno.test("a state.db of schema 3 migrates to 4: its threads load, and Matrix threads get their table", () => {
+  using tmp = tempDir();
+  const old = new DatabaseSync(join(tmp.path, "state.db"));
+  // The schema as version 3 left it (lib/store.ts, MIGRATIONS[0..2]).
+  old.exec(`CREATE TABLE threads (
+     room TEXT NOT NULL, user TEXT NOT NULL, messages TEXT NOT NULL,
+     updated_at INTEGER NOT NULL, PRIMARY KEY (room, user)) WITHOUT ROWID;
+   CREATE TABLE personal_models (
+     room TEXT NOT NULL, user TEXT NOT NULL, model TEXT NOT NULL,
+     PRIMARY KEY (room, user)) WITHOUT ROWID;
+   CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE handled_events (
+     event_id TEXT PRIMARY KEY, room TEXT NOT NULL, handled_at INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE TABLE usage (
+     user TEXT NOT NULL, day TEXT NOT NULL, tokens INTEGER NOT NULL,
+     PRIMARY KEY (user, day)) WITHOUT ROWID;
+   CREATE TABLE inbox (
+     event_id TEXT PRIMARY KEY, room TEXT NOT NULL, event TEXT NOT NULL,
+     received_at INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE TABLE verifications (
+     txn_id TEXT PRIMARY KEY, handled_at INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX handled_events_at ON handled_events (handled_at);
+   PRAGMA user_version = 3;`);
+  const thread: Message[] = [{ role: "system", content: "S" }, { role: "user", content: "hi" }];
+  old.prepare("INSERT INTO threads VALUES (?, ?, ?, ?)").run(
+    "!r:hs",
+    "@a:hs",
+    JSON.stringify(thread),
+    1,
+  );
+  old.close();
+  const store = Store.open(tmp.path);
+  try {
+    const { user_version } = store.db.prepare("PRAGMA user_version").get() as {
+      user_version: number;
+    };
+    strictEqual(user_version, 5);
+    const threads = new SqliteThreadStore(store.db, {
+      prompt: ["you are ", "."],
+      personality: "p",
+      historySize: 24,
+      verbose: () => false,
+    });
+    deepStrictEqual(threads.get("!r:hs", "@a:hs"), thread);
+    threads.set("!r:hs", threadKey("$root"), thread);
+    deepStrictEqual(threads.get("!r:hs", threadKey("$root")), thread);
+    deepStrictEqual(threads.users("!r:hs"), ["@a:hs"]);
+  } finally {
+    store.close();
+  }
 });

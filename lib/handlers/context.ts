@@ -5,9 +5,17 @@
  *
  * @module
  */
+import type { Attachment, MediaRef } from "../content.ts";
 import type { Answer, AnswerRequest } from "../llm.ts";
-import type { PersonalModelStore, SettingsStore, ThreadStore } from "../state/ports.ts";
+import type {
+  PersonalModelStore,
+  RoomSettingsStore,
+  SettingsStore,
+  ThreadStore,
+  TokenCount,
+} from "../state/ports.ts";
 import type { ToolImage, ToolRegistry } from "../tools/registry.ts";
+import type { UsageLedger } from "../usage.ts";
 import type { Invalid } from "./args.ts";
 import type { ModelCatalog } from "./catalog.ts";
 
@@ -38,6 +46,10 @@ export interface Services {
   readonly models: PersonalModelStore;
   /** The bot-wide settings (`.model`, `.tools`, `.verbose`, `.thinking`). */
   readonly settings: SettingsStore;
+  /** Settings per room (`.room`). */
+  readonly rooms: RoomSettingsStore;
+  /** Tokens per user and model, their cost and the budgets (`.usage`). */
+  readonly usage: UsageLedger;
   /** Asks the model. */
   readonly llm: Answerer;
   /** The tools the model may be offered. */
@@ -46,6 +58,24 @@ export interface Services {
   readonly catalog: ModelCatalog;
   /** `help.md`. */
   readonly help: string;
+  /** `llm.timezone`: where `{date}`, `{time}` and `{weekday}` are read (default UTC). */
+  readonly timeZone?: string;
+  /** The clock of the prompt variables (tests). */
+  readonly now?: () => Date;
+  /** Images and files in (decision 34); the defaults when absent. */
+  readonly media?: MediaSettings;
+}
+
+/** `llm.vision_models`, `llm.max_images`, `llm.max_image_bytes`, `llm.max_file_bytes`. */
+export interface MediaSettings {
+  /** Globs of the models that see images. */
+  visionModels: readonly string[];
+  /** Images per request (the most recent ones of the thread). */
+  maxImages: number;
+  /** Largest image accepted, in bytes. */
+  maxImageBytes: number;
+  /** Largest text file accepted, in bytes. */
+  maxFileBytes: number;
 }
 
 /** One incoming command, with arguments of type `A`: its facts and the services. */
@@ -87,8 +117,17 @@ export interface Context<A = unknown> extends Services {
    * after the thread tasks already queued, before any queued later.
    */
   withAllThreads<T>(task: () => Promise<T>): Promise<T>;
-  /** Counts tokens against the sender's daily budget. */
-  recordUsage(tokens: number): void;
+  /** Counts an answer's tokens for the sender and the model that answered. */
+  recordUsage(model: string, tokens: TokenCount): void;
+  /** A user's power level in this room (0 when the network has none or it cannot be read). */
+  powerLevel(userId: string): Promise<number>;
+  /**
+   * Images and files the message brings: those it is the caption of, or
+   * the one of the message it replies to. Absent where the network has none.
+   */
+  attachments?(): Promise<Attachment[]>;
+  /** An attachment's bytes (`ChatPort.download`); absent where the network has none. */
+  download?(ref: MediaRef, maxBytes: number): Promise<Uint8Array>;
 }
 
 /** One chat command. */

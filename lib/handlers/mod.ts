@@ -9,10 +9,12 @@ import { help } from "./help.ts";
 import { model, mymodel } from "./models.ts";
 import { custom, persona } from "./persona.ts";
 import { reset, stock } from "./reset.ts";
+import { room } from "./room.ts";
 import { clear, thinking, tools, verbose } from "./settings.ts";
+import { usage } from "./usage.ts";
 import { x } from "./x.ts";
 
-export type { Answerer, Command, Context, HandlerLog, Services } from "./context.ts";
+export type { Answerer, Command, Context, HandlerLog, MediaSettings, Services } from "./context.ts";
 export { type Invalid, isInvalid } from "./args.ts";
 export { type LocalServer, type ModelCatalog, modelCatalog } from "./catalog.ts";
 export {
@@ -35,6 +37,8 @@ export const COMMANDS: readonly Command[] = [
   stock,
   help,
   mymodel,
+  usage,
+  room,
   model,
   tools,
   verbose,

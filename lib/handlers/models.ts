@@ -21,6 +21,8 @@ export const MODEL_MESSAGES = {
     `**Current model**: ${current}\n**Available models**: ${all.join(", ")}`,
   mineReset: (name: string, global: string) =>
     `Model for ${name} reset to the global model (${global})`,
+  mineResetRoom: (name: string, room: string) =>
+    `Model for ${name} reset to the room's model (${room})`,
   mineSet: (name: string, model: string) => `Model for ${name} set to ${model}`,
   globalSet: (model: string) => `Model set to **${model}**`,
   notFound: (wanted: string, all: readonly string[]) =>
@@ -71,7 +73,12 @@ export const mymodel: Command<ModelArgs> = {
     if (args.kind === "reset") {
       ctx.models.clear(ctx.room, ctx.sender);
       ctx.log.info(`Model for ${who} reset`);
-      await ctx.reply(MODEL_MESSAGES.mineReset(ctx.senderName, global));
+      const now = modelFor(ctx, ctx.sender);
+      await ctx.reply(
+        now === ctx.rooms.get(ctx.room).model
+          ? MODEL_MESSAGES.mineResetRoom(ctx.senderName, now)
+          : MODEL_MESSAGES.mineReset(ctx.senderName, global),
+      );
       return;
     }
     // A local server runs one model at a time; only the admin may switch it.

@@ -7,7 +7,7 @@
  */
 import { type Invalid, invalid, parseText, type TextArgs } from "./args.ts";
 import type { Command, Context } from "./context.ts";
-import { converse, modelFor } from "./converse.ts";
+import { conversationOf, converse, modelFor } from "./converse.ts";
 
 /** What the user "says" to make the model introduce itself in the new thread. */
 const INTRODUCE = "introduce yourself";
@@ -17,14 +17,15 @@ const INTRODUCE = "introduce yourself";
  * the old thread stays and the user can send the command again (decision 30).
  */
 function restart(ctx: Context, prompt: string): Promise<void> {
-  return ctx.withThread(ctx.sender, async () => {
+  const owner = conversationOf(ctx);
+  return ctx.withThread(owner, async () => {
     const who = `${ctx.senderName} (${ctx.sender})`;
     ctx.log.debug(`System prompt for ${who}: '${prompt}'`);
     try {
       await converse(ctx, {
-        owner: ctx.sender,
+        owner,
         userText: INTRODUCE,
-        model: modelFor(ctx, ctx.sender),
+        model: modelFor(ctx, owner),
         useTools: false,
         thread: [{ role: "system", content: prompt }],
       });
@@ -38,7 +39,7 @@ function restart(ctx: Context, prompt: string): Promise<void> {
   });
 }
 
-/** `.persona`: an empty persona is the default one. */
+/** `.persona`: an empty persona is the default one (the room's, when set). */
 export const persona: Command<TextArgs> = {
   name: ".persona",
   admin: false,
@@ -46,7 +47,7 @@ export const persona: Command<TextArgs> = {
   responder: "placeholder",
   parse: parseText,
   async run(ctx) {
-    await restart(ctx, ctx.threads.defaultPrompt(ctx.args.text));
+    await restart(ctx, ctx.threads.defaultPrompt(ctx.args.text || ctx.rooms.get(ctx.room).persona));
   },
 };
 

@@ -1,12 +1,14 @@
 /**
- * `.reset`: your thread back to the default persona (`.reset stock` is
+ * `.reset`: your thread back to the default persona (the room's, when set) (`.reset stock` is
  * `.stock`). `.stock`: your thread with no system prompt at all.
- * Neither touches your personal model.
+ * Neither touches your personal model. In a Matrix thread, both act on the
+ * thread's shared conversation (decision 38).
  *
  * @module
  */
 import { type NoArgs, parseNothing } from "./args.ts";
 import type { Command, Context } from "./context.ts";
+import { conversationOf } from "./converse.ts";
 
 /** What `.reset` and `.stock` reply. */
 export const RESET_MESSAGES = {
@@ -26,8 +28,9 @@ export function parseReset(raw: string): ResetArgs {
 }
 
 async function applyStock(ctx: Context): Promise<void> {
-  await ctx.withThread(ctx.sender, () => {
-    ctx.threads.set(ctx.room, ctx.sender, []);
+  const owner = conversationOf(ctx);
+  await ctx.withThread(owner, () => {
+    ctx.threads.set(ctx.room, owner, []);
     return Promise.resolve();
   });
   ctx.log.info(`Stock settings applied for ${ctx.senderName} in ${ctx.room}`);
@@ -53,10 +56,11 @@ export const reset: Command<ResetArgs> = {
   parse: parseReset,
   async run(ctx) {
     if (ctx.args.stock) return applyStock(ctx);
-    await ctx.withThread(ctx.sender, () => {
-      ctx.threads.set(ctx.room, ctx.sender, [{
+    const owner = conversationOf(ctx);
+    await ctx.withThread(owner, () => {
+      ctx.threads.set(ctx.room, owner, [{
         role: "system",
-        content: ctx.threads.defaultPrompt(),
+        content: ctx.threads.defaultPrompt(ctx.rooms.get(ctx.room).persona),
       }]);
       return Promise.resolve();
     });

@@ -106,7 +106,10 @@ export const thinking: Command<ToggleArgs> = {
   run: (ctx) => toggle(ctx, "thinking", "Thinking placeholder"),
 };
 
-/** `.clear`: every thread and personal model gone, global model back to default. */
+/**
+ * `.clear`: every thread, personal model and room setting gone, global model
+ * back to default.
+ */
 export const clear: Command<NoArgs> = {
   name: ".clear",
   admin: true,
@@ -118,6 +121,7 @@ export const clear: Command<NoArgs> = {
     await ctx.withAllThreads(() => {
       ctx.threads.clearAll();
       ctx.models.clearAll();
+      ctx.rooms.clearAll();
       ctx.settings.set("model", ctx.catalog.defaultModel);
       return Promise.resolve();
     });

@@ -7,7 +7,7 @@
  */
 import { parseText, type TextArgs } from "./args.ts";
 import type { Command } from "./context.ts";
-import { converse, modelFor } from "./converse.ts";
+import { converse, modelFor, toolsFor } from "./converse.ts";
 
 /** A user who could be meant by name. */
 export interface Candidate {
@@ -71,7 +71,7 @@ export const x: Command<TextArgs> = {
         owner: parsed.target,
         userText: parsed.message,
         model: modelFor(ctx, parsed.target),
-        useTools: ctx.settings.get("tools"),
+        useTools: toolsFor(ctx),
       }));
   },
 };

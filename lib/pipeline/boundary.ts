@@ -7,7 +7,9 @@
  *
  * @module
  */
+import { type FailureReason, metrics } from "../bot_metrics.ts";
 import { failureReason, LlmError } from "../llm.ts";
+import { ProviderError } from "../provider_errors.ts";
 import { getLogger } from "../log.ts";
 import type { Step } from "./compose.ts";
 import { determined, responderOf, type Turn } from "./turn.ts";
@@ -25,6 +27,7 @@ export function boundaryStep(signal: AbortSignal): Step<Turn> {
     try {
       await next();
       turn.outcome = "answered";
+      metrics.answered();
     } catch (error) {
       const what = `${determined(turn).command.name} from ${turn.msg.sender} in ${turn.msg.room}`;
       if (signal.aborted) {
@@ -36,7 +39,18 @@ export function boundaryStep(signal: AbortSignal): Step<Turn> {
       if (error instanceof LlmError) log.debug(`${what} failed: ${error.reason}`);
       else log.error(`${what} failed: ${(error as Error).stack ?? error}`);
       turn.outcome = "answered";
+      metrics.failed(failureKind(error));
       await responderOf(turn).reply(BOUNDARY_MESSAGES.failed(failureReason(error)));
     }
   };
+}
+
+/** The metrics' reason of a failure: the provider's failure kind, an empty answer, or internal. */
+export function failureKind(error: unknown): FailureReason {
+  const cause = error instanceof LlmError ? error.cause ?? error : error;
+  if (cause instanceof ProviderError) return cause.kind;
+  if (error instanceof LlmError) {
+    return error.reason === "the request was cancelled" ? "aborted" : "empty_answer";
+  }
+  return "internal";
 }

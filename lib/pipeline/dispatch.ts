@@ -9,7 +9,6 @@ import type { ChatPort } from "../chat_port.ts";
 import { type Context, isInvalid } from "../handlers/mod.ts";
 import { getLogger, type Logger } from "../log.ts";
 import type { KeyedQueue } from "../queue.ts";
-import type { UsageStore } from "../state/ports.ts";
 import type { Responder } from "../responder.ts";
 import type { Step } from "./compose.ts";
 import { determined, responderOf, type Turn } from "./turn.ts";
@@ -17,13 +16,11 @@ import { determined, responderOf, type Turn } from "./turn.ts";
 /** Options for {@link dispatchStep}. */
 export interface DispatchOptions {
   /** The bot's name and the room's display names. */
-  port: Pick<ChatPort, "botName" | "displayName">;
+  port: Pick<ChatPort, "botName" | "displayName" | "powerLevel" | "attachmentOf" | "download">;
   /** Exclusive use of a thread while it is read, answered and written. */
   threadLocks: KeyedQueue;
   /** Aborted at shutdown. */
   signal: AbortSignal;
-  /** Where the tokens a sender used are counted. */
-  budget?: Pick<UsageStore, "add">;
 }
 
 /** The dispatch step: the last one. */
@@ -50,7 +47,7 @@ export function handlerContext<A>(
   options: DispatchOptions,
 ): Context<A> {
   const { msg, services } = turn;
-  const { port, threadLocks, budget } = options;
+  const { port, threadLocks } = options;
   return {
     room: msg.room,
     sender: msg.sender,
@@ -69,6 +66,42 @@ export function handlerContext<A>(
       port.displayName(msg.room, userId).catch(() => userId).then((n) => n || userId),
     withThread: (user, task) => threadLocks.push(`${msg.room}\n${user}`, task),
     withAllThreads: (task) => threadLocks.exclusive(task),
-    recordUsage: (tokens) => budget?.add(msg.sender, tokens),
+    recordUsage: (model, tokens) => services.usage.record(msg.sender, model, tokens),
+    powerLevel: (userId) => powerLevel(port, msg.room, userId, log),
+    ...mediaAccess(turn, port),
   };
+}
+
+/** The message's attachments and their download, where the port has media. */
+function mediaAccess(
+  turn: Turn,
+  port: DispatchOptions["port"],
+): Pick<Context, "attachments" | "download"> {
+  const { msg } = turn;
+  if (!port.download) return {};
+  return {
+    attachments: async () => {
+      if (msg.attachments?.length) return [...msg.attachments];
+      if (!msg.inReplyTo || !port.attachmentOf) return [];
+      const target = await port.attachmentOf(msg.room, msg.inReplyTo);
+      return target ? [target] : [];
+    },
+    download: (ref, maxBytes) => port.download!(ref, maxBytes),
+  };
+}
+
+/** A user's power level in the room; 0 when the port has none or reading it fails. */
+async function powerLevel(
+  port: Pick<ChatPort, "powerLevel">,
+  room: string,
+  userId: string,
+  log: Logger,
+): Promise<number> {
+  if (!port.powerLevel) return 0;
+  try {
+    return await port.powerLevel(room, userId);
+  } catch (error) {
+    log.warn(`Cannot read the power level of ${userId} in ${room}: ${(error as Error).message}`);
+    return 0;
+  }
 }

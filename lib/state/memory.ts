@@ -11,16 +11,21 @@
  *
  * @module
  */
-import type { ThreadOptions } from "../conversation.ts";
+import { type ThreadOptions, threadRootOf } from "../conversation.ts";
 import type {
   InboxEntry,
   InboxStore,
   PersonalModelStore,
+  RoomSettingsStore,
   SettingsStore,
   SettingValues,
   ThreadStore,
+  TokenCount,
+  UsageQuery,
+  UsageRow,
   UsageStore,
 } from "./ports.ts";
+import { RowRoomSettingsStore } from "./room_settings.ts";
 import { HANDLED_KEPT_MS, oldestUsageDay, replayOrder, utcDay } from "./rules.ts";
 import { StoredSettings } from "./settings.ts";
 import { RowThreadStore, type ThreadRows } from "./threads.ts";
@@ -48,8 +53,10 @@ export class MemoryTables {
   readonly personalModels: Map<string, string> = new Map();
   /** Settings as JSON text, by name. */
   readonly settings: Map<string, string> = new Map();
-  /** Tokens by user and UTC day. */
-  readonly usage: Map<string, { day: string; tokens: number }> = new Map();
+  /** Tokens by user, UTC day and model. */
+  readonly usage: Map<string, UsageRow & { day: string }> = new Map();
+  /** Room settings as JSON text, by room and name. */
+  readonly roomSettings: Map<string, { room: string; key: string; value: string }> = new Map();
   /** Waiting events by id. */
   readonly inbox: Map<string, InboxRow> = new Map();
   /** When each handled event was marked, by id. */
@@ -83,7 +90,7 @@ function memoryRows(rows: Map<string, ThreadRow>): ThreadRows {
       void rows.set(key(room, user), { room, user, messages, updatedAt }),
     users: (room) =>
       [...rows.values()]
-        .filter((r) => r.room === room)
+        .filter((r) => r.room === room && threadRootOf(r.user) === undefined)
         .sort((a, b) => b.updatedAt - a.updatedAt || byText(a.user, b.user))
         .map((r) => r.user),
     clear: () => rows.clear(),
@@ -134,33 +141,50 @@ export class MemorySettingsStore extends StoredSettings implements SettingsStore
 
 /** {@link UsageStore} in memory. */
 export class MemoryUsageStore implements UsageStore {
-  readonly #rows: Map<string, { day: string; tokens: number }>;
-  readonly #daily: number;
+  readonly #rows: Map<string, UsageRow & { day: string }>;
 
-  /** `daily` 0 disables the budget (usage is still counted). */
-  constructor(daily: number, tables: MemoryTables = new MemoryTables()) {
+  /** Keeps usage in `tables` (new, empty tables by default). */
+  constructor(tables: MemoryTables = new MemoryTables()) {
     this.#rows = tables.usage;
-    this.#daily = daily;
   }
 
-  get daily(): number {
-    return this.#daily;
-  }
-
-  used(user: string, now: number = Date.now()): number {
-    return this.#rows.get(key(user, utcDay(now)))?.tokens ?? 0;
-  }
-
-  exhausted(user: string, now: number = Date.now()): boolean {
-    return this.#daily > 0 && this.used(user, now) >= this.#daily;
-  }
-
-  add(user: string, tokens: number, now: number = Date.now()): void {
-    if (tokens <= 0) return;
+  add(user: string, model: string, tokens: TokenCount, now: number = Date.now()): void {
+    const input = Math.max(0, Math.round(tokens.input));
+    const output = Math.max(0, Math.round(tokens.output));
+    if (input === 0 && output === 0) return;
     const day = utcDay(now);
-    this.#rows.set(key(user, day), { day, tokens: this.used(user, now) + Math.round(tokens) });
+    const k = key(user, day, model);
+    const row = this.#rows.get(k) ?? { user, model, day, input: 0, output: 0 };
+    this.#rows.set(k, { ...row, input: row.input + input, output: row.output + output });
     const oldest = oldestUsageDay(now);
     for (const [k, row] of this.#rows) if (row.day < oldest) this.#rows.delete(k);
+  }
+
+  sum(query: UsageQuery): UsageRow[] {
+    const sums = new Map<string, UsageRow>();
+    for (const row of this.#rows.values()) {
+      if (row.day < query.from || row.day > query.to) continue;
+      if (query.user !== undefined && row.user !== query.user) continue;
+      const k = key(row.user, row.model);
+      const sum = sums.get(k) ?? { user: row.user, model: row.model, input: 0, output: 0 };
+      sums.set(k, { ...sum, input: sum.input + row.input, output: sum.output + row.output });
+    }
+    return [...sums.values()].sort((a, b) => byText(a.user, b.user) || byText(a.model, b.model));
+  }
+}
+
+/** {@link RoomSettingsStore} in memory. */
+export class MemoryRoomSettingsStore extends RowRoomSettingsStore implements RoomSettingsStore {
+  /** Keeps room settings in `tables` (new, empty tables by default). */
+  constructor(tables: MemoryTables = new MemoryTables()) {
+    const rows = tables.roomSettings;
+    super({
+      read: (room) =>
+        [...rows.values()].filter((r) => r.room === room).map((r) => [r.key, r.value] as const),
+      write: (room, k, value) => void rows.set(key(room, k), { room, key: k, value }),
+      remove: (room, k) => void rows.delete(key(room, k)),
+      clear: () => rows.clear(),
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The state the core depends on, as interfaces (ports): conversation
- * threads, personal models, bot-wide settings, token usage and the inbox of
- * incoming events. `sqlite_*.ts` keeps them in `state.db` (production),
+ * threads, personal models, bot-wide and per-room settings, token usage and
+ * the inbox of incoming events. `sqlite_*.ts` keeps them in `state.db` (production),
  * `memory.ts` in memory (fast tests); both behave the same, which the shared
  * contract tests in `tests/state/` prove.
  *
@@ -12,7 +12,11 @@
  */
 import type { Message } from "../conversation.ts";
 
-/** Threads per (room, user). */
+/**
+ * Threads per (room, user), and per (room, thread root) for Matrix threads
+ * (decision 38): wherever a method takes `user`, a key made by `threadKey`
+ * names a thread's shared conversation instead.
+ */
 export interface ThreadStore {
   /** The default system prompt for a new thread, for the current verbose mode. */
   defaultPrompt(persona?: string): string;
@@ -20,7 +24,7 @@ export interface ThreadStore {
   has(room: string, user: string): boolean;
   /** A copy of the thread; a new thread starts with the default system prompt. */
   get(room: string, user: string): Message[];
-  /** Users with a thread in the room, most recently active first. */
+  /** Users with a thread in the room, most recently active first (no thread keys). */
   users(room: string): string[];
   /**
    * Appends messages in one write and trims to `history_size`. A stored
@@ -31,7 +35,8 @@ export interface ThreadStore {
   /**
    * The messages to send for an exchange, storing nothing (decision 30): the
    * stored thread (or `thread`) before any earlier copy of `next`, with `next`
-   * after it, well-formed and trimmed to `history_size`.
+   * after it, well-formed and trimmed to `history_size` and `context_tokens`
+   * (throws `TooLongError` when `next` alone is over `context_tokens`).
    */
   request(room: string, user: string, options?: { next?: Message; thread?: Message[] }): Message[];
   /** The stored message with this id, if any (to resend an answer after a crash). */
@@ -79,16 +84,67 @@ export interface SettingsStore {
   set<K extends keyof SettingValues>(key: K, value: SettingValues[K]): void;
 }
 
-/** Tokens used per user per UTC day, against a daily budget. */
+/** Tokens in (prompt) and out (completion). */
+export interface TokenCount {
+  /** Tokens sent to the model. */
+  input: number;
+  /** Tokens the model produced. */
+  output: number;
+}
+
+/** Tokens one user spent on one model over a period. */
+export interface UsageRow extends TokenCount {
+  /** The user's ID. */
+  user: string;
+  /** The model ('' for counts kept before models were recorded). */
+  model: string;
+}
+
+/** Which usage {@link UsageStore.sum} adds up. */
+export interface UsageQuery {
+  /** The first UTC day, `YYYY-MM-DD`. */
+  from: string;
+  /** The last UTC day (inclusive), `YYYY-MM-DD`. */
+  to: string;
+  /** Only this user; everyone when absent. */
+  user?: string;
+}
+
+/**
+ * Tokens per user, per model, per UTC day (decision 43). Budgets and costs
+ * are reckoned from it (lib/usage.ts); the store only counts.
+ */
 export interface UsageStore {
-  /** The daily budget (0 = none). */
-  readonly daily: number;
-  /** Tokens the user used today. */
-  used(user: string, now?: number): number;
-  /** True when the user has no budget left today. */
-  exhausted(user: string, now?: number): boolean;
-  /** Adds tokens to today's count and forgets days older than a week. */
-  add(user: string, tokens: number, now?: number): void;
+  /**
+   * Adds tokens to the user's count for the model on `now`'s UTC day
+   * (rounded; counts of zero or less are ignored) and forgets days older
+   * than the kept days (lib/state/rules.ts).
+   */
+  add(user: string, model: string, tokens: TokenCount, now?: number): void;
+  /** Tokens per user and model over the days of `query`, ordered by user, then model. */
+  sum(query: UsageQuery): UsageRow[];
+}
+
+/** A room's own settings (decision 44); an absent one falls back to the bot's. */
+export interface RoomSettings {
+  /** The room's model (`.room model`); a personal model wins over it. */
+  model?: string;
+  /** The default persona of conversations started in the room (`.room persona`). */
+  persona?: string;
+  /** Tool calling in the room (`.room tools`). */
+  tools?: boolean;
+  /** Streamed answers in the room (`.room stream`). */
+  stream?: boolean;
+}
+
+/** Settings per room, changed by admins and the room's moderators. */
+export interface RoomSettingsStore {
+  /** The room's settings (a copy; empty when none are set). */
+  get(room: string): RoomSettings;
+  /** Sets one setting of the room, or clears it with `undefined`. */
+  set<K extends keyof RoomSettings>(room: string, key: K, value: RoomSettings[K] | undefined): void;
+  /** Clears the settings of every room (`.clear`). */
+  clearAll(): void;
 }
 
 /** An event waiting to be handled. */

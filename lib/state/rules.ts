@@ -8,8 +8,13 @@
  */
 import type { InboxEntry } from "./ports.ts";
 
-/** Days of token usage kept besides today's. */
-export const USAGE_KEPT_DAYS = 7;
+/**
+ * Days of token usage kept: more than the current month and the twelve
+ * before it, for the operator's own reckoning (`.usage` shows today and this
+ * month). A rolling window of days, not whole months, so each new day
+ * forgets one day of rows, never a month at once.
+ */
+export const USAGE_KEPT_DAYS = 400;
 
 /** How long handled marks are kept by default (sync never goes back that far). */
 export const HANDLED_KEPT_MS: number = 14 * 86_400_000;

@@ -1,11 +1,12 @@
 /**
- * {@link ThreadStore} in `state.db`: one row per (room, user), the thread as
- * JSON.
+ * {@link ThreadStore} in `state.db`: one row per (room, user) in `threads`,
+ * one per (room, thread root) in `room_threads` (a key made by
+ * `threadKey`), the thread as JSON.
  *
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { ThreadOptions } from "../conversation.ts";
+import { type ThreadOptions, threadRootOf } from "../conversation.ts";
 import type { ThreadStore } from "./ports.ts";
 import { RowThreadStore, type ThreadRows } from "./threads.ts";
 
@@ -28,10 +29,23 @@ function sqliteRows(db: DatabaseSync): ThreadRows {
   const users = db.prepare(
     "SELECT user FROM threads WHERE room = ? ORDER BY updated_at DESC, user",
   );
+  const getShared = db.prepare("SELECT messages FROM room_threads WHERE room = ? AND root = ?");
+  const putShared = db.prepare(
+    `INSERT INTO room_threads (room, root, messages, updated_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (room, root) DO UPDATE SET messages = excluded.messages, updated_at = excluded.updated_at`,
+  );
+  const row = (r: unknown) => (r as { messages: string } | undefined)?.messages;
   return {
-    read: (room, user) => (get.get(room, user) as { messages: string } | undefined)?.messages,
-    write: (room, user, messages, updatedAt) => void put.run(room, user, messages, updatedAt),
+    read: (room, user) => {
+      const root = threadRootOf(user);
+      return row(root === undefined ? get.get(room, user) : getShared.get(room, root));
+    },
+    write: (room, user, messages, updatedAt) => {
+      const root = threadRootOf(user);
+      if (root === undefined) put.run(room, user, messages, updatedAt);
+      else putShared.run(room, root, messages, updatedAt);
+    },
     users: (room) => (users.all(room) as Array<{ user: string }>).map((r) => r.user),
-    clear: () => db.exec("DELETE FROM threads"),
+    clear: () => db.exec("DELETE FROM threads; DELETE FROM room_threads"),
   };
 }

@@ -4,42 +4,56 @@
  * @module
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { UsageStore } from "./ports.ts";
+import type { TokenCount, UsageQuery, UsageRow, UsageStore } from "./ports.ts";
 import { oldestUsageDay, utcDay } from "./rules.ts";
 
-/** Tokens used per user per UTC day in `state.db`, against a daily budget. */
+/** Tokens per user, per model, per UTC day in `state.db`. */
 export class SqliteUsageStore implements UsageStore {
-  readonly #daily: number;
-  readonly #get: StatementSync;
   readonly #add: StatementSync;
   readonly #prune: StatementSync;
+  readonly #sumAll: StatementSync;
+  readonly #sumUser: StatementSync;
+  /** The day of the last prune: old days are forgotten once a day, not on every count. */
+  #prunedOn = "";
 
-  /** `daily` 0 disables the budget (usage is still counted). */
-  constructor(db: DatabaseSync, daily: number) {
-    this.#daily = daily;
-    this.#get = db.prepare("SELECT tokens FROM usage WHERE user = ? AND day = ?");
+  /** Keeps usage in `db` (a migrated `state.db`). */
+  constructor(db: DatabaseSync) {
     this.#add = db.prepare(
-      `INSERT INTO usage (user, day, tokens) VALUES (?, ?, ?)
-       ON CONFLICT (user, day) DO UPDATE SET tokens = tokens + excluded.tokens`,
+      `INSERT INTO token_usage (user, model, day, input, output) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (user, day, model) DO UPDATE SET
+         input = input + excluded.input, output = output + excluded.output`,
     );
-    this.#prune = db.prepare("DELETE FROM usage WHERE day < ?");
+    this.#prune = db.prepare("DELETE FROM token_usage WHERE day < ?");
+    const sum = (where: string) =>
+      db.prepare(
+        `SELECT user, model, SUM(input) AS input, SUM(output) AS output FROM token_usage
+         WHERE day >= ? AND day <= ?${where} GROUP BY user, model ORDER BY user, model`,
+      );
+    this.#sumAll = sum("");
+    this.#sumUser = sum(" AND user = ?");
   }
 
-  get daily(): number {
-    return this.#daily;
+  add(user: string, model: string, tokens: TokenCount, now: number = Date.now()): void {
+    const input = Math.max(0, Math.round(tokens.input));
+    const output = Math.max(0, Math.round(tokens.output));
+    if (input === 0 && output === 0) return;
+    const day = utcDay(now);
+    this.#add.run(user, model, day, input, output);
+    if (this.#prunedOn !== day) {
+      this.#prune.run(oldestUsageDay(now));
+      this.#prunedOn = day;
+    }
   }
 
-  used(user: string, now: number = Date.now()): number {
-    return (this.#get.get(user, utcDay(now)) as { tokens: number } | undefined)?.tokens ?? 0;
-  }
-
-  exhausted(user: string, now: number = Date.now()): boolean {
-    return this.#daily > 0 && this.used(user, now) >= this.#daily;
-  }
-
-  add(user: string, tokens: number, now: number = Date.now()): void {
-    if (tokens <= 0) return;
-    this.#add.run(user, utcDay(now), Math.round(tokens));
-    this.#prune.run(oldestUsageDay(now));
+  sum(query: UsageQuery): UsageRow[] {
+    const rows = query.user === undefined
+      ? this.#sumAll.all(query.from, query.to)
+      : this.#sumUser.all(query.from, query.to, query.user);
+    return (rows as unknown as UsageRow[]).map((r) => ({
+      user: r.user,
+      model: r.model,
+      input: Number(r.input),
+      output: Number(r.output),
+    }));
   }
 }

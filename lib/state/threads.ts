@@ -18,7 +18,10 @@ import {
 } from "../conversation.ts";
 import type { ThreadStore } from "./ports.ts";
 
-/** Where a thread store keeps its rows: one per (room, user), the thread as JSON text. */
+/**
+ * Where a thread store keeps its rows: one per (room, user) or (room, thread
+ * root) — `user` is then a key made by `threadKey` — the thread as JSON text.
+ */
 export interface ThreadRows {
   /** The thread's JSON text, if the user has a thread in the room. */
   read(room: string, user: string): string | undefined;
@@ -59,7 +62,7 @@ export class RowThreadStore implements ThreadStore {
   }
 
   get(room: string, user: string): Message[] {
-    return this.#load(room, user) ?? newThread(this.#options);
+    return this.#load(room, user) ?? newThread(this.#options, this.#options.roomPersona?.(room));
   }
 
   users(room: string): string[] {
@@ -76,7 +79,7 @@ export class RowThreadStore implements ThreadStore {
     options: { next?: Message; thread?: Message[] } = {},
   ): Message[] {
     const thread = options.thread ?? this.get(room, user);
-    return exchange(thread, options.next, this.#options.historySize);
+    return exchange(thread, options.next, this.#options.historySize, this.#options.contextTokens);
   }
 
   find(room: string, user: string, id: string): Message | undefined {

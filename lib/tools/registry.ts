@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { deadline, DeadlineError } from "../async.ts";
+import { metrics } from "../bot_metrics.ts";
 import { getLogger } from "../log.ts";
 import { readImageFrom, type ToolImage } from "./image_files.ts";
 
@@ -88,6 +89,11 @@ export interface RegistryOptions {
 /** The JSON text of a value, with non-ASCII kept as is. */
 function json(value: unknown): string {
   return JSON.stringify(value) ?? "null";
+}
+
+/** Whether a result is an {@link errorResult} (MCP servers' failures come back as one). */
+function isErrorResult(content: string): boolean {
+  return content.startsWith('{"error":');
 }
 
 /** An error result in the shape the reference used: `{"error": "..."}`. */
@@ -289,6 +295,8 @@ export class ToolRegistry {
     const tool = this.#tools.get(name);
     if (!tool) {
       log.warn(`Model called unknown tool "${name}"`);
+      // One label for every unknown name: the model makes them up.
+      metrics.toolCall("(unknown)", "error");
       return { content: errorResult(`Unknown tool: ${name}`), images: [], ok: false };
     }
     log.info(
@@ -312,10 +320,12 @@ export class ToolRegistry {
       const images = output.images.length
         ? output.images
         : await this.#imageByPath(name, output.content);
+      metrics.toolCall(name, isErrorResult(output.content) ? "error" : "ok");
       return { content: this.#cap(output.content), images, ok: true };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log.warn(`Tool ${name} failed: ${message}`);
+      metrics.toolCall(name, "error");
       const content = error instanceof ToolArgumentError
         ? errorResult(`Invalid arguments for ${name}: ${message}`)
         : errorResult(`Tool execution error for ${name}: ${message}`);

@@ -16,7 +16,7 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 
 Deno.test({
   name:
-    "under a release binary's permissions the bot answers in encrypted and plain rooms, runs a stdio MCP server and keeps its store in the working directory",
+    "under a release binary's permissions the bot answers in encrypted and plain rooms, runs a stdio MCP server, serves /healthz and /metrics on all interfaces and keeps its store in the working directory",
   ...opts,
   async fn() {
     await using fake = FakeOpenAI.start();
@@ -24,6 +24,8 @@ Deno.test({
     const setup = await setupBot({ providerUrl: fake.url, admins: [alice.userId] });
     await setup.reconfigure({
       matrix: { store_path: "store" },
+      // All interfaces, as in a container: the baked permissions let it listen where configured.
+      metrics: { listen: "0.0.0.0:0" },
       llm: {
         mcp_servers: {
           test: {
@@ -50,6 +52,12 @@ Deno.test({
       );
       ok(a.encrypted, "the reply in the encrypted room is encrypted");
       await alice.waitForMessage(plain, setup.userId, (t) => /Tool said: .*from mcp/.test(t));
+      const port = /Metrics on http:\/\/0\.0\.0\.0:(\d+)\//.exec(bot.log.join("\n"))?.[1];
+      ok(port, "the metrics endpoint listens");
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      strictEqual(`${health.status} ${await health.text()}`, "200 ok\n");
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      ok(/^infinigpt_mcp_server_up\{server="test"\} 1$/m.test(metrics), metrics);
     } catch (error) {
       console.log(bot.log.join("\n"));
       throw error;

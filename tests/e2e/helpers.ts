@@ -9,7 +9,7 @@
 import "fake-indexeddb/auto";
 import { createHmac } from "node:crypto";
 import * as sdk from "matrix-js-sdk";
-import { decryptAttachment } from "../../lib/attachments.ts";
+import { decryptAttachment, encryptAttachment } from "../../lib/attachments.ts";
 import { routeSdkLogs } from "../../lib/matrix_client.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { FakeOpenAI } from "../fixtures/fake_openai.ts";
@@ -263,6 +263,52 @@ export class TestClient {
     return (await send(room, "m.room.message", { msgtype: "m.text", body, ...extra })).event_id;
   }
 
+  /**
+   * Sends an image (`m.image`) or a file (`m.file`) with a caption (none
+   * when empty): uploaded, encrypted first in an encrypted room. Returns
+   * the event id.
+   */
+  async sendMedia(
+    room: string,
+    media: {
+      kind: "image" | "file";
+      bytes: Uint8Array;
+      name: string;
+      mimetype: string;
+      caption?: string;
+      extra?: Record<string, unknown>;
+    },
+  ): Promise<string> {
+    const encrypted = (await this.client.getCrypto()?.isEncryptionEnabledInRoom(room)) ?? false;
+    const content: Record<string, unknown> = {
+      msgtype: media.kind === "image" ? "m.image" : "m.file",
+      body: media.caption || media.name,
+      filename: media.name,
+      info: { mimetype: media.mimetype, size: media.bytes.length },
+      ...media.extra,
+    };
+    if (encrypted) {
+      const { data, info } = await encryptAttachment(media.bytes);
+      const upload = await this.client.uploadContent(
+        new Blob([data as BlobPart], { type: "application/octet-stream" }),
+        { name: "encrypted", type: "application/octet-stream", includeFilename: false },
+      );
+      content.file = { ...info, url: upload.content_uri };
+    } else {
+      const upload = await this.client.uploadContent(
+        new Blob([media.bytes as BlobPart], { type: media.mimetype }),
+        { name: media.name, type: media.mimetype },
+      );
+      content.url = upload.content_uri;
+    }
+    const send = this.client.sendEvent.bind(this.client) as unknown as (
+      r: string,
+      t: string,
+      c: Record<string, unknown>,
+    ) => Promise<{ event_id: string }>;
+    return (await send(room, "m.room.message", content)).event_id;
+  }
+
   /** The text a reply shows: the latest edit, else the body. */
   static text(seen: Seen): string {
     return String((seen.edited ?? seen.content).body ?? "");
@@ -312,9 +358,10 @@ export class TestClient {
 
 /**
  * The arguments `deno task start --config <file>` runs the bot with: the
- * launcher's least-privilege flags for this config (lib/permissions.ts).
- * Spawning them directly (not through the launcher) makes the bot process
- * itself the child, so a test can `kill -9` it.
+ * launcher's least-privilege flags for this config (lib/permissions.ts),
+ * the command the launcher replaces itself with. Spawning them directly
+ * (without the task runner) makes the bot process itself the child, so a
+ * test can `kill -9` it.
  */
 export async function botArgs(
   configPath: string,
@@ -602,6 +649,8 @@ export interface NioMessage {
   /** The latest edit's body, else `body`. */
   text: string;
   formatted_body?: string;
+  /** The message's `m.relates_to`, if any. */
+  relates_to?: Record<string, unknown> | null;
   encrypted: boolean;
   decrypted: boolean;
   late_decrypt: boolean;

@@ -32,6 +32,18 @@ the plan created:
         -> waits until that member event arrives: {"step", "member", "membership", "room"}
     {"wait_signal": "<word>"}   -> prints {"step", "waiting": "<word>"} and reads stdin
                                    until a line equal to <word> arrives
+    {"create": ..., "is_direct": true}   -> the invites are direct-chat invites
+    {"room": ..., "send": "text", "reply_to": "last" | "$last" | "<event id>"}
+        -> an m.in_reply_to reply ("last": the latest message the peer saw in the room;
+           "$last": the event the previous send step sent)
+    {"room": ..., "send": "text", "thread": "<event id>" | "step:<n>"}
+        -> a message in the thread of that root (step:<n>: the event sent by step n),
+           with the fallback reply to the thread's latest message, as Element sends it
+    {"room": "$<label>", "send": "caption", "attach": {"path": "/tmp/x.png", "kind": "image",
+     "name": "x.png", "mimetype": "image/png"}}
+        -> sends an m.image (or "kind": "file": m.file) uploaded (encrypted with its
+           keys in "file" in an encrypted room) with the caption as body; "send": ""
+           sends it without a caption
     {"room": "$<label>", "report": true, "settle_ms": 1000}
         -> syncs settle_ms more, then {"step", "room", "report": [every peer message
            of the room, as above], "memberships": [the peer's membership events]}
@@ -40,7 +52,7 @@ Prints one JSON line when ready ({"ready": ...}) and one per step:
 {"step", "room", "send", "sent_event_id", "sent_encrypted", "ok", "messages": [...]},
 where each message is a peer message first seen after the send:
 {event_id, sender, msgtype, body, text, formatted_body, encrypted, decrypted,
-late_decrypt, edits: [{event_id, encrypted, decrypted}]}. `text`/`formatted_body`
+late_decrypt, relates_to, edits: [{event_id, encrypted, decrypted}]}. `text`/`formatted_body`
 are the latest edit's `m.new_content` (edits with m.replace are applied).
 A step succeeds when `count` (default 1) of those messages have a `text`
 containing `expect`; it then keeps syncing `settle_ms` more to catch extras.
@@ -118,8 +130,13 @@ class Peer:
         self.undecrypted: list = []  # (room_id, MegolmEvent) awaiting keys
         self.invites: set = set()
         self.labels: dict = {}  # "$label" -> room id of a room the plan created
+        self.last_sent = None  # the event id the latest send step sent
         # (room id, user id) -> that member's membership events, in timeline order
         self.memberships: dict = {}
+        # step index -> the event id that step sent ("thread": "step:<n>").
+        self.sent: dict = {}
+        # room id -> the latest event id seen in each thread (root -> event id).
+        self.thread_latest: dict = {}
         # transaction id -> verification events from the peer, in order.
         self.verification_events: dict = {}
         # room id -> (session id, first session key) of a session shared without someone.
@@ -201,11 +218,15 @@ class Peer:
             "body": content.get("body"),
             "text": content.get("body"),
             "formatted_body": content.get("formatted_body"),
+            "relates_to": content.get("m.relates_to"),
             "encrypted": encrypted,
             "decrypted": decrypted,
             "late_decrypt": late,
+            "relates_to": relates or None,
             "edits": [],
         }
+        if relates.get("rel_type") == "m.thread" and relates.get("event_id"):
+            self.thread_latest[relates["event_id"]] = ev.event_id
         self.messages[ev.event_id] = record
         for edit in self.pending_edits.pop(ev.event_id, []):
             self.apply_edit(record, edit)
@@ -253,6 +274,7 @@ class Peer:
             preset=RoomPreset(spec["preset"]) if spec.get("preset") else None,
             invite=spec.get("invite", []),
             initial_state=initial_state,
+            is_direct=bool(spec.get("is_direct")),
         )
         if not isinstance(resp, RoomCreateResponse):
             raise Failure(f"step {index}: create failed: {resp}", 2)
@@ -377,18 +399,76 @@ class Peer:
             return await self.reshare(index, spec)
         return await self.run_step(index, spec, timeout)
 
+    async def attachment(self, index: int, spec: dict, encrypted: bool) -> dict:
+        """An m.image/m.file content whose caption is spec["send"] (uploaded, encrypted
+        in encrypted rooms): "attach": {"path", "kind": "image"|"file", "name", "mimetype"}."""
+        attach = spec["attach"]
+        with open(attach["path"], "rb") as f:
+            data = f.read()
+        mimetype = attach.get("mimetype", "application/octet-stream")
+        name = attach.get("name") or attach["path"].rsplit("/", 1)[-1]
+        uploaded, keys = await self.c.upload(
+            lambda *_: data,
+            content_type="application/octet-stream" if encrypted else mimetype,
+            filename=None if encrypted else name,
+            encrypt=encrypted,
+            filesize=len(data),
+        )
+        uri = getattr(uploaded, "content_uri", None)
+        if not uri:
+            raise Failure(f"step {index}: upload failed: {uploaded}")
+        content = {
+            "msgtype": "m.image" if attach.get("kind", "image") == "image" else "m.file",
+            "body": spec["send"] if spec["send"] else name,
+            "filename": name,
+            "info": {"mimetype": mimetype, "size": len(data)},
+        }
+        if encrypted:
+            content["file"] = {**keys, "url": uri}
+        else:
+            content["url"] = uri
+        return content
+
     async def run_step(self, index: int, spec: dict, timeout: float) -> dict:
         room_id = self.room_of(spec)
         room = self.c.rooms[room_id]
         content = {"msgtype": "m.text", "body": spec["send"]}
+        if spec.get("attach"):
+            content = await self.attachment(index, spec, bool(room.encrypted))
         if spec.get("mentions"):
             content["m.mentions"] = {"user_ids": spec["mentions"]}
+        if spec.get("reply_to"):
+            target = spec["reply_to"]
+            if target == "$last":
+                # the event the previous send step sent
+                target = self.last_sent
+            elif target == "last":
+                last = max((m for m in self.messages.values() if m["room"] == room_id),
+                           key=lambda m: m["seq"], default=None)
+                if last is None:
+                    raise Failure(f"step {index}: no message to reply to in {room_id}")
+                target = last["event_id"]
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": target}}
+        if spec.get("thread"):
+            root = spec["thread"]
+            if root.startswith("step:"):
+                root = self.sent[int(root[5:])]
+            content["m.relates_to"] = {
+                "rel_type": "m.thread",
+                "event_id": root,
+                "is_falling_back": True,
+                "m.in_reply_to": {"event_id": self.thread_latest.get(root, root)},
+            }
         start_seq = self.seq
         sent = await self.c.room_send(
             room_id, "m.room.message", content, ignore_unverified_devices=True
         )
         if not isinstance(sent, RoomSendResponse):
             raise Failure(f"step {index}: send failed: {sent}")
+        self.sent[index] = sent.event_id
+        if spec.get("thread"):
+            self.thread_latest[content["m.relates_to"]["event_id"]] = sent.event_id
+        self.last_sent = sent.event_id
         result = {
             "step": index,
             "room": room_id,

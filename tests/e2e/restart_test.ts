@@ -51,7 +51,7 @@ async function signalWhileAnswering(s: Scenario, signal: Deno.Signal, text: stri
 
 Deno.test({
   name:
-    "a stop signal delivered twice at once (terminal or service manager plus the launcher) still stops gracefully",
+    "a stop signal delivered twice at once (terminal or service manager plus the task runner) still stops gracefully",
   ...opts,
   async fn() {
     const s = await scenario({ latencyMs: 1500 });

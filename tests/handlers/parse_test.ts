@@ -80,6 +80,22 @@ const cases: Record<string, Array<[raw: string, want: unknown]>> = {
     ["banana", usage(".verbose")],
     ["on off", usage(".verbose")],
   ],
+  ".usage": [
+    ["", { all: false }],
+    ["all", { all: true }],
+    ["ALL", { all: true }],
+    ["everyone", { invalid: true, usage: "Usage: .usage [all]" }],
+  ],
+  ".room": [
+    ["", { kind: "show" }],
+    ["model gpt-5-mini", { kind: "set", key: "model", value: "gpt-5-mini" }],
+    ["tools reset", { kind: "reset", key: "tools" }],
+    ["reset", { kind: "reset" }],
+    ["stream maybe", {
+      invalid: true,
+      usage: "Usage: .room [model <id>|persona <text>|tools on|off|stream on|off] (or reset)",
+    }],
+  ],
   ".thinking": [
     ["", { action: "status" }],
     ["enabled", { action: "on" }],

@@ -30,8 +30,28 @@ const cases: Case[] = [
     want: { command: ".ai", args: "hello" },
   },
   {
-    name: "the name at the start without a pill does not",
+    name: "the name at the start without a pill is a mention (decision 37)",
     msg: { body: "InfiniGPT, hello" },
+    want: { command: ".ai", args: "hello" },
+  },
+  {
+    name: "a command word in a direct chat stays that command",
+    msg: { body: ".reset", direct: true },
+    want: { command: ".reset", args: "" },
+  },
+  {
+    name: "plain text in a direct chat is .ai",
+    msg: { body: "hello there", direct: true },
+    want: { command: ".ai", args: "hello there" },
+  },
+  {
+    name: "plain text in a thread the bot answers in is .ai",
+    msg: { body: "and you?", threadId: "$known" },
+    want: { command: ".ai", args: "and you?" },
+  },
+  {
+    name: "plain text in another thread is not",
+    msg: { body: "and you?", threadId: "$other" },
     want: undefined,
   },
   { name: "plain chat does not", msg: { body: "hello everyone" }, want: undefined },
@@ -45,6 +65,7 @@ for (const c of cases) {
       botName: () => "InfiniGPT",
       botUserId: BOT,
       commands: COMMAND_NAMES,
+      knownThread: (_room, root) => root === "$known",
     });
     strictEqual(await passes(step, turn), c.want !== undefined);
     deepStrictEqual(turn.address, c.want);
@@ -81,4 +102,17 @@ Deno.test("address: a new way of being addressed is one more form, tried after t
   const command = testTurn({ msg: { body: ".help" } });
   await passes(step, command);
   deepStrictEqual(command.address, { command: ".help", args: "" });
+});
+
+Deno.test("address: matrix.answer switched off leaves only the prefix forms", async () => {
+  const step = addressStep({
+    botName: () => "InfiniGPT",
+    botUserId: BOT,
+    commands: COMMAND_NAMES,
+    answer: { dm: false, replies: false, mentions: false, threads: false },
+    knownThread: () => true,
+  });
+  const msg = { body: "hi InfiniGPT", direct: true, replyToSender: BOT, threadId: "$t" };
+  strictEqual(await passes(step, testTurn({ msg })), false);
+  strictEqual(await passes(step, testTurn({ msg: { ...msg, body: ".ai hi" } })), true);
 });

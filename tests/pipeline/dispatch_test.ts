@@ -3,20 +3,25 @@ import { invalid } from "../../lib/handlers/args.ts";
 import type { Context } from "../../lib/handlers/context.ts";
 import { type DispatchOptions, dispatchStep } from "../../lib/pipeline/dispatch.ts";
 import { KeyedQueue } from "../../lib/queue.ts";
+import type { TokenCount, UsageStore } from "../../lib/state/ports.ts";
+import { UsageLedger } from "../../lib/usage.ts";
 import { MemoryPort } from "../fixtures/memory_port.ts";
 import { ADMIN, ALICE, ROOM, testCommand, testServices, testTurn } from "../fixtures/turns.ts";
 
 function setup(act?: (ctx: Context) => Promise<void>, args: unknown = { text: "hi" }) {
   const port = new MemoryPort({ names: { [ADMIN]: "Admin" } });
-  const usage: Array<[string, number]> = [];
+  const usage: Array<[string, string, TokenCount]> = [];
   const options: DispatchOptions = {
     port,
     threadLocks: new KeyedQueue(),
     signal: new AbortController().signal,
-    budget: { add: (user, tokens) => void usage.push([user, tokens]) },
   };
   const command = testCommand({ name: ".ai", act });
-  const services = testServices();
+  const store: UsageStore = {
+    add: (user, model, tokens) => void usage.push([user, model, tokens]),
+    sum: () => [],
+  };
+  const services = testServices({ usage: new UsageLedger({ store }) });
   const turn = testTurn({
     port,
     command,
@@ -35,19 +40,23 @@ Deno.test("dispatch: the handler gets the facts, its parsed arguments and the se
   const ctx = command.runs[0];
   deepStrictEqual(Object.keys(ctx).sort(), [
     "args",
+    "attachments",
     "botName",
     "catalog",
     "displayName",
+    "download",
     "eventId",
     "help",
     "isAdmin",
     "llm",
     "log",
     "models",
+    "powerLevel",
     "recordUsage",
     "reply",
     "replyImage",
     "room",
+    "rooms",
     "sender",
     "senderName",
     "settings",
@@ -55,6 +64,7 @@ Deno.test("dispatch: the handler gets the facts, its parsed arguments and the se
     "threadId",
     "threads",
     "tools",
+    "usage",
     "withAllThreads",
     "withThread",
   ]);
@@ -106,10 +116,26 @@ Deno.test("dispatch: arguments without a usage are dropped silently", async () =
   deepStrictEqual(port.events, []);
 });
 
-Deno.test("dispatch: usage is counted against the sender's budget", async () => {
-  const { usage, options, turn } = setup((ctx) => Promise.resolve(ctx.recordUsage(42)));
+Deno.test("dispatch: usage is counted for the sender and the model", async () => {
+  const { usage, options, turn } = setup((ctx) =>
+    Promise.resolve(ctx.recordUsage("m1", { input: 40, output: 2 }))
+  );
   await dispatchStep(options)(turn, () => Promise.resolve());
-  deepStrictEqual(usage, [[ALICE, 42]]);
+  deepStrictEqual(usage, [[ALICE, "m1", { input: 40, output: 2 }]]);
+});
+
+Deno.test("dispatch: a power level comes from the port; none, or one that fails, is 0", async () => {
+  const levels: number[] = [];
+  const act = async (ctx: Context) => void levels.push(await ctx.powerLevel(ADMIN));
+  const plain = setup(act);
+  await dispatchStep(plain.options)(plain.turn, () => Promise.resolve());
+  const withLevels = setup(act);
+  withLevels.port.powerLevels.set(ADMIN, 50);
+  await dispatchStep(withLevels.options)(withLevels.turn, () => Promise.resolve());
+  const failing = setup(act);
+  failing.port.powerLevel = () => Promise.reject(new Error("no state"));
+  await dispatchStep(failing.options)(failing.turn, () => Promise.resolve());
+  deepStrictEqual(levels, [0, 50, 0]);
 });
 
 Deno.test("dispatch: display names come from the room, the Matrix ID when there is none", async () => {

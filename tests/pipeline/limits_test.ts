@@ -41,20 +41,36 @@ Deno.test("limits: commands that do not ask the model are neither limited nor co
 Deno.test("limits: admins have no limits", async () => {
   const step = limitsStep({
     requestsPerMinute: 1,
-    budget: { exhausted: () => true, daily: 10 },
+    budget: { refusal: () => ({ limit: "daily_tokens", budget: 10, renewsAt: 0 }) },
   });
   for (let i = 0; i < 3; i++) strictEqual(await passes(step, turn(limited, true).turn), true);
 });
 
-Deno.test("limits: a used-up daily budget refuses a limited command", async () => {
+Deno.test("limits: a used-up daily budget refuses a limited command, saying which and when", async () => {
   const step = limitsStep({
     requestsPerMinute: 0,
-    budget: { exhausted: (user) => user === ALICE, daily: 500 },
+    budget: {
+      refusal: (user) =>
+        user === ALICE ? { limit: "daily_tokens", budget: 5000, renewsAt: 0 } : undefined,
+    },
   });
   const t = turn();
   strictEqual(await passes(step, t.turn), false);
   deepStrictEqual(t.port.visible(), [
-    "Sorry Alice, you have used today's budget of 500 tokens. It renews at midnight UTC.",
+    "Sorry Alice, you have used today's budget of 5,000 tokens. It renews at midnight UTC.",
+  ]);
+});
+
+Deno.test("limits: a used-up monthly budget refuses with the amount and the day it renews", async () => {
+  const renewsAt = Date.UTC(2027, 0, 1);
+  const step = limitsStep({
+    requestsPerMinute: 0,
+    budget: { refusal: () => ({ limit: "monthly_usd", budget: 5, renewsAt }) },
+  });
+  const t = turn();
+  strictEqual(await passes(step, t.turn), false);
+  deepStrictEqual(t.port.visible(), [
+    "Sorry Alice, you have used this month's budget of $5.00. It renews on January 1 at midnight UTC.",
   ]);
 });
 
@@ -62,10 +78,9 @@ Deno.test("limits: a failing budget store throws to the error boundary", async (
   const step = limitsStep({
     requestsPerMinute: 0,
     budget: {
-      exhausted: () => {
+      refusal: () => {
         throw new Error("database is locked");
       },
-      daily: 1,
     },
   });
   const error = await passes(step, turn().turn).catch((e) => (e as Error).message);

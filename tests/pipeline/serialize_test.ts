@@ -1,5 +1,5 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { serializeStep } from "../../lib/pipeline/serialize.ts";
+import { serializeStep, serialKey } from "../../lib/pipeline/serialize.ts";
 import { KeyedQueue } from "../../lib/queue.ts";
 import { ALICE, ROOM, testTurn } from "../fixtures/turns.ts";
 
@@ -67,4 +67,41 @@ Deno.test("serialize: a turn that fails does not hold up the next one", async ()
   await step(testTurn(), () => Promise.resolve(void (ran = true)));
   strictEqual(await failed, "boom");
   strictEqual(ran, true);
+});
+
+const keyCases: Array<[string, { sender: string; threadId?: string }, string]> = [
+  ["a top-level message waits in its sender's queue", { sender: ALICE }, `${ROOM}\n${ALICE}`],
+  ["a thread message in its thread's, whoever sent it", {
+    sender: BOB,
+    threadId: "$root",
+  }, `${ROOM}\nthread $root`],
+];
+for (const [name, msg, want] of keyCases) {
+  Deno.test(`serialKey: ${name}`, () => {
+    strictEqual(serialKey(testTurn({ msg: { room: ROOM, ...msg } })), want);
+  });
+}
+
+Deno.test("serialize: two users' messages in one thread run one after another (decision 38)", async () => {
+  const queue = new KeyedQueue();
+  const log: string[] = [];
+  const run = (name: string, sender: string) => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => release = r);
+    const turn = testTurn({ msg: { room: ROOM, sender, threadId: "$root" } });
+    const done = serializeStep(queue)(turn, async () => {
+      log.push(`${name} start`);
+      await held;
+      log.push(`${name} end`);
+    });
+    return { release, done: Promise.resolve(done) };
+  };
+  const alice = run("alice", ALICE);
+  const bob = run("bob", BOB);
+  await new Promise((r) => setTimeout(r, 0));
+  deepStrictEqual(log, ["alice start"]);
+  alice.release();
+  bob.release();
+  await Promise.all([alice.done, bob.done]);
+  deepStrictEqual(log, ["alice start", "alice end", "bob start", "bob end"]);
 });

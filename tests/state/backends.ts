@@ -9,6 +9,7 @@ import type { ThreadOptions } from "../../lib/conversation.ts";
 import {
   MemoryInboxStore,
   MemoryPersonalModelStore,
+  MemoryRoomSettingsStore,
   MemorySettingsStore,
   MemoryTables,
   MemoryThreadStore,
@@ -17,6 +18,7 @@ import {
 import type {
   InboxStore,
   PersonalModelStore,
+  RoomSettingsStore,
   SettingsStore,
   SettingValues,
   ThreadStore,
@@ -24,6 +26,7 @@ import type {
 } from "../../lib/state/ports.ts";
 import { SqliteInboxStore } from "../../lib/state/sqlite_inbox.ts";
 import { SqlitePersonalModelStore } from "../../lib/state/sqlite_models.ts";
+import { SqliteRoomSettingsStore } from "../../lib/state/sqlite_room_settings.ts";
 import { SqliteSettingsStore } from "../../lib/state/sqlite_settings.ts";
 import { SqliteThreadStore } from "../../lib/state/sqlite_threads.ts";
 import { SqliteUsageStore } from "../../lib/state/sqlite_usage.ts";
@@ -34,12 +37,15 @@ export interface Backend extends Disposable {
   threads(options: ThreadOptions): ThreadStore;
   models(): PersonalModelStore;
   settings(defaults: SettingValues, validModel?: (model: string) => boolean): SettingsStore;
-  usage(daily: number): UsageStore;
+  usage(): UsageStore;
+  rooms(): RoomSettingsStore;
   inbox(): InboxStore;
   /** Closes and opens the state again (a restart); stores made before must not be used. */
   reopen(): Backend;
   /** Writes a setting as stored (JSON text) past the store, as an older version might have. */
   storeSetting(key: string, json: string): void;
+  /** Writes a room setting as stored (JSON text) past the store (a hand edit, an older version). */
+  storeRoomSetting(room: string, key: string, json: string): void;
 }
 
 /** A way to open a {@link Backend}. */
@@ -58,7 +64,8 @@ export const SQLITE: BackendKind = {
       threads: (options) => new SqliteThreadStore(store.db, options),
       models: () => new SqlitePersonalModelStore(store.db),
       settings: (defaults, validModel) => new SqliteSettingsStore(store.db, defaults, validModel),
-      usage: (daily) => new SqliteUsageStore(store.db, daily),
+      usage: () => new SqliteUsageStore(store.db),
+      rooms: () => new SqliteRoomSettingsStore(store.db),
       inbox: () => new SqliteInboxStore(store.db),
       reopen() {
         store.close();
@@ -70,6 +77,10 @@ export const SQLITE: BackendKind = {
           key,
           json,
         );
+      },
+      storeRoomSetting(room, key, json) {
+        store.db.prepare("INSERT OR REPLACE INTO room_settings (room, key, value) VALUES (?, ?, ?)")
+          .run(room, key, json);
       },
       [Symbol.dispose]() {
         store.close();
@@ -88,13 +99,17 @@ export const MEMORY: BackendKind = {
       threads: (options) => new MemoryThreadStore(options, tables),
       models: () => new MemoryPersonalModelStore(tables),
       settings: (defaults, validModel) => new MemorySettingsStore(defaults, validModel, tables),
-      usage: (daily) => new MemoryUsageStore(daily, tables),
+      usage: () => new MemoryUsageStore(tables),
+      rooms: () => new MemoryRoomSettingsStore(tables),
       inbox: () => new MemoryInboxStore(tables),
       reopen() {
         return this;
       },
       storeSetting(key, json) {
         tables.settings.set(key, json);
+      },
+      storeRoomSetting(room, key, json) {
+        tables.roomSettings.set(JSON.stringify([room, key]), { room, key, value: json });
       },
       [Symbol.dispose]() {},
     };

@@ -154,16 +154,46 @@ for (const seed of SEEDS) {
 
   Deno.test(`UsageStore: memory and SQLite answer a random call sequence alike (seed ${seed})`, () => {
     const day = 86_400_000;
-    differential(seed, (side) => side.backend.usage(50), (usage, { rng }) => {
-      const user = rng.pick(USERS);
-      const now = Date.UTC(2026, 0, 1) + rng.int(12) * day + rng.int(day);
-      switch (rng.int(3)) {
+    const MODELS = ["m1", "m2", ""];
+    differential(seed, (side) => side.backend.usage(), (usage, { rng }) => {
+      const now = Date.UTC(2026, 0, 1) + rng.int(500) * day + rng.int(day);
+      const dayOf = (t: number) => new Date(t).toISOString().slice(0, 10);
+      if (rng.int(3) > 0) {
+        const tokens = () => rng.pick([-3, 0, 0.4, 7.5, 12, 30]);
+        return usage.add(
+          rng.pick(USERS),
+          rng.pick(MODELS),
+          { input: tokens(), output: tokens() },
+          now,
+        );
+      }
+      const from = dayOf(now - rng.int(60) * day);
+      return usage.sum({ from, to: dayOf(now), user: rng.int(2) ? rng.pick(USERS) : undefined });
+    });
+  });
+
+  Deno.test(`RoomSettingsStore: memory and SQLite answer a random call sequence alike (seed ${seed})`, () => {
+    const KEYS = ["model", "persona", "tools", "stream"] as const;
+    differential(seed, (side) => side.backend.rooms(), (rooms, { rng, backend }) => {
+      const room = rng.pick(ROOMS);
+      const key = rng.pick(KEYS);
+      switch (rng.int(5)) {
         case 0:
-          return usage.add(user, rng.pick([-3, 0, 0.4, 7.5, 12, 30]), now);
+          return rooms.set(
+            room,
+            key,
+            rng.pick([undefined, "m1", true, false, "a pirate"]) as never,
+          );
         case 1:
-          return usage.exhausted(user, now);
+          return backend.storeRoomSetting(
+            room,
+            rng.pick([...KEYS, "other"]),
+            rng.pick(['"m2"', "true", "{", "3"]),
+          );
+        case 2:
+          return rng.int(4) === 0 ? rooms.clearAll() : rooms.get(room);
         default:
-          return usage.used(user, now);
+          return rooms.get(room);
       }
     });
   });

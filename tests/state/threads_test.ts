@@ -2,8 +2,13 @@
  * The ThreadStore contract, run against the SQLite and the memory
  * implementation alike (tests/state/backends.ts).
  */
-import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import type { Message, ThreadOptions } from "../../lib/conversation.ts";
+import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
+import {
+  type Message,
+  threadKey,
+  type ThreadOptions,
+  TooLongError,
+} from "../../lib/conversation.ts";
 import { contract } from "./backends.ts";
 
 const sys = (content = "S"): Message => ({ role: "system", content });
@@ -264,3 +269,40 @@ contract("ThreadStore", "a message stored with an undefined id comes back withou
   deepStrictEqual(history.get(ROOM, ALICE), [user("hi")]);
   strictEqual("id" in history.get(ROOM, ALICE)[0], false);
 });
+
+contract(
+  "ThreadStore",
+  "a Matrix thread's conversation is kept apart from users' and survives a reopen (decision 38)",
+  (t) => {
+    const key = threadKey("$root");
+    const history = t.threads(options());
+    history.append(ROOM, ALICE, user("mine"), bot("a"));
+    history.set(ROOM, key, [sys(), user("Alice: in the thread"), bot("b")]);
+    strictEqual(history.has(ROOM, key), true);
+    strictEqual(history.has(OTHER_ROOM, key), false);
+    deepStrictEqual(history.users(ROOM), [ALICE]);
+    const after = t.reopen().threads(options());
+    deepStrictEqual(after.get(ROOM, key), [sys(), user("Alice: in the thread"), bot("b")]);
+    deepStrictEqual(after.get(ROOM, ALICE), [sys(DEFAULT_PROMPT), user("mine"), bot("a")]);
+    after.clearAll();
+    strictEqual(after.has(ROOM, key), false);
+  },
+);
+
+contract(
+  "ThreadStore",
+  "a request is trimmed by estimated tokens when context_tokens is set (decision 39)",
+  (t) => {
+    const history = t.threads(options({ historySize: 100, contextTokens: 10 }));
+    // 4 characters a token: each 16-character message is 4 tokens.
+    history.set(ROOM, ALICE, [sys("S"), user("a".repeat(16)), bot("b".repeat(16))]);
+    deepStrictEqual(history.request(ROOM, ALICE, { next: user("c".repeat(16)) }), [
+      sys("S"),
+      user("c".repeat(16)),
+    ]);
+    throws(
+      () => history.request(ROOM, ALICE, { next: user("d".repeat(44)) }),
+      (e) => e instanceof TooLongError && e.tokens === 11 && e.limit === 10,
+    );
+  },
+);

@@ -1,6 +1,6 @@
 import { deepStrictEqual, match, strictEqual } from "node:assert/strict";
 import type { IncomingMessage } from "../lib/chat_port.ts";
-import { stripReplyFallback, toIncoming } from "../lib/matrix_intake.ts";
+import { replyTarget, stripReplyFallback, toIncoming } from "../lib/matrix_event.ts";
 
 const ROOM = "!room:test";
 
@@ -47,7 +47,7 @@ const accepted: Array<[string, Parameters<typeof toIncoming>[1], IncomingMessage
         "m.in_reply_to": { event_id: "$other" },
       },
     }),
-    { ...base, body: "> quoted-looking line\n\nreal", threadId: "$root" },
+    { ...base, body: "> quoted-looking line\n\nreal", threadId: "$root", inReplyTo: "$other" },
   ],
   [
     "mentions from m.mentions.user_ids (non-strings dropped)",
@@ -70,7 +70,7 @@ const accepted: Array<[string, Parameters<typeof toIncoming>[1], IncomingMessage
       body: "> <@bob:test> what is 2+2?\n> second quoted line\n\nit is 4",
       "m.relates_to": { "m.in_reply_to": { event_id: "$q" } },
     }),
-    { ...base, body: "it is 4" },
+    { ...base, body: "it is 4", inReplyTo: "$q" },
   ],
   [
     "a reply without a fallback keeps its body",
@@ -79,7 +79,7 @@ const accepted: Array<[string, Parameters<typeof toIncoming>[1], IncomingMessage
       body: "just the answer",
       "m.relates_to": { "m.in_reply_to": { event_id: "$q" } },
     }),
-    { ...base, body: "just the answer" },
+    { ...base, body: "just the answer", inReplyTo: "$q" },
   ],
   [
     "a quote that is not a reply is kept",
@@ -95,6 +95,67 @@ const accepted: Array<[string, Parameters<typeof toIncoming>[1], IncomingMessage
     "no timestamp",
     message({ msgtype: "m.text", body: "hello" }, { origin_server_ts: "yesterday" }),
     { ...base, ts: undefined },
+  ],
+  [
+    "a thread's fallback m.in_reply_to is no reply",
+    message({
+      msgtype: "m.text",
+      body: "more",
+      "m.relates_to": {
+        rel_type: "m.thread",
+        event_id: "$root",
+        is_falling_back: true,
+        "m.in_reply_to": { event_id: "$latest" },
+      },
+    }),
+    { ...base, body: "more", threadId: "$root" },
+  ],
+  [
+    "the caption of an image, with the image attached",
+    message({
+      msgtype: "m.image",
+      body: ".ai what is this?",
+      filename: "cat.png",
+      url: "mxc://hs/cat",
+      info: { mimetype: "image/png", size: 1234 },
+    }),
+    {
+      ...base,
+      body: ".ai what is this?",
+      attachments: [{
+        kind: "image",
+        ref: { url: "mxc://hs/cat", name: "cat.png", mimetype: "image/png", size: 1234 },
+      }],
+    },
+  ],
+  [
+    "the caption of an encrypted file, with its key",
+    message({
+      msgtype: "m.file",
+      body: ".ai summarise",
+      filename: "notes.txt",
+      file: {
+        url: "mxc://hs/enc",
+        key: { k: "KEY", alg: "A256CTR" },
+        iv: "IV",
+        hashes: { sha256: "H" },
+        v: "v2",
+      },
+      info: { mimetype: "text/plain" },
+    }),
+    {
+      ...base,
+      body: ".ai summarise",
+      attachments: [{
+        kind: "file",
+        ref: {
+          url: "mxc://hs/enc",
+          name: "notes.txt",
+          mimetype: "text/plain",
+          file: { key: { k: "KEY", alg: "A256CTR" }, iv: "IV", hashes: { sha256: "H" }, v: "v2" },
+        },
+      }],
+    },
   ],
   [
     "a thread relation without an event id gives no thread",
@@ -113,6 +174,26 @@ const skipped: Array<[string, Parameters<typeof toIncoming>[1], RegExp]> = [
   ["a notice", message({ msgtype: "m.notice", body: "bot talk" }), /m\.notice/],
   ["an emote", message({ msgtype: "m.emote", body: "waves" }), /m\.emote/],
   ["an image", message({ msgtype: "m.image", body: "cat.png", url: "mxc://x/y" }), /m\.image/],
+  [
+    "an image whose body is its filename (no caption)",
+    message({ msgtype: "m.image", body: "cat.png", filename: "cat.png", url: "mxc://x/y" }),
+    /without a caption/,
+  ],
+  [
+    "a captioned image without a usable URL",
+    message({ msgtype: "m.image", body: ".ai hi", filename: "cat.png", url: "https://x/y" }),
+    /m\.image$/,
+  ],
+  [
+    "a captioned encrypted file without its key",
+    message({
+      msgtype: "m.file",
+      body: ".ai hi",
+      filename: "a.txt",
+      file: { url: "mxc://x/y", iv: "IV" },
+    }),
+    /m\.file$/,
+  ],
   ["a message without msgtype", message({ body: "x" }), /msgtype/],
   [
     "an edit (m.replace)",
@@ -194,5 +275,45 @@ const fallbacks: Array<[string, string, string]> = [
 for (const [name, body, expected] of fallbacks) {
   Deno.test(`stripReplyFallback: ${name}`, () => {
     strictEqual(stripReplyFallback(body), expected);
+  });
+}
+
+const replyCases: Array<[string, unknown, string | undefined]> = [
+  ["a plain message replies to nothing", { body: "hi" }, undefined],
+  ["a reply names its event", { "m.relates_to": { "m.in_reply_to": { event_id: "$a" } } }, "$a"],
+  [
+    "a thread's fallback reply is none",
+    {
+      "m.relates_to": {
+        rel_type: "m.thread",
+        event_id: "$root",
+        is_falling_back: true,
+        "m.in_reply_to": { event_id: "$last" },
+      },
+    },
+    undefined,
+  ],
+  [
+    "a real reply inside a thread counts",
+    {
+      "m.relates_to": {
+        rel_type: "m.thread",
+        event_id: "$root",
+        is_falling_back: false,
+        "m.in_reply_to": { event_id: "$b" },
+      },
+    },
+    "$b",
+  ],
+  [
+    "a malformed relation is none",
+    { "m.relates_to": { "m.in_reply_to": { event_id: 5 } } },
+    undefined,
+  ],
+  ["no content is none", undefined, undefined],
+];
+for (const [name, content, want] of replyCases) {
+  Deno.test(`replyTarget: ${name}`, () => {
+    strictEqual(replyTarget(content), want);
   });
 }
