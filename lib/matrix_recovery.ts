@@ -9,6 +9,7 @@
  * @module
  */
 import type * as sdk from "matrix-js-sdk";
+import { Method } from "matrix-js-sdk";
 import type { CryptoCallbacks } from "matrix-js-sdk/lib/crypto-api/index.js";
 import { getLogger } from "./log.ts";
 import {
@@ -95,11 +96,11 @@ export async function planRecovery(
   const crypto = client.getCrypto();
   if (!crypto) return undefined;
   const storage = client.secretStorage;
-  const found = await storage.getKey();
-  const hasSecretStorage = found?.[1].algorithm === "m.secret_storage.v1.aes-hmac-sha2";
+  const found = await serverSecretStorageKey(client);
+  const hasSecretStorage = found?.algorithm === "m.secret_storage.v1.aes-hmac-sha2";
   const { key } = options;
   const keyOpens = !!(key && found && hasSecretStorage &&
-    await storage.checkKey(key.bytes, found[1] as never));
+    await storage.checkKey(key.bytes, found as never));
   const plan = recoveryPlan({ hasSecretStorage, hasKey: !!key, keyOpens, reset: options.reset });
   if (plan === "wrong-key") {
     throw new RecoveryKeyError(
@@ -113,6 +114,30 @@ export async function planRecovery(
   }
   const blocking = options.freshStore || plan === "create" || plan === "reset";
   return { plan, blocking, apply: () => applyPlan(plan, client, crypto, options) };
+}
+
+/**
+ * The account's default secret storage key description, read from the
+ * homeserver: after a restart the SDK's copy of account data is the saved
+ * sync cache until the first sync from the server, and deciding on it
+ * created secret storage a second time after a crash (measured in the crash
+ * test: the first start was killed right after creating it).
+ */
+async function serverSecretStorageKey(
+  client: sdk.MatrixClient,
+): Promise<{ algorithm?: string } | null> {
+  const read = async (type: string) => {
+    const path = `/user/${encodeURIComponent(client.getSafeUserId())}/account_data/${type}`;
+    try {
+      return await client.http.authedRequest<Record<string, unknown>>(Method.Get, path);
+    } catch (error) {
+      if ((error as { errcode?: string }).errcode === "M_NOT_FOUND") return null;
+      throw error;
+    }
+  };
+  const defaultKey = await read("m.secret_storage.default_key");
+  const id = typeof defaultKey?.key === "string" ? defaultKey.key : undefined;
+  return id ? await read(`m.secret_storage.key.${id}`) : null;
 }
 
 async function applyPlan(
