@@ -66,6 +66,17 @@ function describeMcp(spec: McpServerSpec): string {
   }${headers}${allowed}`;
 }
 
+/** Where the recovery key comes from, never the key itself. */
+function recoveryKeySource(m: Config["matrix"], env: Env): string {
+  const reset = m.recovery_reset
+    ? " (recovery_reset: true replaces secret storage it cannot open)"
+    : "";
+  if (env.INFINIGPT_RECOVERY_KEY) return `set (env INFINIGPT_RECOVERY_KEY)${reset}`;
+  if (m.recovery_key) return `set (matrix.recovery_key)${reset}`;
+  if (m.recovery_key_file) return `from ${m.recovery_key_file}${reset}`;
+  return `none configured (<store>/recovery-key.txt is used when present)${reset}`;
+}
+
 /** A multi-line, secret-free description of a valid config. */
 export function summarizeConfig(config: Config, env: Env, path: string): string {
   const lines: string[] = [`Config OK: ${path}`];
@@ -97,6 +108,7 @@ export function summarizeConfig(config: Config, env: Env, path: string): string 
   if (m.allowed_rooms) lines.push(`  allowed rooms: ${m.allowed_rooms.join(", ")}`);
   if (m.allowed_users) lines.push(`  allowed users: ${m.allowed_users.join(", ")}`);
   lines.push(`  verification accepted from: ${m.verification.accept_from}`);
+  if (m.e2e) lines.push(`  recovery key: ${recoveryKeySource(m, env)}`);
   lines.push(`Store: ${m.store_path}`);
   const servers = Object.entries(config.llm.mcp_servers);
   lines.push(`MCP servers: ${servers.length ? "" : "(none)"}`.trimEnd());

@@ -39,6 +39,7 @@ const ENV_OVERRIDES: ReadonlyArray<[string, string[], "string" | "flag"]> = [
   ["INFINIGPT_MATRIX_PASSWORD", ["matrix", "password"], "string"],
   ["INFINIGPT_MATRIX_ACCESS_TOKEN", ["matrix", "access_token"], "string"],
   ["INFINIGPT_E2E", ["matrix", "e2e"], "flag"],
+  ["INFINIGPT_RECOVERY_KEY", ["matrix", "recovery_key"], "string"],
 ];
 
 function setPath(root: Record<string, unknown>, path: string[], value: unknown): void {

@@ -234,6 +234,10 @@ const matrix = z.object({
     mentions: flag.default(true),
     threads: flag.default(true),
   }).default({ dm: true, replies: true, mentions: true, threads: true }),
+  recovery_key: z.string().trim().min(1).nullish(),
+  recovery_key_file: z.string().min(1).nullish(),
+  recovery_reset: flag.default(false),
+  decrypt_wait_seconds: z.int().min(1).max(3600).default(30),
 });
 
 /** True when `Intl` knows the IANA time zone `name` (`llm.timezone`). */

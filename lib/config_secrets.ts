@@ -17,6 +17,10 @@ import { BUILTIN_PROVIDERS, envKeyNames } from "./providers.ts";
  */
 export function configSecrets(config: Config, env: Env): string[] {
   const out = [config.matrix.password, config.matrix.access_token, env.INFINIGPT_STORE_KEY];
+  // The recovery key as written and without its spaces (Element shows it in groups of four).
+  for (const key of [config.matrix.recovery_key, env.INFINIGPT_RECOVERY_KEY]) {
+    out.push(key, key?.replace(/\s+/g, ""));
+  }
   out.push(...Object.values(config.llm.api_keys));
   const providers = new Set([
     ...BUILTIN_PROVIDERS.map((p) => p.name),

@@ -231,6 +231,14 @@ export interface MatrixConfig {
     /** Any message in a thread the bot has answered in. */
     threads: boolean;
   };
+  /** The account's recovery key, as Element shows it (`INFINIGPT_RECOVERY_KEY` wins). */
+  recovery_key?: string | null;
+  /** A file with the recovery key. */
+  recovery_key_file?: string | null;
+  /** Replace the account's secret storage when the key does not open it (decision 41). */
+  recovery_reset: boolean;
+  /** How long a message may stay undecryptable before the bot asks for its keys and says so. */
+  decrypt_wait_seconds: number;
 }
 
 /** `tools`: the built-in tools. */

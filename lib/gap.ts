@@ -30,6 +30,11 @@ export interface GapContext {
   windowSeconds: number;
   /** When the page was fetched (ms). */
   now: number;
+  /**
+   * The bot's own last message ends the scan: after a lost store, what it
+   * answered before is not known otherwise, and it answers in order.
+   */
+  stopAtOwnMessage?: boolean;
 }
 
 /** What one page, newest event first, gave. */
@@ -37,7 +42,7 @@ export interface GapPage {
   /** Messages to answer, newest first. */
   found: RawEvent[];
   /** Why the scan stops here, or `undefined` to fetch the next page. */
-  stop?: "received" | "joined" | "too old";
+  stop?: "received" | "joined" | "too old" | "the bot's last message";
 }
 
 /** Reads one backwards page of `/messages` (newest first). */
@@ -51,7 +56,9 @@ export function scanGapPage(chunk: readonly RawEvent[], ctx: GapContext): GapPag
       if (membership === "join") return { found, stop: "joined" };
       continue;
     }
-    if (own || (event.type !== "m.room.message" && event.type !== "m.room.encrypted")) continue;
+    const message = event.type === "m.room.message" || event.type === "m.room.encrypted";
+    if (own && message && ctx.stopAtOwnMessage) return { found, stop: "the bot's last message" };
+    if (own || !message) continue;
     if (typeof event.event_id !== "string") continue;
     // Everything older reached the bot before the gap.
     if (ctx.seen(event.event_id)) return { found, stop: "received" };

@@ -158,6 +158,8 @@ export interface SessionClientOptions {
   fetch?: typeof fetch;
   /** Timeout of every request but the sync long-poll (default {@link HOMESERVER_TIMEOUT_MS}). */
   timeoutMs?: number;
+  /** The SDK's crypto callbacks (the secret storage key, matrix_recovery.ts). */
+  cryptoCallbacks?: sdk.ICreateClientOpts["cryptoCallbacks"];
   /** The sync store failed (the client is stopped): nothing more can be kept. */
   onStoreFailed(): void;
 }
@@ -206,6 +208,7 @@ export async function createSessionClient(options: SessionClientOptions): Promis
     store: syncStore,
     scheduler: new EchoAwareScheduler(),
     verificationMethods: ["m.sas.v1"],
+    cryptoCallbacks: options.cryptoCallbacks,
     // Persist the sync position only after the events it covers are in the inbox.
     fetchFn: async (input: RequestInfo | URL, init?: RequestInit) => {
       if (SYNC_PATH.test(urlOf(input))) await sync.beforeSync();

@@ -60,15 +60,19 @@ export class GapFiller {
     else run();
   }
 
-  /** Fills the gap of `roomId` back from the pagination token `from`. */
-  fill(roomId: string, from: string): void {
+  /**
+   * Fills the gap of `roomId` back from the pagination token `from` (`null`:
+   * from the newest event; `afterLoss`: back to the bot's own last message
+   * too, see {@link GapContext.stopAtOwnMessage}).
+   */
+  fill(roomId: string, from: string | null, afterLoss = false): void {
     if (this.#held.has(roomId)) return;
     const held: Array<() => void> = [];
     this.#held.set(roomId, held);
     this.#options.track(
       roomId,
       (async () => {
-        const found = await this.#fetch(roomId, from);
+        const found = await this.#fetch(roomId, from, afterLoss);
         this.#held.delete(roomId);
         const { inbox, deliver } = this.#options;
         for (const raw of found.reverse()) {
@@ -83,12 +87,12 @@ export class GapFiller {
   }
 
   /** The messages of the gap, newest first. */
-  async #fetch(roomId: string, from: string): Promise<RawEvent[]> {
+  async #fetch(roomId: string, from: string | null, afterLoss: boolean): Promise<RawEvent[]> {
     const found: RawEvent[] = [];
     let stop: string | undefined;
     try {
-      let token: string | undefined = from;
-      for (let page = 0; token && !stop && page < GAP_PAGES; page++) {
+      let token: string | null | undefined = from;
+      for (let page = 0; token !== undefined && !stop && page < GAP_PAGES; page++) {
         const response = await this.#client.createMessagesRequest(
           roomId,
           token,
@@ -100,6 +104,7 @@ export class GapFiller {
           seen: (id) => this.#options.inbox.seen(id),
           windowSeconds: this.#options.catchUpSeconds,
           now: Date.now(),
+          stopAtOwnMessage: afterLoss,
         });
         found.push(...scan.found);
         stop = scan.stop ?? (response.chunk.length ? undefined : "the start of the room");
@@ -109,7 +114,9 @@ export class GapFiller {
       log.warn(`Could not fetch the messages missed in ${roomId}: ${(error as Error).message}`);
     }
     log.info(
-      `A sync in ${roomId} left out older events: ${found.length} message(s) fetched` +
+      (afterLoss
+        ? `Looked for messages sent in ${roomId} while the store was lost: ${found.length} message(s) fetched`
+        : `A sync in ${roomId} left out older events: ${found.length} message(s) fetched`) +
         (stop ? ` (back to ${stop})` : ` (at most ${GAP_PAGES * GAP_PAGE_SIZE} events looked at)`),
     );
     return found;

@@ -59,21 +59,28 @@ export class MatrixIdentity {
   }
 
   /**
-   * Sets up cross-signing when it is not, with `password` (user-interactive
-   * auth), so users can verify the bot user and not only its device.
+   * Sets up cross-signing when it is not (or anew with `replace`): from
+   * secret storage when it holds the keys (the device is signed then), else
+   * new keys uploaded with `password` (user-interactive auth), so users can
+   * verify the bot user and not only its device.
    */
-  async bootstrapCrossSigning(password: string | undefined): Promise<void> {
+  async bootstrapCrossSigning(
+    password: string | undefined,
+    options: { replace?: boolean } = {},
+  ): Promise<void> {
     const crypto = this.#client.getCrypto();
     if (!crypto) return;
     try {
-      if (await crypto.isCrossSigningReady()) return;
-      if (!password) {
+      if (!options.replace && await crypto.isCrossSigningReady()) return;
+      const status = await crypto.getCrossSigningStatus();
+      if (!password && (options.replace || !status.privateKeysInSecretStorage)) {
         log.warn(
           "Cross-signing is not set up and no matrix.password is configured to set it up; users can verify the device but not the bot user",
         );
         return;
       }
       await crypto.bootstrapCrossSigning({
+        setupNewCrossSigning: options.replace,
         authUploadDeviceSigningKeys: async (makeRequest) => {
           await makeRequest({
             type: "m.login.password",

@@ -56,6 +56,10 @@ export interface IntakeOptions {
   };
   /** Aborted when the transport stops: nothing more is handed to the bot. */
   signal: AbortSignal;
+  /** `matrix.decrypt_wait_seconds` (default 30). */
+  decryptWaitSeconds?: number;
+  /** A message stayed undecryptable for `decryptWaitSeconds` (decision 42). */
+  onUndecryptable?(event: sdk.MatrixEvent, roomId: string): void;
 }
 
 /** Takes room events from sync to the bot's handler. */
@@ -195,6 +199,18 @@ export class MatrixIntake {
     return fresh;
   }
 
+  /**
+   * A new store took over (the old one was lost): the first sync was an
+   * initial sync, never answered, so what was said while the bot was gone
+   * is fetched per room, back to the bot's own last message, its join or
+   * the catch-up window.
+   */
+  catchUpAfterLoss(): void {
+    for (const room of this.#client.getRooms()) {
+      if (room.getMyMembership() === "join") this.#gaps.fill(room.roomId, null, true);
+    }
+  }
+
   /** Hands the inbox's leftovers to the bot, as retries. */
   handleLeftovers(entries: readonly InboxEntry[]): void {
     for (const entry of entries) {
@@ -287,7 +303,17 @@ export class MatrixIntake {
     roomId: string,
     event: sdk.MatrixEvent,
   ): Promise<{ replyToSender?: string } | undefined> {
-    if (!(await decrypted(this.#client, event, this.#options.signal))) return undefined;
+    const readable = await decrypted(this.#client, event, {
+      catchUpSeconds: this.#options.catchUpSeconds,
+      decryptWaitSeconds: this.#options.decryptWaitSeconds ?? 30,
+      signal: this.#options.signal,
+      onUndecryptable: () => this.#options.onUndecryptable?.(event, roomId),
+    });
+    if (readable === "expired") {
+      log.info(`Not answering ${event.getId()} in ${roomId}: its keys never came`);
+      this.#options.inbox.done(event.getId()!, roomId);
+    }
+    if (readable !== "ok") return undefined;
     const replyTo = replyTarget(event.getContent());
     return { replyToSender: replyTo ? await this.#senderOf(roomId, replyTo) : undefined };
   }

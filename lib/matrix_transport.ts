@@ -32,7 +32,10 @@ import { MatrixIntake, type MessageHandler, relationsOf } from "./matrix_intake.
 import { MatrixMedia } from "./matrix_media.ts";
 import { EDIT_PART_BYTES, MatrixOutbox } from "./matrix_outbox.ts";
 import { type JoinResult, MatrixRooms } from "./matrix_rooms.ts";
+import { planRecovery, SecretStorageKeyHolder } from "./matrix_recovery.ts";
+import { UndecryptableNotices } from "./matrix_undecryptable.ts";
 import type { Session } from "./matrix_session.ts";
+import type { RecoveryKey } from "./recovery_key.ts";
 import type { AcceptFrom } from "./matrix_verification.ts";
 import type { InboxStore } from "./state/ports.ts";
 import type { ToolImage } from "./tools/registry.ts";
@@ -57,6 +60,8 @@ export interface MatrixTransportOptions {
   allowedUsers?: readonly string[] | null;
   /** `matrix.catch_up_seconds`. */
   catchUpSeconds: number;
+  /** `matrix.decrypt_wait_seconds` (default 30). */
+  decryptWaitSeconds?: number;
   /** `matrix.verification.accept_from`. */
   acceptVerificationFrom: AcceptFrom;
   /** `matrix.password`, to set up cross-signing. */
@@ -69,6 +74,17 @@ export interface MatrixTransportOptions {
   debug?: boolean;
   /** Timeout of every request but the sync long-poll (default `HOMESERVER_TIMEOUT_MS`). */
   timeoutMs?: number;
+  /** Secret storage and key backup (decision 41); none: not touched. */
+  recovery?: {
+    /** The recovery key, when configured or left in the store. */
+    key?: RecoveryKey;
+    /** `matrix.recovery_reset`. */
+    reset: boolean;
+    /** `<store>/recovery-key.txt`. */
+    keyFile: string;
+    /** The crypto store was empty at this start. */
+    freshStore: boolean;
+  };
 }
 
 /** The Matrix client as a chat port. */
@@ -90,13 +106,16 @@ export class MatrixTransport implements ChatPort {
   readonly #outbox: MatrixOutbox;
   readonly #media: MatrixMedia;
   #stopVerification?: () => void;
+  readonly #keyHolder: SecretStorageKeyHolder;
 
   private constructor(
     options: MatrixTransportOptions,
     made: SessionClient,
     stop: AbortController,
     startedAt: number,
+    keyHolder: SecretStorageKeyHolder,
   ) {
+    this.#keyHolder = keyHolder;
     const { client } = made;
     const userId = options.session.user_id;
     this.#options = options;
@@ -108,6 +127,10 @@ export class MatrixTransport implements ChatPort {
     this.#lastFetchError = made.lastFetchError;
     const { signal } = stop;
     this.#identity = new MatrixIdentity(client, userId);
+    const notices = new UndecryptableNotices(client, {
+      send: (room, message) => this.#outbox.send(room, message),
+      displayName: (room, user) => this.#identity.displayName(room, user),
+    });
     this.#rooms = new MatrixRooms(client, {
       userId,
       channels: options.channels,
@@ -122,6 +145,8 @@ export class MatrixTransport implements ChatPort {
       catchUpSeconds: options.catchUpSeconds,
       rooms: this.#rooms,
       signal,
+      decryptWaitSeconds: options.decryptWaitSeconds,
+      onUndecryptable: (event, room) => notices.handle(event, room),
     });
     this.#outbox = new MatrixOutbox(client, { markdown: options.markdown });
     this.#media = new MatrixMedia(client);
@@ -137,7 +162,9 @@ export class MatrixTransport implements ChatPort {
     const startedAt = Date.now();
     routeSdkLogs(!!options.debug);
     const stop = new AbortController();
+    const keyHolder = new SecretStorageKeyHolder();
     const made = await createSessionClient({
+      cryptoCallbacks: keyHolder.callbacks(),
       session: options.session,
       e2e: options.e2e,
       storageKey: options.storageKey,
@@ -145,7 +172,7 @@ export class MatrixTransport implements ChatPort {
       timeoutMs: options.timeoutMs,
       onStoreFailed: () => stop.abort(),
     });
-    return new MatrixTransport(options, made, stop, startedAt);
+    return new MatrixTransport(options, made, stop, startedAt, keyHolder);
   }
 
   /** The bot's display name (mention form, `.reset`). */
@@ -179,12 +206,47 @@ export class MatrixTransport implements ChatPort {
     // Taken now, before live events join them in the inbox.
     const leftovers = this.#intake.catchUpInbox();
     await this.#identity.loadOwnName();
-    if (e2e) await this.#identity.bootstrapCrossSigning(this.#options.password);
+    const later = e2e ? await this.#setUpKeys() : undefined;
     const joins = await this.#rooms.joinChannels();
     this.#rooms.startAnsweringInvites();
     inbox.prune();
     this.#intake.handleLeftovers(leftovers);
+    // After the leftovers, and not waited for: the bot is ready meanwhile.
+    void later?.();
     return joins;
+  }
+
+  /**
+   * Cross-signing, and with `recovery` secret storage and the key backup
+   * first (a wrong recovery key stops here, before anything is changed).
+   * Resolves with the work that may follow the start (a plain restart's).
+   */
+  async #setUpKeys(): Promise<(() => Promise<void>) | undefined> {
+    const { password, recovery } = this.#options;
+    const ensureCrossSigning = (o?: { replace?: boolean }) =>
+      this.#identity.bootstrapCrossSigning(password, o);
+    if (!recovery) {
+      await ensureCrossSigning();
+      return undefined;
+    }
+    const planned = await planRecovery(this.client, {
+      ...recovery,
+      holder: this.#keyHolder,
+      ensureCrossSigning,
+    });
+    if (!planned) return undefined;
+    const apply = async () => {
+      try {
+        if (await planned.apply()) this.#intake.catchUpAfterLoss();
+      } catch (error) {
+        // The homeserver failing now must not stop the bot: it answers
+        // without a backup and tries again at the next start.
+        log.warn(`Could not set up secret storage and the key backup: ${(error as Error).message}`);
+      }
+    };
+    if (!planned.blocking) return apply;
+    await apply();
+    return undefined;
   }
 
   /** Wires the client's events to the parts. */

@@ -164,6 +164,9 @@ export function permissionFlags(inputs: PermissionInputs): string[] {
       write.add(path);
     }
     if (config.matrix.store_key_file) read.add(absolute(config.matrix.store_key_file, cwd));
+    if (config.matrix.recovery_key_file) {
+      read.add(absolute(config.matrix.recovery_key_file, cwd));
+    }
     for (const provider of Object.keys(config.llm.models)) {
       if (!BUILTIN_PROVIDERS.some((p) => p.name === provider)) {
         for (const name of envKeyNames(provider)) env.add(name);

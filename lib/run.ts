@@ -23,6 +23,12 @@ import { ensureSession, type Session, SessionError } from "./matrix_session.ts";
 import { SqliteInboxStore } from "./state/sqlite_inbox.ts";
 import { Store, StoreError } from "./store.ts";
 import { loadStoreKey, StoreKeyError } from "./store_key.ts";
+import {
+  loadRecoveryKey,
+  maskRecoveryKey,
+  RECOVERY_KEY_FILE,
+  RecoveryKeyError,
+} from "./recovery_key.ts";
 import { onStopSignals, untilStopped } from "./stop.ts";
 
 const log = getLogger("run");
@@ -168,6 +174,9 @@ async function start(
   log.debug(
     `Encryption store restored: ${restored.databases} databases, ${restored.records} records`,
   );
+  const recovery = config.matrix.e2e
+    ? await recoverySettings(config, env, store, restored.databases === 0)
+    : undefined;
   const session = await ensureSession({ config, store, signal });
   if (signal.aborted) return undefined;
   const transport = running.transport = await MatrixTransport.create({
@@ -175,6 +184,7 @@ async function start(
     session,
     inbox: new SqliteInboxStore(store.db),
     storageKey,
+    recovery,
     debug: options.debug,
   });
   metrics.watchSync(() => transport.syncStatus());
@@ -200,6 +210,19 @@ async function start(
   return { session, app, joins };
 }
 
+/** The recovery key (masked in the log from now on) and what the transport needs with it. */
+async function recoverySettings(config: Config, env: Env, store: Store, freshStore: boolean) {
+  const keyFile = store.path(RECOVERY_KEY_FILE);
+  const key = await loadRecoveryKey({
+    env: env.INFINIGPT_RECOVERY_KEY,
+    config: config.matrix.recovery_key,
+    file: config.matrix.recovery_key_file,
+    storeFile: keyFile,
+  });
+  if (key) maskRecoveryKey(key.bytes);
+  return { key, reset: config.matrix.recovery_reset, keyFile, freshStore };
+}
+
 /** The `matrix` settings the transport uses. */
 function transportSettings(config: Config) {
   const m = config.matrix;
@@ -210,6 +233,7 @@ function transportSettings(config: Config) {
     admins: m.admins,
     allowedUsers: m.allowed_users,
     catchUpSeconds: m.catch_up_seconds,
+    decryptWaitSeconds: m.decrypt_wait_seconds,
     acceptVerificationFrom: m.verification.accept_from,
     password: m.password,
   };
@@ -250,6 +274,11 @@ async function untilStop(signal: AbortSignal, transport: MatrixTransport): Promi
 /** The exit code for a start that failed, told to the operator in one line. */
 function failed(error: unknown, signal: AbortSignal, io: CliIo): number {
   if (signal.aborted && !(error instanceof SessionError)) return 0;
+  if (error instanceof RecoveryKeyError) {
+    io.stderr(error.message + "\n");
+    log.error(error.message);
+    return error.exitCode;
+  }
   if (error instanceof SessionError || error instanceof StoreKeyError) {
     io.stderr(error.message + "\n");
     log.error(error.message);

@@ -222,3 +222,27 @@ Deno.test("summarizeConfig describes the Matrix side", () => {
     ]
   ) ok(lines.includes(line), `missing ${JSON.stringify(line)} in\n${lines.join("\n")}`);
 });
+
+Deno.test("summarizeConfig says where the recovery key comes from, never the key", () => {
+  const key = "EsTc 1234 5678 9abc defg hijk mnop qrst uvwx yzAB CDEF GHJK";
+  const table: Array<[Record<string, unknown>, Env, string]> = [
+    [{}, {}, "  recovery key: none configured (<store>/recovery-key.txt is used when present)"],
+    [{ recovery_key: key }, {}, "  recovery key: set (matrix.recovery_key)"],
+    [
+      { recovery_key: key },
+      { INFINIGPT_RECOVERY_KEY: key },
+      "  recovery key: set (env INFINIGPT_RECOVERY_KEY)",
+    ],
+    [{ recovery_key_file: "/run/secrets/rk" }, {}, "  recovery key: from /run/secrets/rk"],
+    [
+      { recovery_key: key, recovery_reset: true },
+      {},
+      "  recovery key: set (matrix.recovery_key) (recovery_reset: true replaces secret storage it cannot open)",
+    ],
+  ];
+  for (const [matrix, env, line] of table) {
+    const text = summarizeConfig(config({ models: { ollama: ["m"] } }, matrix), env, "c.json");
+    ok(text.split("\n").includes(line), `missing ${JSON.stringify(line)} in\n${text}`);
+    ok(!text.includes(key) && !text.includes(key.replaceAll(" ", "")), text);
+  }
+});

@@ -39,3 +39,18 @@ Deno.test("configSecrets lists config and environment keys, tokens and MCP heade
     ok(secrets.includes(s), `${s} is registered`);
   }
 });
+
+Deno.test("the recovery key is a secret, as written and without its spaces", () => {
+  const key = "EsTc 1234 5678 9abc defg hijk mnop qrst uvwx yzAB CDEF GHJK";
+  const config = validateConfig({
+    llm: { default_model: "m", models: { ollama: ["m"] } },
+    matrix: {
+      server: "https://hs.test",
+      username: "@b:hs.test",
+      password: "pw-1234",
+      recovery_key: key,
+    },
+  }).config;
+  const secrets = configSecrets(config, {});
+  ok(secrets.includes(key) && secrets.includes(key.replaceAll(" ", "")), secrets.join("|"));
+});

@@ -61,6 +61,13 @@ Deno.test("a gap page: what is answered and where the scan stops", () => {
     ], "too old"],
     ["a window of 0 answers nothing", [msg("$3")], ctx([], 0), [], "too old"],
     [
+      "after a lost store, the bot's own last message ends the scan",
+      [msg("$3"), msg("$b", BOT), msg("$2")],
+      { ...ctx(), stopAtOwnMessage: true },
+      ["$3"],
+      "the bot's last message",
+    ],
+    [
       "other event types are passed over",
       [{ event_id: "$r", type: "m.reaction" }, msg("$2")],
       ctx(),

@@ -25,12 +25,17 @@ function flag(flags: string[], name: string): string[] | undefined {
 }
 
 Deno.test({
-  name: "read and write are limited to the config, store, images and key paths (made absolute)",
+  name:
+    "read and write are limited to the config, store, images and key paths (store key, recovery key; made absolute)",
   // Expected paths are POSIX-shaped; node:path gives drive-letter paths on Windows.
   ignore: Deno.build.os === "windows",
   fn() {
     const config = testConfig("http://127.0.0.1:1/v1", {
-      matrix: { store_path: "data/store", store_key_file: "/etc/infinigpt/store.key" },
+      matrix: {
+        store_path: "data/store",
+        store_key_file: "/etc/infinigpt/store.key",
+        recovery_key_file: "secrets/recovery.key",
+      },
       tools: { images_dir: "/var/lib/images" },
     });
     const flags = permissionFlags({ ...base, config });
@@ -39,6 +44,7 @@ Deno.test({
       "/opt/infinigpt",
       "/srv/bot/conf/config.json",
       "/srv/bot/data/store",
+      "/srv/bot/secrets/recovery.key",
       "/var/lib/images",
     ]);
     deepStrictEqual(flag(flags, "allow-write"), ["/srv/bot/data/store", "/var/lib/images"]);

@@ -65,8 +65,22 @@ Deno.test({
       strictEqual((await bot.stop()).code, 0, bot.log.slice(-10).join("\n"));
       alice.stop();
     }
+    // The recovery key from a file in the working directory (decision 41).
+    const key = (await Deno.readTextFile(join(setup.dir, "store", "recovery-key.txt")))
+      .split("\n").filter((l) => l.trim() && !l.startsWith("#")).at(-1)!;
+    await Deno.writeTextFile(join(setup.dir, "recovery.key"), key + "\n", { mode: 0o600 });
+    await setup.reconfigure({ matrix: { store_path: "store", recovery_key_file: "recovery.key" } });
+    const again = setup.startBinaryProfile({ INFINIGPT_JOURNAL_CHECK: "1" });
     try {
-      const denied = bot.log.filter((l) =>
+      await again.ready();
+      await again.waitForLog(
+        /Secret storage unlocked with the recovery key from matrix.recovery_key_file recovery.key/,
+      );
+    } finally {
+      strictEqual((await again.stop()).code, 0, again.log.slice(-10).join("\n"));
+    }
+    try {
+      const denied = [...bot.log, ...again.log].filter((l) =>
         /NotCapable|Requires (read|write|env|run|net) access/.test(l)
       );
       strictEqual(denied.join("\n"), "", "no permission was refused");

@@ -58,6 +58,17 @@ keeps its own `body` and server timestamp `ts`.
 A step succeeds when `count` (default 1) of those messages have a `text`
 containing `expect`; it then keeps syncing `settle_ms` more to catch extras.
 
+Withholding a room key (additive):
+
+    {"room": "$<label>", "blacklist": "@u:server"}
+        -> blacklists every device of that user, then starts and shares a new
+           group session without them (its first key is kept):
+           {"step", "room", "blacklisted": ["DEVICE", ...], "session_id"}
+    {"room": "$<label>", "reshare": "@u:server"}
+        -> unblacklists them and sends them that kept key (m.room_key over
+           Olm), so what was sent with the session since becomes readable:
+           {"step", "room", "reshared": ["DEVICE", ...]}
+
 A "verify" step starts emoji verification the classic way, as nio does: a
 to-device m.key.verification.start (start_key_verification) to that device,
 no request. nio answers the accept with its key by itself; the step confirms
@@ -92,6 +103,7 @@ from nio import (
     ToDeviceResponse,
 )
 from nio.api import RoomPreset
+from nio.event_builders import ToDeviceMessage
 from nio.crypto import ENCRYPTION_ENABLED
 from nio.exceptions import EncryptionError
 
@@ -128,6 +140,8 @@ class Peer:
         self.thread_latest: dict = {}
         # transaction id -> verification events from the peer, in order.
         self.verification_events: dict = {}
+        # room id -> (session id, first session key) of a session shared without someone.
+        self.kept_sessions: dict = {}
         client.add_to_device_callback(self.on_verification, (KeyVerificationEvent,))
 
     def on_verification(self, ev) -> None:
@@ -312,6 +326,47 @@ class Peer:
             if line.strip() == spec["wait_signal"]:
                 return {"step": index, "signal": spec["wait_signal"]}
 
+    async def user_devices(self, user: str) -> list:
+        if self.c.should_query_keys:
+            await self.c.keys_query()
+        devices = list(self.c.device_store.active_user_devices(user))
+        if not devices:
+            raise Failure(f"no devices known for {user}")
+        return devices
+
+    async def blacklist(self, index: int, spec: dict) -> dict:
+        room_id = self.room_of(spec)
+        devices = await self.user_devices(spec["blacklist"])
+        for device in devices:
+            self.c.blacklist_device(device)
+        # A new session, shared now without them; its key at index 0 is kept.
+        self.c.olm.outbound_group_sessions.pop(room_id, None)
+        await self.c.share_group_session(room_id, ignore_unverified_devices=True)
+        session = self.c.olm.outbound_group_sessions[room_id]
+        self.kept_sessions[room_id] = (session.id, session.session_key)
+        return {"step": index, "room": room_id, "blacklisted": [d.id for d in devices],
+                "session_id": session.id}
+
+    async def reshare(self, index: int, spec: dict) -> dict:
+        room_id = self.room_of(spec)
+        user = spec["reshare"]
+        devices = await self.user_devices(user)
+        session_id, session_key = self.kept_sessions[room_id]
+        for device in devices:
+            self.c.unblacklist_device(device)
+        missing = self.c.get_missing_sessions(room_id)
+        if missing.get(user):
+            await self.c.keys_claim({user: missing[user]})
+        content = {"algorithm": "m.megolm.v1.aes-sha2", "room_id": room_id,
+                   "session_id": session_id, "session_key": session_key}
+        for device in devices:
+            olm_session = self.c.olm.session_store.get(device.curve25519)
+            if not olm_session:
+                raise Failure(f"step {index}: no Olm session with {device.id}")
+            encrypted = self.c.olm._olm_encrypt(olm_session, device, "m.room_key", content)
+            await self.c.to_device(ToDeviceMessage("m.room.encrypted", user, device.id, encrypted))
+        return {"step": index, "room": room_id, "reshared": [d.id for d in devices]}
+
     async def report(self, index: int, spec: dict) -> dict:
         room_id = self.room_of(spec)
         until = time.monotonic() + spec.get("settle_ms", 0) / 1000
@@ -341,6 +396,10 @@ class Peer:
             return await self.report(index, spec)
         if "verify" in spec:
             return await self.run_verify(index, spec, timeout)
+        if "blacklist" in spec:
+            return await self.blacklist(index, spec)
+        if "reshare" in spec:
+            return await self.reshare(index, spec)
         return await self.run_step(index, spec, timeout)
 
     async def attachment(self, index: int, spec: dict, encrypted: bool) -> dict:
