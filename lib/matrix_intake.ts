@@ -71,6 +71,8 @@ export class MatrixIntake {
   readonly #busy = new Map<string, number>();
   readonly #gaps: GapFiller;
   readonly #order = new OrderGate({ maxWaitMs: ORDER_WAIT_MS });
+  /** Resolved when the start lets the messages left from before it go (or stops). */
+  readonly #leftoversGo = Promise.withResolvers<void>();
   #handler?: MessageHandler;
   /** The first sync has been processed: events from now on are live. */
   #live = false;
@@ -84,12 +86,17 @@ export class MatrixIntake {
   constructor(client: sdk.MatrixClient, options: IntakeOptions) {
     this.#client = client;
     this.#options = options;
+    // A stop before the start let them go: they wait for the next start.
+    options.signal.addEventListener("abort", () => this.#leftoversGo.resolve(), { once: true });
     this.#gaps = new GapFiller(client, {
       userId: options.userId,
       inbox: options.inbox,
       catchUpSeconds: options.catchUpSeconds,
       deliver: (eventId, roomId, event) =>
-        this.#track(roomId, this.#process(eventId, roomId, event, false, performance.now())),
+        this.#track(
+          roomId,
+          this.#process(eventId, roomId, event, false, { receivedAt: performance.now() }),
+        ),
       track: (roomId, work) => this.#track(roomId, work),
     });
   }
@@ -172,7 +179,7 @@ export class MatrixIntake {
     // The older events of a gap go first, so each thread stays in order.
     this.#gaps.afterGap(
       roomId,
-      () => this.#track(roomId, this.#process(eventId, roomId, event, false, receivedAt)),
+      () => this.#track(roomId, this.#process(eventId, roomId, event, false, { receivedAt })),
     );
   }
 
@@ -196,6 +203,16 @@ export class MatrixIntake {
     }
     this.#inboxCaughtUp = true;
     this.#reportSkipped();
+    // Their places in each sender's order are taken now, before any live
+    // event: the start still has work to do before they may go.
+    for (const entry of fresh) {
+      this.#track(
+        entry.room,
+        this.#process(entry.eventId, entry.room, new sdk.MatrixEvent(entry.event), true, {
+          notBefore: this.#leftoversGo.promise,
+        }),
+      );
+    }
     return fresh;
   }
 
@@ -215,11 +232,8 @@ export class MatrixIntake {
   handleLeftovers(entries: readonly InboxEntry[]): void {
     for (const entry of entries) {
       log.info(`Handling ${entry.eventId} in ${entry.room}, left from before the restart`);
-      this.#track(
-        entry.room,
-        this.#process(entry.eventId, entry.room, new sdk.MatrixEvent(entry.event), true),
-      );
     }
+    this.#leftoversGo.resolve();
   }
 
   // One line for everything skipped at this start, once both the inbox and
@@ -246,15 +260,16 @@ export class MatrixIntake {
     roomId: string,
     event: sdk.MatrixEvent,
     retry = false,
-    receivedAt?: number,
+    options: { receivedAt?: number; notBefore?: Promise<void> } = {},
   ): Promise<void> {
     const { inbox } = this.#options;
+    const { receivedAt, notBefore } = options;
     try {
       // A sender's messages reach the bot in their order of arrival, also
       // when an earlier one waited for its keys.
       const { handled } = await this.#order.pass(
         `${roomId}\u0000${event.getSender()}`,
-        this.#ready(roomId, event),
+        (notBefore ?? Promise.resolve()).then(() => this.#ready(roomId, event)),
         (facts) =>
           facts ? this.#handOver(eventId, roomId, event, { ...facts, retry, receivedAt }) : {},
       );

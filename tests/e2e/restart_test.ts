@@ -33,11 +33,14 @@ async function identityKeys(client: Client, userId: string): Promise<Record<stri
 }
 
 /** Final texts of the bot's messages in a room (placeholders replaced by their edits). */
+// In the order the homeserver received them (`seen` is in the order the
+// client could read them: an answer whose keys came late is seen late).
 function botTexts(client: Client, room: string, bot: string): string[] {
   return client.seen
     .filter((s) =>
       s.room === room && s.sender === bot && s.type === "m.room.message" && !s.redacted
     )
+    .toSorted((a, b) => a.ts - b.ts)
     .map((s) => TestClient.text(s));
 }
 
