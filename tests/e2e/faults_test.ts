@@ -169,7 +169,6 @@ Deno.test({
       await t.step("malformed events are ignored and the next .ai is answered", async () => {
         const mark = alice.seen.length;
         const logMark = bot.log.length;
-        const botName = /^@([^:]+):/.exec(botId)![1];
         // About 30 KB, 100 levels deep at the bottom: fits an event even encrypted.
         const deep: Record<string, unknown> = { leaf: "x".repeat(100) };
         let node = deep;
