@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { effectiveStream } from "../state/room_settings.ts";
 import type { Step } from "./compose.ts";
 import { determined, responderOf, type Turn } from "./turn.ts";
 
@@ -23,7 +24,11 @@ export function respondStep(options: RespondOptions = {}): Step<Turn> {
   return (turn, next) => {
     if (determined(turn).command.responder === "placeholder") {
       const placeholder = placeholders && turn.services.settings.get("thinking");
-      const stream = placeholder && (options.stream ?? true);
+      // `.room stream on|off` wins over `llm.stream` (decision 44).
+      const stream = placeholder && effectiveStream({
+        room: turn.services.rooms.get(turn.msg.room).stream,
+        global: options.stream ?? true,
+      });
       responderOf(turn).start(turn.senderName, { placeholder, stream });
     }
     return next();

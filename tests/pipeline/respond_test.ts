@@ -1,6 +1,7 @@
 import { deepStrictEqual } from "node:assert/strict";
 import { respondStep } from "../../lib/pipeline/respond.ts";
 import { Responder } from "../../lib/responder.ts";
+import { MemoryRoomSettingsStore } from "../../lib/state/memory.ts";
 import { MemoryPort } from "../fixtures/memory_port.ts";
 import { memorySettings, passes, testCommand, testServices, testTurn } from "../fixtures/turns.ts";
 
@@ -67,17 +68,34 @@ Deno.test("respond: the typing notice starts for a model command", async () => {
 });
 
 for (
-  const [what, options, thinking, streaming] of [
-    ["streams with .thinking on", {}, true, true],
-    ["does not stream when llm.stream is off", { stream: false }, true, false],
-    ["does not stream with .thinking off", {}, false, false],
-    ["does not stream when the bot shows no placeholders", { placeholders: false }, true, false],
+  const [what, options, thinking, streaming, room] of [
+    ["streams with .thinking on", {}, true, true, undefined],
+    ["does not stream when llm.stream is off", { stream: false }, true, false, undefined],
+    ["does not stream with .thinking off", {}, false, false, undefined],
+    [
+      "does not stream when the bot shows no placeholders",
+      { placeholders: false },
+      true,
+      false,
+      undefined,
+    ],
+    ["does not stream in a room set to .room stream off", {}, true, false, false],
+    [
+      "streams in a room set to .room stream on, llm.stream off",
+      { stream: false },
+      true,
+      true,
+      true,
+    ],
+    ["does not stream with .thinking off even where the room streams", {}, false, false, true],
   ] as const
 ) {
   Deno.test(`respond: a model command ${what}`, async () => {
     const port = new MemoryPort();
-    const services = testServices({ settings: memorySettings({ thinking }) });
+    const rooms = new MemoryRoomSettingsStore();
+    const services = testServices({ settings: memorySettings({ thinking }), rooms });
     const turn = testTurn({ port, services, command: placeholder, senderName: "Alice" });
+    if (room !== undefined) rooms.set(turn.msg.room, "stream", room);
     await passes(respondStep(options), turn);
     deepStrictEqual(turn.responder!.streaming, streaming);
     await turn.responder!.finish();
